@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CachePatterns;
+
+/// <summary>
+/// Options of one strategy (one entity type). Registered as named options, the name being the
+/// strategy's name (by default the value type's name), and validated when the host starts.
+/// </summary>
+public sealed class CacheStrategyOptions
+{
+    /// <summary>Gets or sets how writes keep the cache in step: cache-aside (default) or write-through.</summary>
+    public CacheStrategyKind Kind { get; set; } = CacheStrategyKind.CacheAside;
+
+    /// <summary>
+    /// Gets or sets the key namespace of this strategy in the provider (for example <c>product</c>),
+    /// so two entity types with equal keys never collide. Defaults to the value type's name.
+    /// </summary>
+    public string? KeyPrefix { get; set; }
+
+    /// <summary>Gets or sets the default time to live of an entry, counted from when it is stored. Default: 5 minutes.</summary>
+    public TimeSpan Expiration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the default idle time after which an entry expires; <see langword="null"/> (default) for none.</summary>
+    public TimeSpan? SlidingExpiration { get; set; }
+
+    /// <summary>
+    /// Gets or sets the random spread applied to every expiration, as a fraction: 0.1 means ±10 %,
+    /// so entries written together do not expire together. Default 0.1; 0 turns jitter off.
+    /// </summary>
+    [Range(0.0, 0.5)]
+    public double Jitter { get; set; } = 0.1;
+
+    /// <summary>
+    /// Gets or sets how long a "not found" from the loader is cached (negative caching);
+    /// <see langword="null"/> (default) caches nothing for missing keys.
+    /// </summary>
+    public TimeSpan? NegativeCacheExpiration { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long an expired value is kept to be served when the loader fails (fail-safe);
+    /// <see langword="null"/> (default) turns fail-safe off.
+    /// </summary>
+    public TimeSpan? FailSafeMaxStaleness { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a reader waits for another process that holds the fill lease of a key
+    /// before it loads from the database itself. Default: 1 second.
+    /// </summary>
+    public TimeSpan LeaseWaitTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how often a waiting reader looks for the other process's value. Default: 20 ms.</summary>
+    public TimeSpan LeaseWaitPollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+}

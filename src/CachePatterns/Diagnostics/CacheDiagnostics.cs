@@ -1,0 +1,35 @@
+namespace CachePatterns.Diagnostics;
+
+/// <summary>The names under which CachePatterns publishes metrics and traces (see docs/observability in README).</summary>
+public static class CacheDiagnostics
+{
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> and of the <see cref="System.Diagnostics.ActivitySource"/>.</summary>
+    public const string SourceName = "CachePatterns";
+
+    /// <summary>Counter: reads served from the cache. Tags: <c>cache.name</c>.</summary>
+    public const string Hits = "cachepatterns.hits";
+
+    /// <summary>Counter: reads that missed the cache. Tags: <c>cache.name</c>.</summary>
+    public const string Misses = "cachepatterns.misses";
+
+    /// <summary>Counter: loader calls (one per single-flight load or bulk load). Tags: <c>cache.name</c>, <c>outcome</c> (success, failure).</summary>
+    public const string Loads = "cachepatterns.loads";
+
+    /// <summary>Histogram, seconds: loader call duration. Tags: <c>cache.name</c>.</summary>
+    public const string LoadDuration = "cachepatterns.load.duration";
+
+    /// <summary>Counter: entries that left the cache. Tags: <c>cache.name</c>, <c>reason</c> (removed, expired, capacity, size, corrupt).</summary>
+    public const string Evictions = "cachepatterns.evictions";
+
+    /// <summary>Counter: failed or short-circuited provider calls. Tags: <c>cache.name</c>, <c>operation</c>.</summary>
+    public const string ProviderErrors = "cachepatterns.provider.errors";
+
+    /// <summary>Counter: stale values served because the loader failed (fail-safe). Tags: <c>cache.name</c>.</summary>
+    public const string StaleServed = "cachepatterns.stale_served";
+
+    /// <summary>Counter: fills refused because a write or invalidation revoked their lease. Tags: <c>cache.name</c>.</summary>
+    public const string FillsFenced = "cachepatterns.fills.fenced";
+
+    /// <summary>The tag naming the strategy or cache.</summary>
+    public const string CacheNameTag = "cache.name";
+}

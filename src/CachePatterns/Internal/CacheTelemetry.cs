@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using CachePatterns.Diagnostics;
+using CachePatterns.Providers;
+
+namespace CachePatterns.Internal;
+
+/// <summary>The meter's instruments, created once per meter (one per DI container when an <see cref="IMeterFactory"/> is present).</summary>
+internal sealed class CacheTelemetry
+{
+    public static readonly ActivitySource ActivitySource = new(CacheDiagnostics.SourceName);
+
+    private static CacheTelemetry? s_shared;
+
+    public CacheTelemetry(IMeterFactory? meterFactory)
+    {
+        var meter = meterFactory?.Create(CacheDiagnostics.SourceName) ?? new Meter(CacheDiagnostics.SourceName);
+        Hits = meter.CreateCounter<long>(CacheDiagnostics.Hits, "{read}", "Reads served from the cache.");
+        Misses = meter.CreateCounter<long>(CacheDiagnostics.Misses, "{read}", "Reads that missed the cache.");
+        Loads = meter.CreateCounter<long>(CacheDiagnostics.Loads, "{load}", "Loader calls.");
+        LoadDuration = meter.CreateHistogram<double>(CacheDiagnostics.LoadDuration, "s", "Loader call duration.");
+        Evictions = meter.CreateCounter<long>(CacheDiagnostics.Evictions, "{entry}", "Entries that left the cache, by reason.");
+        ProviderErrors = meter.CreateCounter<long>(CacheDiagnostics.ProviderErrors, "{error}", "Failed or short-circuited provider calls.");
+        StaleServed = meter.CreateCounter<long>(CacheDiagnostics.StaleServed, "{read}", "Stale values served because the loader failed.");
+        FillsFenced = meter.CreateCounter<long>(CacheDiagnostics.FillsFenced, "{fill}", "Fills refused because a write or invalidation revoked their lease.");
+    }
+
+    public static CacheTelemetry Shared => LazyInitializer.EnsureInitialized(ref s_shared, static () => new CacheTelemetry(null));
+
+    public Counter<long> Hits { get; }
+
+    public Counter<long> Misses { get; }
+
+    public Counter<long> Loads { get; }
+
+    public Histogram<double> LoadDuration { get; }
+
+    public Counter<long> Evictions { get; }
+
+    public Counter<long> ProviderErrors { get; }
+
+    public Counter<long> StaleServed { get; }
+
+    public Counter<long> FillsFenced { get; }
+
+    public static string ReasonName(CacheEvictionReason reason) => reason switch
+    {
+        CacheEvictionReason.Removed => "removed",
+        CacheEvictionReason.Expired => "expired",
+        CacheEvictionReason.Capacity => "capacity",
+        CacheEvictionReason.Size => "size",
+        CacheEvictionReason.Corrupt => "corrupt",
+        _ => "other",
+    };
+}

@@ -1,0 +1,51 @@
+using CachePatterns.Diagnostics;
+using CachePatterns.Providers;
+using Microsoft.Extensions.Logging;
+
+namespace CachePatterns.Internal;
+
+/// <summary>The instruments of one strategy with its name tag bound, plus the store observer.</summary>
+internal sealed class StrategyInstruments : ICacheStoreObserver
+{
+    private readonly KeyValuePair<string, object?> _nameTag;
+    private readonly ILogger _logger;
+
+    public StrategyInstruments(string name, CacheTelemetry telemetry, ILogger logger)
+    {
+        Name = name;
+        Telemetry = telemetry;
+        _logger = logger;
+        _nameTag = new KeyValuePair<string, object?>(CacheDiagnostics.CacheNameTag, name);
+    }
+
+    public string Name { get; }
+
+    public CacheTelemetry Telemetry { get; }
+
+    public ILogger Logger => _logger;
+
+    public void Hit() => Telemetry.Hits.Add(1, _nameTag);
+
+    public void Miss(int count = 1) => Telemetry.Misses.Add(count, _nameTag);
+
+    public void Loaded(bool success, double seconds)
+    {
+        Telemetry.Loads.Add(1, _nameTag, new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
+        Telemetry.LoadDuration.Record(seconds, _nameTag);
+    }
+
+    public void StaleServed() => Telemetry.StaleServed.Add(1, _nameTag);
+
+    public void FillFenced() => Telemetry.FillsFenced.Add(1, _nameTag);
+
+    public void ProviderError(string operation, Exception exception)
+    {
+        Telemetry.ProviderErrors.Add(1, _nameTag, new KeyValuePair<string, object?>("operation", operation));
+        Log.ProviderFailed(_logger, Name, operation, exception);
+    }
+
+    public void OnEvicted(CacheEvictionReason reason, int count) =>
+        Telemetry.Evictions.Add(count, _nameTag, new KeyValuePair<string, object?>("reason", CacheTelemetry.ReasonName(reason)));
+
+    public void OnCorruptEntry(string key, Exception exception) => Log.CorruptEntry(_logger, Name, key, exception);
+}

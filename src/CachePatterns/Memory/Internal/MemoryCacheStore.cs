@@ -1,0 +1,495 @@
+using System.Buffers;
+using BitFaster.Caching;
+using BitFaster.Caching.Lru;
+using CachePatterns.Providers;
+
+namespace CachePatterns.Memory.Internal;
+
+/// <summary>
+/// One strategy's entries in process memory: a BitFaster <see cref="ConcurrentLru{K, V}"/> bounded by entry count,
+/// an optional byte budget enforced by trimming the least recently used entries, expiration checked against the
+/// injected <see cref="TimeProvider"/>, and per-key fences (see docs/architecture.md) taken under striped locks.
+/// </summary>
+/// <remarks>
+/// A hit takes no lock and allocates nothing. Every change of an entry that a fill could race with
+/// (fill, set, invalidation, write) happens under the key's stripe lock, so checking a lease and storing
+/// the value are one atomic step.
+/// </remarks>
+internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
+    where TKey : notnull
+{
+    private const int StripeCount = 64;
+
+    private readonly ICache<TKey, MemoryEntry<TValue>> _entries;
+    private readonly Lock[] _stripes = new Lock[StripeCount];
+    private readonly Dictionary<TKey, Fence>[] _fences = new Dictionary<TKey, Fence>[StripeCount];
+    private readonly EqualityComparer<TKey> _comparer = EqualityComparer<TKey>.Default;
+    private readonly CacheStoreDescriptor<TKey, TValue> _descriptor;
+    private readonly MemoryCacheProviderOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ICacheStoreObserver? _observer;
+    private readonly ITimer? _scanTimer;
+    private long _totalBytes;
+
+    public MemoryCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemoryCacheProviderOptions options, TimeProvider time)
+    {
+        _descriptor = descriptor;
+        _options = options;
+        _time = time;
+        _observer = descriptor.Observer;
+        if (options.MaxBytes is not null && descriptor.SizeOf is null && !options.SerializeValues)
+        {
+            throw new InvalidOperationException(
+                $"The in-memory store '{descriptor.Name}' has MaxBytes = {options.MaxBytes} but no way to size values: " +
+                "give the strategy a size function or set MemoryCacheProviderOptions.SerializeValues.");
+        }
+
+        for (var i = 0; i < StripeCount; i++)
+        {
+            _stripes[i] = new Lock();
+            _fences[i] = new Dictionary<TKey, Fence>(_comparer);
+        }
+
+        _entries = new ConcurrentLruBuilder<TKey, MemoryEntry<TValue>>()
+            .WithCapacity(Math.Max(3, options.MaxEntries))
+            .WithMetrics()
+            .Build();
+        var events = _entries.Events.Value!;
+        events.ItemRemoved += OnItemRemoved;
+        events.ItemUpdated += OnItemUpdated;
+
+        if (options.ExpirationScanInterval > TimeSpan.Zero)
+        {
+            _scanTimer = time.CreateTimer(static s => ((MemoryCacheStore<TKey, TValue>)s!).RemoveExpired(), this, options.ExpirationScanInterval, options.ExpirationScanInterval);
+        }
+    }
+
+    public int Count => _entries.Count;
+
+    public long TotalBytes => Interlocked.Read(ref _totalBytes);
+
+    /// <summary>Gets how many keys have outstanding leases or writes (tests use it to prove nothing leaks).</summary>
+    internal int FenceCount
+    {
+        get
+        {
+            var count = 0;
+            for (var i = 0; i < StripeCount; i++)
+            {
+                lock (_stripes[i])
+                {
+                    count += _fences[i].Count;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken) =>
+        new(Lookup(key, acquireLease));
+
+    private CacheLookup<TValue> Lookup(TKey key, bool acquireLease)
+    {
+        ValidateKey(key);
+        if (_entries.TryGet(key, out var entry))
+        {
+            var now = _time.GetTimestamp();
+            if (now < entry.ExpiresAt)
+            {
+                if (TryRead(key, entry, out var value))
+                {
+                    entry.Touch(now);
+                    return CacheLookup<TValue>.Hit(value);
+                }
+            }
+            else if (now < entry.RetainUntil)
+            {
+                if (TryRead(key, entry, out var stale))
+                {
+                    var lease = acquireLease ? AcquireLease(key) : CacheLease.None;
+                    return new CacheLookup<TValue>(CacheLookupStatus.Stale, stale, lease);
+                }
+            }
+            else
+            {
+                RemoveIfExpired(key, entry, now);
+            }
+        }
+
+        return acquireLease
+            ? new CacheLookup<TValue>(CacheLookupStatus.Miss, default, AcquireLease(key))
+            : CacheLookup<TValue>.Miss;
+    }
+
+    public ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var results = new CacheLookup<TValue>[keys.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = Lookup(keys[i], acquireLeases);
+        }
+
+        return new ValueTask<CacheLookup<TValue>[]>(results);
+    }
+
+    public ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        if (lease.State is not Fence fence)
+        {
+            return new ValueTask<bool>(false);
+        }
+
+        MemoryEntry<TValue> entry;
+        try
+        {
+            entry = CreateEntry(key, value, options);
+        }
+        catch
+        {
+            ReleaseLeaseCore(key, fence);
+            throw;
+        }
+
+        bool stored;
+        var stripe = StripeOf(key);
+        lock (_stripes[stripe])
+        {
+            stored = fence.Version == lease.Token && fence.Writes == 0;
+            if (stored)
+            {
+                Store(key, entry);
+            }
+
+            fence.Leases--;
+            RemoveIfIdle(stripe, key, fence);
+        }
+
+        if (stored)
+        {
+            TrimToSize();
+        }
+
+        return new ValueTask<bool>(stored);
+    }
+
+    public ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken)
+    {
+        if (lease.State is Fence fence)
+        {
+            ReleaseLeaseCore(key, fence);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        ValidateKey(key);
+        var entry = CreateEntry(key, value, options);
+        var stripe = StripeOf(key);
+        lock (_stripes[stripe])
+        {
+            if (_fences[stripe].TryGetValue(key, out var fence))
+            {
+                fence.Version++;
+            }
+
+            Store(key, entry);
+        }
+
+        TrimToSize();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken)
+    {
+        ValidateKey(key);
+        if (_entries.TryGet(key, out var entry))
+        {
+            var now = _time.GetTimestamp();
+            if (now < entry.ExpiresAt)
+            {
+                entry.Touch(now);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
+    {
+        ValidateKey(key);
+        var stripe = StripeOf(key);
+        lock (_stripes[stripe])
+        {
+            if (_fences[stripe].TryGetValue(key, out var fence))
+            {
+                fence.Version++;
+            }
+
+            RemoveExplicitly(key);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
+    {
+        ValidateKey(key);
+        var stripe = StripeOf(key);
+        lock (_stripes[stripe])
+        {
+            var fence = GetOrAddFence(stripe, key);
+            fence.Version++;
+            fence.Writes++;
+            return new ValueTask<CacheWriteToken>(new CacheWriteToken(fence.Version, fence));
+        }
+    }
+
+    public ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        if (token.State is not Fence fence)
+        {
+            return CompleteUnregisteredWriteAsync(key, cancellationToken);
+        }
+
+        MemoryEntry<TValue> entry;
+        try
+        {
+            entry = CreateEntry(key, value, options);
+        }
+        catch
+        {
+            EndWrite(key, fence, token.Token, storeEntry: null);
+            throw;
+        }
+
+        var stored = EndWrite(key, fence, token.Token, entry);
+        if (stored)
+        {
+            TrimToSize();
+        }
+
+        return new ValueTask<bool>(stored);
+    }
+
+    public ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)
+    {
+        if (token.State is Fence fence)
+        {
+            EndWrite(key, fence, token.Token, storeEntry: null);
+            return ValueTask.CompletedTask;
+        }
+
+        return InvalidateAsync(key, cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        _scanTimer?.Dispose();
+        _entries.Clear();
+    }
+
+    /// <summary>Removes every entry whose retention has passed; runs on the scan timer.</summary>
+    internal void RemoveExpired()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var pair in (IEnumerable<KeyValuePair<TKey, MemoryEntry<TValue>>>)_entries)
+        {
+            RemoveIfExpired(pair.Key, pair.Value, now);
+        }
+    }
+
+    private async ValueTask<bool> CompleteUnregisteredWriteAsync(TKey key, CancellationToken cancellationToken)
+    {
+        await InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    private bool EndWrite(TKey key, Fence fence, long tokenVersion, MemoryEntry<TValue>? storeEntry)
+    {
+        var stripe = StripeOf(key);
+        lock (_stripes[stripe])
+        {
+            fence.Writes--;
+            var stored = storeEntry is not null && fence.Writes == 0 && fence.Version == tokenVersion;
+            if (stored)
+            {
+                Store(key, storeEntry!);
+            }
+            else
+            {
+                RemoveExplicitly(key);
+            }
+
+            fence.Version++;
+            RemoveIfIdle(stripe, key, fence);
+            return stored;
+        }
+    }
+
+    private CacheLease AcquireLease(TKey key)
+    {
+        var stripe = StripeOf(key);
+        lock (_stripes[stripe])
+        {
+            var fence = GetOrAddFence(stripe, key);
+            fence.Leases++;
+            return new CacheLease(fence.Version, fence);
+        }
+    }
+
+    private void ReleaseLeaseCore(TKey key, Fence fence)
+    {
+        var stripe = StripeOf(key);
+        lock (_stripes[stripe])
+        {
+            fence.Leases--;
+            RemoveIfIdle(stripe, key, fence);
+        }
+    }
+
+    private Fence GetOrAddFence(int stripe, TKey key)
+    {
+        var map = _fences[stripe];
+        if (!map.TryGetValue(key, out var fence))
+        {
+            fence = new Fence();
+            map.Add(key, fence);
+        }
+
+        return fence;
+    }
+
+    private void RemoveIfIdle(int stripe, TKey key, Fence fence)
+    {
+        if (fence.IsIdle)
+        {
+            _fences[stripe].Remove(key);
+        }
+    }
+
+    private int StripeOf(TKey key) => (_comparer.GetHashCode(key) & 0x7FFFFFFF) & (StripeCount - 1);
+
+    private void Store(TKey key, MemoryEntry<TValue> entry)
+    {
+        Interlocked.Add(ref _totalBytes, entry.Size);
+        _entries.AddOrUpdate(key, entry);
+    }
+
+    private void RemoveExplicitly(TKey key)
+    {
+        if (_entries.TryRemove(key))
+        {
+            _observer?.OnEvicted(CacheEvictionReason.Removed, 1);
+        }
+    }
+
+    private void RemoveIfExpired(TKey key, MemoryEntry<TValue> entry, long now)
+    {
+        if (now >= entry.RetainUntil && _entries.TryRemove(new KeyValuePair<TKey, MemoryEntry<TValue>>(key, entry)))
+        {
+            _observer?.OnEvicted(CacheEvictionReason.Expired, 1);
+        }
+    }
+
+    private void TrimToSize()
+    {
+        if (_options.MaxBytes is not { } max)
+        {
+            return;
+        }
+
+        var eviction = _entries.Policy.Eviction.Value!;
+        while (Interlocked.Read(ref _totalBytes) > max && _entries.Count > 0)
+        {
+            eviction.Trim(1);
+        }
+    }
+
+    private MemoryEntry<TValue> CreateEntry(TKey key, CacheValue<TValue> value, StoreEntryOptions options)
+    {
+        byte[]? payload = null;
+        long size = 0;
+        if (_options.SerializeValues && value.Exists)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            _descriptor.Serializer.Serialize(value.Value!, buffer);
+            payload = buffer.WrittenSpan.ToArray();
+            size = payload.Length;
+        }
+        else if (_descriptor.SizeOf is { } sizeOf && value.Exists)
+        {
+            size = sizeOf(value.Value!);
+        }
+
+        if (size > _options.MaxValueBytes)
+        {
+            throw new CacheValueTooLargeException(FormatKey(key), size, _options.MaxValueBytes);
+        }
+
+        var now = _time.GetTimestamp();
+        var absoluteDeadline = options.AbsoluteExpiration is { } a ? Saturating.Add(now, Saturating.ToTimestampTicks(a, _time)) : long.MaxValue;
+        var slidingTicks = options.SlidingExpiration is { } s ? Saturating.ToTimestampTicks(s, _time) : 0;
+        var expiresAt = slidingTicks != 0 ? Math.Min(Saturating.Add(now, slidingTicks), absoluteDeadline) : absoluteDeadline;
+        var retention = Saturating.ToTimestampTicks(options.FailSafeRetention, _time);
+        return new MemoryEntry<TValue>(_options.SerializeValues ? default : value, payload, size, expiresAt, absoluteDeadline, slidingTicks, retention);
+    }
+
+    private bool TryRead(TKey key, MemoryEntry<TValue> entry, out CacheValue<TValue> value)
+    {
+        if (!_options.SerializeValues || entry.Payload is null)
+        {
+            value = entry.Value;
+            return true;
+        }
+
+        try
+        {
+            value = CacheValue<TValue>.Of(_descriptor.Serializer.Deserialize(new ReadOnlySequence<byte>(entry.Payload)));
+            return true;
+        }
+        catch (Exception ex)
+        {
+            if (_entries.TryRemove(new KeyValuePair<TKey, MemoryEntry<TValue>>(key, entry)))
+            {
+                _observer?.OnEvicted(CacheEvictionReason.Corrupt, 1);
+            }
+
+            _observer?.OnCorruptEntry(FormatKey(key), ex);
+            value = default;
+            return false;
+        }
+    }
+
+    private void ValidateKey(TKey key)
+    {
+        if (key is string s && s.Length > _options.MaxKeyLength)
+        {
+            throw new ArgumentException(
+                $"The cache key '{s[..Math.Min(s.Length, 64)]}…' is {s.Length} characters long, over the in-memory provider's limit of {_options.MaxKeyLength}.",
+                nameof(key));
+        }
+    }
+
+    private string FormatKey(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
+
+    private void OnItemRemoved(object? sender, ItemRemovedEventArgs<TKey, MemoryEntry<TValue>> e)
+    {
+        Interlocked.Add(ref _totalBytes, -(e.Value?.Size ?? 0));
+        switch (e.Reason)
+        {
+            case ItemRemovedReason.Evicted:
+                _observer?.OnEvicted(CacheEvictionReason.Capacity, 1);
+                break;
+            case ItemRemovedReason.Trimmed:
+                _observer?.OnEvicted(CacheEvictionReason.Size, 1);
+                break;
+        }
+    }
+
+    private void OnItemUpdated(object? sender, ItemUpdatedEventArgs<TKey, MemoryEntry<TValue>> e) =>
+        Interlocked.Add(ref _totalBytes, -(e.OldValue?.Size ?? 0));
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using CachePatterns.Memory.Internal;
+using CachePatterns.Providers;
+using Microsoft.Extensions.Options;
+
+namespace CachePatterns.Memory;
+
+/// <summary>
+/// The embedded default provider: entries live in this process, bounded per strategy by entry count
+/// (least recently used first) and optionally by bytes, with fenced fills and no serialization on the hit path.
+/// </summary>
+public sealed class MemoryCacheProvider : ICacheProvider
+{
+    private readonly MemoryCacheProviderOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentBag<IDisposable> _stores = [];
+    private readonly ConcurrentDictionary<string, Func<(int Entries, long Bytes)>> _sizes = new(StringComparer.Ordinal);
+
+    /// <summary>Initializes a new instance of the <see cref="MemoryCacheProvider"/> class.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="timeProvider">The clock; <see langword="null"/> for the system clock.</param>
+    public MemoryCacheProvider(IOptions<MemoryCacheProviderOptions> options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="MemoryCacheProvider"/> class with default options.</summary>
+    public MemoryCacheProvider()
+        : this(Options.Create(new MemoryCacheProviderOptions()))
+    {
+    }
+
+    /// <inheritdoc/>
+    public string Name => "memory";
+
+    /// <inheritdoc/>
+    public bool IsInProcess => true;
+
+    /// <inheritdoc/>
+    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var store = new MemoryCacheStore<TKey, TValue>(descriptor, _options, _time);
+        _stores.Add(store);
+        _sizes[descriptor.Name] = () => (store.Count, store.TotalBytes);
+        return store;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (name, size) in _sizes)
+        {
+            var (entries, bytes) = size();
+            data[name + ".entries"] = entries;
+            data[name + ".bytes"] = bytes;
+        }
+
+        return ValueTask.FromResult(new CacheProviderHealth(true, "In-process memory store.", data));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        while (_stores.TryTake(out var store))
+        {
+            store.Dispose();
+        }
+    }
+}

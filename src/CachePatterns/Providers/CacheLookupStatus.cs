@@ -1,0 +1,23 @@
+namespace CachePatterns.Providers;
+
+/// <summary>The outcome of a cache lookup.</summary>
+public enum CacheLookupStatus
+{
+    /// <summary>No fresh entry. When a lease was asked for and granted, <see cref="CacheLookup{TValue}.Lease"/> holds it.</summary>
+    Miss = 0,
+
+    /// <summary>A fresh entry was found.</summary>
+    Hit = 1,
+
+    /// <summary>
+    /// An expired entry still retained for fail-safe was found: serve it only when the load fails.
+    /// A lease is granted as for <see cref="Miss"/>.
+    /// </summary>
+    Stale = 2,
+
+    /// <summary>
+    /// No fresh entry, and another client holds the fill lease (it is loading the value right now).
+    /// Wait briefly and look again rather than load too.
+    /// </summary>
+    MissLeaseHeldElsewhere = 3,
+}

@@ -1,0 +1,34 @@
+namespace CachePatterns.Providers;
+
+/// <summary>
+/// The resolved expiration of one entry, as a provider stores it: jitter already applied,
+/// every value relative to the moment of the store call.
+/// </summary>
+/// <param name="AbsoluteExpiration">Time to live from now; <see langword="null"/> for none.</param>
+/// <param name="SlidingExpiration">Idle time after which the entry expires; <see langword="null"/> for none.</param>
+/// <param name="FailSafeRetention">
+/// How long past its expiration the provider should keep the entry so that it can be served as a
+/// stale value when the database fails (<see cref="CacheLookupStatus.Stale"/>); zero for none.
+/// </param>
+public readonly record struct StoreEntryOptions(
+    TimeSpan? AbsoluteExpiration,
+    TimeSpan? SlidingExpiration = null,
+    TimeSpan FailSafeRetention = default)
+{
+    /// <summary>Gets options for an entry that never expires (only capacity evicts it).</summary>
+    public static StoreEntryOptions NoExpiration => default;
+
+    /// <summary>Gets the time after which the provider may drop the entry entirely.</summary>
+    /// <returns>The physical time to live, or <see langword="null"/> when the entry has no expiration.</returns>
+    public TimeSpan? PhysicalTimeToLive()
+    {
+        TimeSpan? ttl = (AbsoluteExpiration, SlidingExpiration) switch
+        {
+            ({ } a, { } s) => a < s ? a : s,
+            ({ } a, null) => a,
+            (null, { } s) => s,
+            _ => null,
+        };
+        return ttl + FailSafeRetention;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using CachePatterns.Internal;
+using CachePatterns.Providers;
+
+namespace CachePatterns.Strategies;
+
+internal sealed partial class CacheStrategy<TKey, TValue>
+{
+    /// <summary>
+    /// Joins the load in flight for the key, or starts one. The load runs once for every concurrent caller;
+    /// one caller giving up does not cancel it, all of them giving up does.
+    /// </summary>
+    private async ValueTask<TValue?> JoinOrStartFlightAsync<TState>(
+        TKey key,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
+        CacheValue<TValue>? stale,
+        CancellationToken cancellationToken)
+    {
+        Flight flight;
+        while (true)
+        {
+            if (_flights.TryGetValue(key, out var existing))
+            {
+                if (existing.TryJoin())
+                {
+                    flight = existing;
+                    break;
+                }
+
+                // Every waiter of that flight gave up and its load is being cancelled: start afresh.
+                _flights.TryRemove(new KeyValuePair<TKey, Flight>(key, existing));
+                continue;
+            }
+
+            var created = new Flight();
+            if (_flights.TryAdd(key, created))
+            {
+                flight = created;
+                _ = RunFlightAsync(key, created, state, factory, stale);
+                break;
+            }
+        }
+
+        try
+        {
+            return await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            flight.Leave();
+        }
+    }
+
+    /// <summary>Forgets the flight of a key after a write, so readers that start later do not get its older value.</summary>
+    private void DetachFlight(TKey key) => _flights.TryRemove(key, out _);
+
+    private async Task RunFlightAsync<TState>(
+        TKey key,
+        Flight flight,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
+        CacheValue<TValue>? stale)
+    {
+        var cancellationToken = flight.LoadCancellation.Token;
+        var lease = CacheLease.None;
+        try
+        {
+            var lookup = await GetWithLeaseAsync(key, cancellationToken).ConfigureAwait(false);
+            if (lookup.Status == CacheLookupStatus.MissLeaseHeldElsewhere)
+            {
+                lookup = await WaitForOtherLoaderAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (lookup.Status == CacheLookupStatus.Hit)
+            {
+                flight.Completion.TrySetResult(lookup.Value.Value);
+                return;
+            }
+
+            if (lookup.Status == CacheLookupStatus.Stale)
+            {
+                stale = lookup.Value;
+            }
+
+            lease = lookup.Lease;
+            LoadResult<TValue> result;
+            using (var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.load"))
+            {
+                activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
+                var started = _time.GetTimestamp();
+                try
+                {
+                    result = await factory(key, state, cancellationToken).ConfigureAwait(false);
+                    _instruments.Loaded(success: true, _time.GetElapsedTime(started).TotalSeconds);
+                }
+                catch (Exception ex)
+                {
+                    _instruments.Loaded(success: false, _time.GetElapsedTime(started).TotalSeconds);
+                    activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                    if (stale is { } s && _options.FailSafeMaxStaleness is not null && !cancellationToken.IsCancellationRequested)
+                    {
+                        Log.ServingStale(_instruments.Logger, Name, ex);
+                        _instruments.StaleServed();
+                        flight.Completion.TrySetResult(s.Value);
+                        return;
+                    }
+
+                    throw;
+                }
+            }
+
+            var granted = lease;
+            lease = CacheLease.None;
+            await FillOrReleaseAsync(key, granted, result).ConfigureAwait(false);
+            flight.Completion.TrySetResult(result.Found ? result.Value : default);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            flight.Completion.TrySetCanceled(ex.CancellationToken);
+        }
+        catch (Exception ex)
+        {
+            flight.Completion.TrySetException(ex);
+        }
+        finally
+        {
+            await ReleaseQuietlyAsync(key, lease).ConfigureAwait(false);
+            _flights.TryRemove(new KeyValuePair<TKey, Flight>(key, flight));
+        }
+    }
+
+    /// <summary>
+    /// Another client holds the fill lease: poll for its value, bounded by <see cref="CacheStrategyOptions.LeaseWaitTimeout"/>,
+    /// then load without a lease (the result is returned but not stored).
+    /// </summary>
+    private async ValueTask<CacheLookup<TValue>> WaitForOtherLoaderAsync(TKey key, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        while (_time.GetElapsedTime(started) < _options.LeaseWaitTimeout)
+        {
+            await Task.Delay(_options.LeaseWaitPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            var lookup = await GetWithLeaseAsync(key, cancellationToken).ConfigureAwait(false);
+            if (lookup.Status != CacheLookupStatus.MissLeaseHeldElsewhere)
+            {
+                return lookup;
+            }
+        }
+
+        return CacheLookup<TValue>.Miss;
+    }
+
+    /// <summary>One load shared by every concurrent caller of a key.</summary>
+    private sealed class Flight
+    {
+        private int _waiters = 1;
+
+        public TaskCompletionSource<TValue?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Cancelled when every waiter has given up. Not disposed: it never owns a timer or wait handle.</summary>
+        public CancellationTokenSource LoadCancellation { get; } = new();
+
+        public bool TryJoin()
+        {
+            var waiters = Volatile.Read(ref _waiters);
+            while (waiters > 0)
+            {
+                var seen = Interlocked.CompareExchange(ref _waiters, waiters + 1, waiters);
+                if (seen == waiters)
+                {
+                    return true;
+                }
+
+                waiters = seen;
+            }
+
+            return false;
+        }
+
+        public void Leave()
+        {
+            if (Interlocked.Decrement(ref _waiters) == 0 && !Completion.Task.IsCompleted)
+            {
+                LoadCancellation.Cancel();
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using CachePatterns.Internal;
+using CachePatterns.Providers;
+
+namespace CachePatterns.Strategies;
+
+internal sealed partial class CacheStrategy<TKey, TValue>
+{
+    public async ValueTask WriteAsync(TKey key, TValue value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNullKey(key);
+        var writer = _writer ?? throw NoWriter();
+        using var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.write");
+        activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
+
+        if (_options.Kind == CacheStrategyKind.CacheAside)
+        {
+            try
+            {
+                await writer.WriteAsync(key, value, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await InvalidateQuietlyAsync(key).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var token = await BeginWriteQuietlyAsync(key).ConfigureAwait(false);
+        try
+        {
+            await writer.WriteAsync(key, value, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await AbortWriteQuietlyAsync(key, token).ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            // The database has the value: the cache is updated even if the caller cancels now.
+            await _store.CompleteWriteAsync(key, token, CacheValue<TValue>.Of(value), ResolveEntryOptions(options, found: true), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CacheValueTooLargeException ex)
+        {
+            Log.ValueNotCached(_instruments.Logger, Name, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            _instruments.ProviderError("complete-write", ex);
+        }
+        finally
+        {
+            DetachFlight(key);
+        }
+    }
+
+    public async ValueTask RemoveAsync(TKey key, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNullKey(key);
+        var writer = _writer ?? throw NoWriter();
+        using var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.remove");
+        activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
+
+        if (_options.Kind == CacheStrategyKind.CacheAside)
+        {
+            try
+            {
+                await writer.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await InvalidateQuietlyAsync(key).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var token = await BeginWriteQuietlyAsync(key).ConfigureAwait(false);
+        try
+        {
+            await writer.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await AbortWriteQuietlyAsync(key, token).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNullKey(key);
+        try
+        {
+            await _store.InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            DetachFlight(key);
+        }
+    }
+
+    /// <summary>Stores a value in the cache only (no database), revoking fills in progress. Used by the ad-hoc cache.</summary>
+    internal async ValueTask SetAsync(TKey key, TValue value, CacheEntryOptions? options, CancellationToken cancellationToken)
+    {
+        Guard.NotNullKey(key);
+        try
+        {
+            await _store.SetAsync(key, CacheValue<TValue>.Of(value), ResolveEntryOptions(options, found: true), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            DetachFlight(key);
+        }
+    }
+
+    /// <summary>Reads the cache only, never the loader.</summary>
+    internal async ValueTask<CacheValue<TValue>> TryGetAsync(TKey key, CancellationToken cancellationToken)
+    {
+        Guard.NotNullKey(key);
+        try
+        {
+            var lookup = await _store.GetAsync(key, acquireLease: false, cancellationToken).ConfigureAwait(false);
+            if (lookup.Status == CacheLookupStatus.Hit)
+            {
+                _instruments.Hit();
+                return lookup.Value;
+            }
+        }
+        catch (Exception ex) when (ex is not ArgumentException && !cancellationToken.IsCancellationRequested)
+        {
+            _instruments.ProviderError("get", ex);
+        }
+
+        _instruments.Miss();
+        return default;
+    }
+
+    private async ValueTask<CacheWriteToken> BeginWriteQuietlyAsync(TKey key)
+    {
+        try
+        {
+            return await _store.BeginWriteAsync(key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            _instruments.ProviderError("begin-write", ex);
+            return CacheWriteToken.None;
+        }
+    }
+
+    private async ValueTask AbortWriteQuietlyAsync(TKey key, CacheWriteToken token)
+    {
+        try
+        {
+            await _store.AbortWriteAsync(key, token, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _instruments.ProviderError("abort-write", ex);
+        }
+        finally
+        {
+            DetachFlight(key);
+        }
+    }
+
+    private async ValueTask InvalidateQuietlyAsync(TKey key)
+    {
+        try
+        {
+            await _store.InvalidateAsync(key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _instruments.ProviderError("invalidate", ex);
+        }
+        finally
+        {
+            DetachFlight(key);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using CachePatterns.Internal;
+using CachePatterns.Providers;
+
+namespace CachePatterns.Strategies;
+
+/// <summary>
+/// The one implementation of <see cref="ICacheStrategy{TKey, TValue}"/>: cache-aside or write-through over a
+/// provider's store, with single-flight loads and fenced fills. Split by concern: reads (<c>.Read.cs</c>),
+/// single-flight (<c>.Stampede.cs</c>), writes (<c>.Write.cs</c>).
+/// </summary>
+internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey, TValue>
+    where TKey : notnull
+{
+    private static readonly Func<TKey, ICacheLoader<TKey, TValue>, CancellationToken, ValueTask<LoadResult<TValue>>> s_registeredLoad =
+        static (key, loader, ct) => loader.LoadAsync(key, ct);
+
+    private readonly ICacheStore<TKey, TValue> _store;
+    private readonly ICacheLoader<TKey, TValue>? _loader;
+    private readonly ICacheWriter<TKey, TValue>? _writer;
+    private readonly CacheStrategyOptions _options;
+    private readonly TimeProvider _time;
+    private readonly StrategyInstruments _instruments;
+    private readonly ConcurrentDictionary<TKey, Flight> _flights = new();
+
+    public CacheStrategy(
+        string name,
+        ICacheStore<TKey, TValue> store,
+        ICacheLoader<TKey, TValue>? loader,
+        ICacheWriter<TKey, TValue>? writer,
+        CacheStrategyOptions options,
+        TimeProvider time,
+        StrategyInstruments instruments)
+    {
+        Name = name;
+        _store = store;
+        _loader = loader;
+        _writer = writer;
+        _options = options;
+        _time = time;
+        _instruments = instruments;
+    }
+
+    public string Name { get; }
+
+    public CacheStrategyKind Kind => _options.Kind;
+
+    /// <summary>Gets the number of loads in flight (tests use it to prove nothing leaks).</summary>
+    internal int FlightCount => _flights.Count;
+
+    /// <summary>Resolves the expiration of an entry: per-entry options win, then the strategy's defaults; jitter spreads the absolute part.</summary>
+    internal StoreEntryOptions ResolveEntryOptions(CacheEntryOptions? perEntry, bool found)
+    {
+        TimeSpan? absolute;
+        TimeSpan? sliding;
+        if (perEntry is { Expiration: not null } or { SlidingExpiration: not null })
+        {
+            absolute = perEntry.Expiration;
+            sliding = perEntry.SlidingExpiration;
+        }
+        else if (found)
+        {
+            absolute = _options.Expiration;
+            sliding = _options.SlidingExpiration;
+        }
+        else
+        {
+            absolute = _options.NegativeCacheExpiration;
+            sliding = null;
+        }
+
+        if (absolute is { } a && _options.Jitter > 0)
+        {
+            var factor = 1 + (((Random.Shared.NextDouble() * 2) - 1) * _options.Jitter);
+            absolute = TimeSpan.FromTicks(Math.Max(1, (long)(a.Ticks * factor)));
+        }
+
+        return new StoreEntryOptions(absolute, sliding, found ? _options.FailSafeMaxStaleness ?? TimeSpan.Zero : TimeSpan.Zero);
+    }
+
+    private bool ShouldCache(in LoadResult<TValue> result) =>
+        result.Cacheable && (result.Found || result.Options is not null || _options.NegativeCacheExpiration is not null);
+
+    private static CacheValue<TValue> ToCacheValue(in LoadResult<TValue> result) =>
+        result.Found ? CacheValue<TValue>.Of(result.Value!) : CacheValue<TValue>.NotFound;
+
+    private InvalidOperationException NoLoader() =>
+        new($"Cache strategy '{Name}' has no loader: register an ICacheLoader<{typeof(TKey).Name}, {typeof(TValue).Name}> or call GetOrLoadAsync with a factory.");
+
+    private InvalidOperationException NoWriter() =>
+        new($"Cache strategy '{Name}' has no writer: register an ICacheWriter<{typeof(TKey).Name}, {typeof(TValue).Name}> to write through the cache.");
+}
