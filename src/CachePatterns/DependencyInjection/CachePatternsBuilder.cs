@@ -1,0 +1,203 @@
+using CachePatterns.Distributed;
+using CachePatterns.Internal;
+using CachePatterns.Memory;
+using CachePatterns.Providers;
+using CachePatterns.Resilience;
+using CachePatterns.Serialization;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace CachePatterns;
+
+/// <summary>
+/// Configures one named cache: its provider, its resilience, and the strategies (entity types) it holds.
+/// Returned by <c>services.AddCachePatterns(...)</c>; every method returns the builder to chain.
+/// </summary>
+public sealed class CachePatternsBuilder
+{
+    /// <summary>The name of the cache configured by <c>AddCachePatterns()</c> without a name.</summary>
+    public const string DefaultCacheName = "default";
+
+    internal CachePatternsBuilder(IServiceCollection services, string cacheName)
+    {
+        Services = services;
+        CacheName = cacheName;
+    }
+
+    /// <summary>Gets the service collection.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Gets the name of the cache this builder configures.</summary>
+    public string CacheName { get; }
+
+    /// <summary>Uses a provider created by <paramref name="factory"/> (provider packages wrap this in <c>UseRedis</c>, <c>UseMemcached</c>).</summary>
+    /// <param name="factory">Creates the provider; called once, when the cache is first used.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder UseProvider(Func<IServiceProvider, ICacheProvider> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.AddKeyedSingleton<ICacheProvider>(CacheName, (sp, _) => factory(sp));
+        return this;
+    }
+
+    /// <summary>Uses the in-memory provider (the default when no provider is chosen).</summary>
+    /// <param name="configure">Configures its bounds.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder UseMemoryProvider(Action<MemoryCacheProviderOptions>? configure = null)
+    {
+        var options = Services.AddOptions<MemoryCacheProviderOptions>(CacheName).ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        var name = CacheName;
+        return UseProvider(sp => new MemoryCacheProvider(
+            Options.Create(sp.GetRequiredService<IOptionsMonitor<MemoryCacheProviderOptions>>().Get(name)),
+            sp.GetService<TimeProvider>()));
+    }
+
+    /// <summary>Configures the timeout and circuit breaker of an out-of-process provider.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder ConfigureResilience(Action<CacheResilienceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(CacheName, configure);
+        return this;
+    }
+
+    /// <summary>Configures the expiration and fail-safe defaults of the ad-hoc <see cref="ICache"/>.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder ConfigureDefaults(Action<CacheStrategyOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(CacheName, configure);
+        return this;
+    }
+
+    /// <summary>Adds a serializer factory, asked before System.Text.Json (for example one with a source-generated context).</summary>
+    /// <param name="factory">The factory.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder AddSerializerFactory(ICacheSerializerFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.AddSingleton(factory);
+        return this;
+    }
+
+    /// <summary>
+    /// Caches <typeparamref name="TValue"/> with cache-aside: reads load through <typeparamref name="TLoader"/> on a miss;
+    /// writes (when the loader is also an <see cref="ICacheWriter{TKey, TValue}"/>) go to the database and invalidate the key.
+    /// </summary>
+    /// <typeparam name="TKey">The type of the key.</typeparam>
+    /// <typeparam name="TValue">The type of the value.</typeparam>
+    /// <typeparam name="TLoader">The loader, registered as a singleton unless already registered.</typeparam>
+    /// <param name="configure">Configures the strategy.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder AddCacheAside<TKey, TValue, TLoader>(Action<CacheStrategyOptions>? configure = null)
+        where TKey : notnull
+        where TLoader : class, ICacheLoader<TKey, TValue>
+    {
+        Services.TryAddSingleton<TLoader>();
+        return AddStrategy<TKey, TValue>(
+            CacheStrategyKind.CacheAside,
+            static sp => sp.GetRequiredService<TLoader>(),
+            static sp => sp.GetRequiredService<TLoader>() as ICacheWriter<TKey, TValue>,
+            configure);
+    }
+
+    /// <summary>
+    /// Caches <typeparamref name="TValue"/> with write-through: writes go to the database, then into the cache, so reads
+    /// after a write hit; misses still load lazily through <typeparamref name="TLoaderWriter"/>.
+    /// </summary>
+    /// <typeparam name="TKey">The type of the key.</typeparam>
+    /// <typeparam name="TValue">The type of the value.</typeparam>
+    /// <typeparam name="TLoaderWriter">The loader and writer, registered as a singleton unless already registered.</typeparam>
+    /// <param name="configure">Configures the strategy.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder AddWriteThrough<TKey, TValue, TLoaderWriter>(Action<CacheStrategyOptions>? configure = null)
+        where TKey : notnull
+        where TLoaderWriter : class, ICacheLoader<TKey, TValue>, ICacheWriter<TKey, TValue>
+    {
+        Services.TryAddSingleton<TLoaderWriter>();
+        return AddStrategy<TKey, TValue>(
+            CacheStrategyKind.WriteThrough,
+            static sp => sp.GetRequiredService<TLoaderWriter>(),
+            static sp => sp.GetRequiredService<TLoaderWriter>(),
+            configure);
+    }
+
+    /// <summary>
+    /// Adds a strategy with loader and writer from factories. Resolve it as <see cref="ICacheStrategy{TKey, TValue}"/>
+    /// (or keyed by the cache name when several caches hold the same type).
+    /// </summary>
+    /// <typeparam name="TKey">The type of the key.</typeparam>
+    /// <typeparam name="TValue">The type of the value.</typeparam>
+    /// <param name="kind">Cache-aside or write-through (<paramref name="configure"/> may change it).</param>
+    /// <param name="loader">Creates the loader; may return <see langword="null"/> for a strategy used only with factories.</param>
+    /// <param name="writer">Creates the writer; may be or return <see langword="null"/> for a read-only strategy.</param>
+    /// <param name="configure">Configures the strategy.</param>
+    /// <param name="sizeOf">Estimates a value's size in bytes, for size-bounded in-memory stores.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder AddStrategy<TKey, TValue>(
+        CacheStrategyKind kind,
+        Func<IServiceProvider, ICacheLoader<TKey, TValue>?> loader,
+        Func<IServiceProvider, ICacheWriter<TKey, TValue>?>? writer = null,
+        Action<CacheStrategyOptions>? configure = null,
+        Func<TValue, long>? sizeOf = null)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        var optionsName = StrategyOptionsName<TKey, TValue>(CacheName);
+        var options = Services.AddOptions<CacheStrategyOptions>(optionsName)
+            .Configure(o => o.Kind = kind)
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        var cacheName = CacheName;
+        Services.AddKeyedSingleton<ICacheStrategy<TKey, TValue>>(cacheName, (sp, _) =>
+        {
+            var instance = sp.GetRequiredKeyedService<CacheInstance>(cacheName);
+            var resolved = sp.GetRequiredService<IOptionsMonitor<CacheStrategyOptions>>().Get(optionsName);
+            var name = string.IsNullOrEmpty(resolved.KeyPrefix) ? typeof(TValue).Name : resolved.KeyPrefix;
+            return instance.CreateStrategy(name, name + ":", resolved, loader(sp), writer?.Invoke(sp), sizeOf);
+        });
+        Services.AddSingleton(sp => sp.GetRequiredKeyedService<ICacheStrategy<TKey, TValue>>(cacheName));
+        return this;
+    }
+
+    /// <summary>
+    /// Registers <see cref="IDistributedCache"/> over this cache's provider, for ASP.NET Core sessions and output caching.
+    /// </summary>
+    /// <param name="configure">Configures the key namespace.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder AddDistributedCache(Action<DistributedCacheOptions>? configure = null)
+    {
+        if (configure is not null)
+        {
+            Services.Configure(CacheName, configure);
+        }
+
+        var cacheName = CacheName;
+        Services.AddKeyedSingleton<IDistributedCache>(cacheName, (sp, _) =>
+        {
+            var instance = sp.GetRequiredKeyedService<CacheInstance>(cacheName);
+            var options = sp.GetRequiredService<IOptionsMonitor<DistributedCacheOptions>>().Get(cacheName);
+            var instruments = new StrategyInstruments(cacheName + ".distributed", instance.Telemetry, instance.Logger);
+            var store = instance.CreateStore<string, byte[]>(instruments.Name, options.KeyPrefix, instruments, sizeOf: static b => b.Length);
+            return new DistributedCacheAdapter(store, instance.Time);
+        });
+        Services.AddSingleton(sp => sp.GetRequiredKeyedService<IDistributedCache>(cacheName));
+        return this;
+    }
+
+    internal static string StrategyOptionsName<TKey, TValue>(string cacheName) =>
+        $"{cacheName}/{typeof(TKey).FullName}/{typeof(TValue).FullName}";
+}

@@ -1,0 +1,84 @@
+using CachePatterns.Providers;
+using CachePatterns.Resilience;
+using CachePatterns.Resilience.Internal;
+using CachePatterns.Serialization;
+using CachePatterns.Serialization.Internal;
+using CachePatterns.Strategies;
+using Microsoft.Extensions.Logging;
+
+namespace CachePatterns.Internal;
+
+/// <summary>
+/// One named cache: its provider, clock, telemetry and resilience pipeline. Creates the stores of its
+/// strategies, wrapping out-of-process ones in <see cref="ResilientCacheStore{TKey, TValue}"/>.
+/// </summary>
+internal sealed class CacheInstance : IDisposable
+{
+    private readonly IReadOnlyList<ICacheSerializerFactory> _serializerFactories;
+    private readonly CacheResilienceOptions _resilienceOptions;
+
+    public CacheInstance(
+        string name,
+        ICacheProvider provider,
+        TimeProvider time,
+        CacheTelemetry telemetry,
+        ILoggerFactory loggerFactory,
+        CacheResilienceOptions resilienceOptions,
+        IReadOnlyList<ICacheSerializerFactory> serializerFactories)
+    {
+        Name = name;
+        Provider = provider;
+        Time = time;
+        Telemetry = telemetry;
+        Logger = loggerFactory.CreateLogger("CachePatterns");
+        _resilienceOptions = resilienceOptions;
+        _serializerFactories = serializerFactories;
+        Pipeline = provider.IsInProcess ? null : new CacheResiliencePipeline(name, resilienceOptions, time, Logger);
+    }
+
+    public string Name { get; }
+
+    public ICacheProvider Provider { get; }
+
+    public TimeProvider Time { get; }
+
+    public CacheTelemetry Telemetry { get; }
+
+    public ILogger Logger { get; }
+
+    public CacheResiliencePipeline? Pipeline { get; }
+
+    public CacheStrategy<TKey, TValue> CreateStrategy<TKey, TValue>(
+        string strategyName,
+        string keyPrefix,
+        CacheStrategyOptions options,
+        ICacheLoader<TKey, TValue>? loader,
+        ICacheWriter<TKey, TValue>? writer,
+        Func<TValue, long>? sizeOf = null,
+        Func<TKey, string>? keyFormatter = null)
+        where TKey : notnull
+    {
+        var instruments = new StrategyInstruments(strategyName, Telemetry, Logger);
+        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter);
+        return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
+    }
+
+    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(
+        string storeName,
+        string keyPrefix,
+        StrategyInstruments instruments,
+        Func<TValue, long>? sizeOf = null,
+        Func<TKey, string>? keyFormatter = null)
+        where TKey : notnull
+    {
+        var descriptor = new CacheStoreDescriptor<TKey, TValue>(storeName, keyPrefix, new LazyCacheSerializer<TValue>(_serializerFactories), keyFormatter)
+        {
+            Observer = instruments,
+            SizeOf = sizeOf,
+        };
+        var store = Provider.CreateStore(descriptor);
+        return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations);
+    }
+
+    public void Dispose() => Provider.Dispose();
+}
