@@ -1,0 +1,71 @@
+using CachePatterns.Providers;
+
+namespace CachePatterns.Tests.Support;
+
+/// <summary>
+/// Deliberately wrong cache-aside, as most hand-written caches and the peers do it: on a miss it loads and
+/// stores the result unconditionally (no lease), so a load that read the database before a write can
+/// overwrite the write's invalidation. The checker must find the stale entries it leaves.
+/// </summary>
+public sealed class NaiveCacheAside : ICacheStrategy<int, string>
+{
+    private readonly ICacheStore<int, string> _store;
+    private readonly FakeDatabase _database;
+    private static readonly StoreEntryOptions Forever = StoreEntryOptions.NoExpiration;
+
+    public NaiveCacheAside(ICacheStore<int, string> store, FakeDatabase database)
+    {
+        _store = store;
+        _database = database;
+    }
+
+    public string Name => "naive";
+
+    public async ValueTask<string?> GetAsync(int key, CancellationToken cancellationToken = default)
+    {
+        var lookup = await _store.GetAsync(key, acquireLease: false, cancellationToken);
+        if (lookup.Status == CacheLookupStatus.Hit)
+        {
+            return lookup.Value.Value;
+        }
+
+        var loaded = await _database.LoadAsync(key, cancellationToken);
+        if (loaded.Found)
+        {
+            await _store.SetAsync(key, CacheValue<string>.Of(loaded.Value!), Forever, cancellationToken);
+        }
+
+        return loaded.Value;
+    }
+
+    public async ValueTask<IReadOnlyDictionary<int, string>> GetManyAsync(IEnumerable<int> keys, CancellationToken cancellationToken = default)
+    {
+        var results = new Dictionary<int, string>();
+        foreach (var key in keys.Distinct())
+        {
+            if (await GetAsync(key, cancellationToken) is { } value)
+            {
+                results[key] = value;
+            }
+        }
+
+        return results;
+    }
+
+    public ValueTask<string?> GetOrLoadAsync<TState>(int key, TState state, Func<int, TState, CancellationToken, ValueTask<LoadResult<string>>> factory, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public async ValueTask WriteAsync(int key, string value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await _database.WriteAsync(key, value, cancellationToken);
+        await _store.InvalidateAsync(key, cancellationToken);
+    }
+
+    public async ValueTask RemoveAsync(int key, CancellationToken cancellationToken = default)
+    {
+        await _database.DeleteAsync(key, cancellationToken);
+        await _store.InvalidateAsync(key, cancellationToken);
+    }
+
+    public ValueTask InvalidateAsync(int key, CancellationToken cancellationToken = default) => _store.InvalidateAsync(key, cancellationToken);
+}
