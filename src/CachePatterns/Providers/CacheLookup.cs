@@ -10,6 +10,9 @@ public readonly record struct CacheLookup<TValue>(CacheLookupStatus Status, Cach
     /// <summary>Gets a miss without a lease.</summary>
     public static CacheLookup<TValue> Miss => default;
 
+    /// <summary>Gets the lookup of a provider that could not answer.</summary>
+    public static CacheLookup<TValue> Unavailable => new(CacheLookupStatus.Unavailable, default, CacheLease.None);
+
     /// <summary>Creates a hit.</summary>
     /// <param name="value">The value found.</param>
     /// <returns>The lookup.</returns>

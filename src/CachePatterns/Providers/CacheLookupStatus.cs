@@ -20,4 +20,10 @@ public enum CacheLookupStatus
     /// Wait briefly and look again rather than load too.
     /// </summary>
     MissLeaseHeldElsewhere = 3,
+
+    /// <summary>
+    /// The provider could not answer (down, timed out, circuit open, node dead): a miss, and the caller
+    /// should not spend further calls on the provider for this read (no lease, no fill).
+    /// </summary>
+    Unavailable = 4,
 }

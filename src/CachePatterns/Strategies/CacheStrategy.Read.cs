@@ -32,7 +32,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         catch (Exception ex) when (ex is not ArgumentException)
         {
             _instruments.ProviderError("get", ex);
-            pending = new ValueTask<CacheLookup<TValue>>(CacheLookup<TValue>.Miss);
+            pending = new ValueTask<CacheLookup<TValue>>(CacheLookup<TValue>.Unavailable);
         }
 
         if (pending.IsCompletedSuccessfully)
@@ -78,7 +78,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         catch (Exception ex) when (ex is not ArgumentException and not OperationCanceledException)
         {
             _instruments.ProviderError("get-many", ex);
-            lookups = new CacheLookup<TValue>[distinct.Count];
+            lookups = Enumerable.Repeat(CacheLookup<TValue>.Unavailable, distinct.Count).ToArray();
         }
 
         var misses = new List<int>();
@@ -179,7 +179,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         catch (Exception ex) when (ex is not ArgumentException && !cancellationToken.IsCancellationRequested)
         {
             _instruments.ProviderError("get", ex);
-            lookup = CacheLookup<TValue>.Miss;
+            lookup = CacheLookup<TValue>.Unavailable;
         }
 
         if (lookup.Status == CacheLookupStatus.Hit)
@@ -190,7 +190,8 @@ internal sealed partial class CacheStrategy<TKey, TValue>
 
         _instruments.Miss();
         var stale = lookup.Status == CacheLookupStatus.Stale ? lookup.Value : (CacheValue<TValue>?)null;
-        return await JoinOrStartFlightAsync(key, state, factory, stale, cancellationToken).ConfigureAwait(false);
+        var bypassCache = lookup.Status == CacheLookupStatus.Unavailable;
+        return await JoinOrStartFlightAsync(key, state, factory, stale, bypassCache, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Looks a key up asking for a lease; a provider failure is a miss without a lease.</summary>
@@ -203,7 +204,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         catch (Exception ex) when (ex is not ArgumentException && !cancellationToken.IsCancellationRequested)
         {
             _instruments.ProviderError("get", ex);
-            return CacheLookup<TValue>.Miss;
+            return CacheLookup<TValue>.Unavailable;
         }
     }
 

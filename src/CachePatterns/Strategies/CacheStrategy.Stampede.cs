@@ -15,6 +15,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         TState state,
         Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
         CacheValue<TValue>? stale,
+        bool bypassCache,
         CancellationToken cancellationToken)
     {
         Flight flight;
@@ -37,7 +38,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             if (_flights.TryAdd(key, created))
             {
                 flight = created;
-                _ = RunFlightAsync(key, created, state, factory, stale);
+                _ = RunFlightAsync(key, created, state, factory, stale, bypassCache);
                 break;
             }
         }
@@ -60,13 +61,15 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         Flight flight,
         TState state,
         Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
-        CacheValue<TValue>? stale)
+        CacheValue<TValue>? stale,
+        bool bypassCache)
     {
         var cancellationToken = flight.LoadCancellation.Token;
         var lease = CacheLease.None;
         try
         {
-            var lookup = await GetWithLeaseAsync(key, cancellationToken).ConfigureAwait(false);
+            // A provider that just failed is not asked again for this read: load without a lease, store nothing.
+            var lookup = bypassCache ? CacheLookup<TValue>.Unavailable : await GetWithLeaseAsync(key, cancellationToken).ConfigureAwait(false);
             if (lookup.Status == CacheLookupStatus.MissLeaseHeldElsewhere)
             {
                 lookup = await WaitForOtherLoaderAsync(key, cancellationToken).ConfigureAwait(false);

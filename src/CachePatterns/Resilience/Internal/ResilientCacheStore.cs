@@ -38,7 +38,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     {
         if (!_pending.IsEmpty && _pending.ContainsKey(key) && !await TryInvalidatePendingAsync(key).ConfigureAwait(false))
         {
-            return CacheLookup<TValue>.Miss;
+            return CacheLookup<TValue>.Unavailable;
         }
 
         try
@@ -51,7 +51,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
         {
             _instruments.ProviderError("get", ex);
-            return CacheLookup<TValue>.Miss;
+            return CacheLookup<TValue>.Unavailable;
         }
     }
 
@@ -68,7 +68,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
         {
             _instruments.ProviderError("get-many", ex);
-            return new CacheLookup<TValue>[keys.Count];
+            return Enumerable.Repeat(CacheLookup<TValue>.Unavailable, keys.Count).ToArray();
         }
 
         if (!_pending.IsEmpty)
@@ -78,7 +78,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
                 if (_pending.ContainsKey(keys[i]))
                 {
                     await ReleaseLeaseAsync(keys[i], results[i].Lease, CancellationToken.None).ConfigureAwait(false);
-                    results[i] = CacheLookup<TValue>.Miss;
+                    results[i] = CacheLookup<TValue>.Unavailable;
                 }
             }
         }

@@ -1,0 +1,193 @@
+using CachePatterns.Strategies;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CachePatterns.Tests.Stampede;
+
+/// <summary>Concurrent misses of one key run one load; cancellation and failure are shared correctly.</summary>
+public sealed class StampedeTests
+{
+    [Fact]
+    public async Task A_thousand_concurrent_misses_run_one_load()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loads = 0;
+        var (strategy, services) = Create(async (key, ct) =>
+        {
+            Interlocked.Increment(ref loads);
+            await gate.Task.WaitAsync(ct);
+            return LoadResult.Found($"value-{key}");
+        });
+        await using var _ = services;
+
+        var callers = Enumerable.Range(0, 1000).Select(_ => Task.Run(() => strategy.GetAsync(7).AsTask())).ToArray();
+        await WaitUntilAsync(() => Volatile.Read(ref loads) >= 1);
+        gate.SetResult();
+        var values = await Task.WhenAll(callers);
+
+        Assert.Equal(1, loads);
+        Assert.All(values, v => Assert.Equal("value-7", v));
+        Assert.Equal("value-7", await strategy.GetAsync(7));
+        Assert.Equal(1, loads);
+    }
+
+    [Fact]
+    public async Task One_caller_cancelling_does_not_cancel_the_shared_load()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loaderToken = CancellationToken.None;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (strategy, services) = Create(async (key, ct) =>
+        {
+            loaderToken = ct;
+            started.TrySetResult();
+            await gate.Task;
+            return LoadResult.Found("loaded");
+        });
+        await using var _ = services;
+
+        using var impatient = new CancellationTokenSource();
+        var first = strategy.GetAsync(1, impatient.Token).AsTask();
+        await started.Task;
+        var second = strategy.GetAsync(1).AsTask();
+
+        await impatient.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        Assert.False(loaderToken.IsCancellationRequested, "The shared load was cancelled by one caller.");
+
+        gate.SetResult();
+        Assert.Equal("loaded", await second);
+        Assert.Equal("loaded", await strategy.GetAsync(1));
+    }
+
+    [Fact]
+    public async Task Every_caller_cancelling_cancels_the_load()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loaderCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (strategy, services) = Create(async (key, ct) =>
+        {
+            ct.Register(() => loaderCancelled.TrySetResult());
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+            return LoadResult.Found("never");
+        });
+        await using var _ = services;
+
+        using var a = new CancellationTokenSource();
+        using var b = new CancellationTokenSource();
+        var first = strategy.GetAsync(1, a.Token).AsTask();
+        await started.Task;
+        var second = strategy.GetAsync(1, b.Token).AsTask();
+        await a.CancelAsync();
+        Assert.False(loaderCancelled.Task.IsCompleted);
+        await b.CancelAsync();
+
+        await loaderCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+    }
+
+    [Fact]
+    public async Task A_failing_load_reaches_every_waiter_and_is_not_cached()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loads = 0;
+        var (strategy, services) = Create(async (key, ct) =>
+        {
+            if (Interlocked.Increment(ref loads) == 1)
+            {
+                await gate.Task;
+                throw new InvalidOperationException("database down");
+            }
+
+            return LoadResult.Found("recovered");
+        });
+        await using var _ = services;
+
+        var callers = Enumerable.Range(0, 50).Select(_ => Task.Run(() => strategy.GetAsync(3).AsTask())).ToArray();
+        await WaitUntilAsync(() => Volatile.Read(ref loads) >= 1);
+        gate.SetResult();
+        foreach (var caller in callers)
+        {
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => caller);
+            Assert.Equal("database down", ex.Message);
+        }
+
+        Assert.Equal(1, loads);
+        Assert.Equal("recovered", await strategy.GetAsync(3));
+        Assert.Equal(2, loads);
+        Assert.Equal(0, ((CacheStrategy<int, string>)strategy).FlightCount);
+    }
+
+    [Fact]
+    public async Task A_read_that_starts_after_a_write_does_not_join_the_older_load()
+    {
+        var database = new Dictionary<int, string> { [5] = "old" };
+        var firstLoadGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loads = 0;
+        var services = new ServiceCollection()
+            .AddCachePatterns()
+            .AddStrategy<int, string>(
+                CacheStrategyKind.CacheAside,
+                _ => new DelegateLoader(async (key, ct) =>
+                {
+                    var value = database[key];
+                    if (Interlocked.Increment(ref loads) == 1)
+                    {
+                        await firstLoadGate.Task;
+                    }
+
+                    return LoadResult.Found(value);
+                }),
+                _ => new DelegateWriter((key, value) => database[key] = value),
+                o => o.Jitter = 0)
+            .Services.BuildServiceProvider();
+        await using var _ = services;
+        var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+
+        var early = strategy.GetAsync(5).AsTask();
+        await WaitUntilAsync(() => Volatile.Read(ref loads) >= 1);
+        await strategy.WriteAsync(5, "new");
+        var late = await strategy.GetAsync(5);
+        firstLoadGate.SetResult();
+
+        Assert.Equal("new", late);
+        Assert.Equal("old", await early);
+        Assert.Equal("new", await strategy.GetAsync(5));
+    }
+
+    private static (ICacheStrategy<int, string> Strategy, ServiceProvider Services) Create(Func<int, CancellationToken, ValueTask<LoadResult<string>>> load)
+    {
+        var services = new ServiceCollection()
+            .AddCachePatterns()
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => new DelegateLoader(load), configure: o => o.Jitter = 0)
+            .Services.BuildServiceProvider();
+        return (services.GetRequiredService<ICacheStrategy<int, string>>(), services);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Yield();
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+    }
+
+    private sealed class DelegateLoader(Func<int, CancellationToken, ValueTask<LoadResult<string>>> load) : ICacheLoader<int, string>
+    {
+        public ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken) => load(key, cancellationToken);
+    }
+
+    private sealed class DelegateWriter(Action<int, string> write) : ICacheWriter<int, string>
+    {
+        public ValueTask WriteAsync(int key, string value, CancellationToken cancellationToken)
+        {
+            write(key, value);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DeleteAsync(int key, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}
