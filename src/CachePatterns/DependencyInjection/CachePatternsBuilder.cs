@@ -1,3 +1,4 @@
+using CachePatterns.Diagnostics.Internal;
 using CachePatterns.Distributed;
 using CachePatterns.Internal;
 using CachePatterns.Memory;
@@ -7,6 +8,7 @@ using CachePatterns.Serialization;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace CachePatterns;
@@ -195,6 +197,25 @@ public sealed class CachePatternsBuilder
             return new DistributedCacheAdapter(store, instance.Time);
         });
         Services.AddSingleton(sp => sp.GetRequiredKeyedService<IDistributedCache>(cacheName));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a health check of this cache's provider. A cache that does not answer reports <paramref name="failureStatus"/>
+    /// (degraded by default: the application still works, reads go to the database).
+    /// </summary>
+    /// <param name="name">The check's name; default <c>cachepatterns-{cache name}</c>.</param>
+    /// <param name="failureStatus">The status when the provider does not answer or its circuit is open.</param>
+    /// <param name="tags">Tags to filter health checks by.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder AddHealthCheck(string? name = null, HealthStatus failureStatus = HealthStatus.Degraded, IEnumerable<string>? tags = null)
+    {
+        var cacheName = CacheName;
+        Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            name ?? $"cachepatterns-{cacheName}",
+            sp => new CacheHealthCheck(sp.GetRequiredKeyedService<CacheInstance>(cacheName)),
+            failureStatus,
+            tags));
         return this;
     }
 

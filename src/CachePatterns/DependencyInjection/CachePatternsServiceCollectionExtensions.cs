@@ -46,7 +46,8 @@ public static class CachePatternsServiceCollectionExtensions
         services.TryAddKeyedSingleton(cacheName, (sp, _) =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var provider = sp.GetKeyedService<ICacheProvider>(cacheName)
+            var registered = sp.GetKeyedService<ICacheProvider>(cacheName);
+            var provider = registered
                 ?? new MemoryCacheProvider(Options.Options.Create(sp.GetRequiredService<IOptionsMonitor<MemoryCacheProviderOptions>>().Get(cacheName)), time);
             return new CacheInstance(
                 cacheName,
@@ -55,7 +56,8 @@ public static class CachePatternsServiceCollectionExtensions
                 sp.GetRequiredService<CacheTelemetry>(),
                 sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
                 sp.GetRequiredService<IOptionsMonitor<CacheResilienceOptions>>().Get(cacheName),
-                [.. sp.GetServices<ICacheSerializerFactory>().Reverse()]);
+                [.. sp.GetServices<ICacheSerializerFactory>().Reverse()],
+                ownsProvider: registered is null);
         });
         services.TryAddKeyedSingleton<ICache>(cacheName, (sp, _) => new AdHocCache(
             sp.GetRequiredKeyedService<CacheInstance>(cacheName),

@@ -16,6 +16,7 @@ internal sealed class CacheInstance : IDisposable
 {
     private readonly IReadOnlyList<ICacheSerializerFactory> _serializerFactories;
     private readonly CacheResilienceOptions _resilienceOptions;
+    private readonly bool _ownsProvider;
 
     public CacheInstance(
         string name,
@@ -24,8 +25,10 @@ internal sealed class CacheInstance : IDisposable
         CacheTelemetry telemetry,
         ILoggerFactory loggerFactory,
         CacheResilienceOptions resilienceOptions,
-        IReadOnlyList<ICacheSerializerFactory> serializerFactories)
+        IReadOnlyList<ICacheSerializerFactory> serializerFactories,
+        bool ownsProvider)
     {
+        _ownsProvider = ownsProvider;
         Name = name;
         Provider = provider;
         Time = time;
@@ -80,5 +83,12 @@ internal sealed class CacheInstance : IDisposable
         return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations);
     }
 
-    public void Dispose() => Provider.Dispose();
+    /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
+    public void Dispose()
+    {
+        if (_ownsProvider)
+        {
+            Provider.Dispose();
+        }
+    }
 }

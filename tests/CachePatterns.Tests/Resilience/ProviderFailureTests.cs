@@ -1,6 +1,7 @@
 using CachePatterns.Diagnostics;
 using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -37,6 +38,7 @@ public sealed class ProviderFailureTests : IAsyncDisposable
                 o.BreakDuration = TimeSpan.FromSeconds(5);
             })
             .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => _database, _ => _database, o => o.Jitter = 0)
+            .AddHealthCheck()
             .Services.BuildServiceProvider();
         _strategy = _services.GetRequiredService<ICacheStrategy<int, string>>();
         _logs = _services.GetRequiredService<FakeLogCollector>();
@@ -114,6 +116,19 @@ public sealed class ProviderFailureTests : IAsyncDisposable
         _provider.Mode = ProviderMode.Up;
         Assert.Equal("uno", await _strategy.GetAsync(1));
         Assert.Equal("uno", await _strategy.GetAsync(1));
+    }
+
+    [Fact]
+    public async Task The_health_check_reports_a_provider_that_does_not_answer_as_degraded()
+    {
+        var health = _services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+
+        _provider.Mode = ProviderMode.Down;
+        var report = await health.CheckHealthAsync();
+
+        Assert.Equal(HealthStatus.Degraded, report.Status);
+        Assert.Contains("flaky", report.Entries["cachepatterns-default"].Description, StringComparison.Ordinal);
     }
 
     public async ValueTask DisposeAsync()
