@@ -25,6 +25,12 @@ public interface ICacheStrategy<TKey, TValue>
     /// <returns>The value, or <see langword="default"/> when the database has none.</returns>
     ValueTask<TValue?> GetAsync(TKey key, CancellationToken cancellationToken = default);
 
+    /// <summary>Reads the cache only, never the database.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Whether a fresh value was cached (a cached "not found" is not a value), and the value.</returns>
+    ValueTask<(bool Found, TValue? Value)> TryGetAsync(TKey key, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Reads many values with one cache round trip and one bulk load (<see cref="ICacheLoader{TKey, TValue}.LoadManyAsync"/>) for the misses.
     /// </summary>

@@ -1,6 +1,6 @@
 namespace CachePatterns.Diagnostics;
 
-/// <summary>The names under which CachePatterns publishes metrics and traces (see docs/observability in README).</summary>
+/// <summary>The names under which CachePatterns publishes metrics and traces (see docs/architecture.md, "Observability").</summary>
 public static class CacheDiagnostics
 {
     /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> and of the <see cref="System.Diagnostics.ActivitySource"/>.</summary>
@@ -30,6 +30,9 @@ public static class CacheDiagnostics
     /// <summary>Counter: fills refused because a write or invalidation revoked their lease. Tags: <c>cache.name</c>.</summary>
     public const string FillsFenced = "cachepatterns.fills.fenced";
 
-    /// <summary>The tag naming the strategy or cache.</summary>
+    /// <summary>The tag naming the strategy (the entity type, e.g. <c>Product</c>), on every instrument.</summary>
     public const string CacheNameTag = "cache.name";
+
+    /// <summary>The tag naming the cache (<c>default</c>, or the name given to <c>AddCachePatterns(name)</c>), on every instrument.</summary>
+    public const string CacheTag = "cachepatterns.cache";
 }

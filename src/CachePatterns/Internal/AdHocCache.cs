@@ -35,11 +35,8 @@ internal sealed class AdHocCache : ICache
         return StrategyFor<TValue>().GetOrLoadAsync(key, (State: state, Factory: factory, Options: options), static (_, s, ct) => LoadAsync(s.Factory(s.State, ct), s.Options), cancellationToken)!;
     }
 
-    public async ValueTask<(bool Found, TValue? Value)> TryGetAsync<TValue>(string key, CancellationToken cancellationToken = default)
-    {
-        var value = await StrategyFor<TValue>().TryGetAsync(key, cancellationToken).ConfigureAwait(false);
-        return (value.Exists, value.Value);
-    }
+    public ValueTask<(bool Found, TValue? Value)> TryGetAsync<TValue>(string key, CancellationToken cancellationToken = default) =>
+        StrategyFor<TValue>().TryGetAsync(key, cancellationToken);
 
     public ValueTask SetAsync<TValue>(string key, TValue value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default) =>
         StrategyFor<TValue>().SetAsync(key, value, options, cancellationToken);

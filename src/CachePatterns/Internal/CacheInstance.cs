@@ -61,7 +61,7 @@ internal sealed class CacheInstance : IDisposable
         Func<TKey, string>? keyFormatter = null)
         where TKey : notnull
     {
-        var instruments = new StrategyInstruments(strategyName, Telemetry, Logger);
+        var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger);
         var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
     }

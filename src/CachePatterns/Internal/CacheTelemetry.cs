@@ -6,15 +6,16 @@ using CachePatterns.Providers;
 namespace CachePatterns.Internal;
 
 /// <summary>The meter's instruments, created once per meter (one per DI container when an <see cref="IMeterFactory"/> is present).</summary>
-internal sealed class CacheTelemetry
+internal sealed class CacheTelemetry : IDisposable
 {
     public static readonly ActivitySource ActivitySource = new(CacheDiagnostics.SourceName);
 
-    private static CacheTelemetry? s_shared;
+    /// <summary>The meter this instance created itself (no <see cref="IMeterFactory"/>); the factory owns the others.</summary>
+    private readonly Meter? _ownedMeter;
 
     public CacheTelemetry(IMeterFactory? meterFactory)
     {
-        var meter = meterFactory?.Create(CacheDiagnostics.SourceName) ?? new Meter(CacheDiagnostics.SourceName);
+        var meter = meterFactory?.Create(CacheDiagnostics.SourceName) ?? (_ownedMeter = new Meter(CacheDiagnostics.SourceName));
         Hits = meter.CreateCounter<long>(CacheDiagnostics.Hits, "{read}", "Reads served from the cache.");
         Misses = meter.CreateCounter<long>(CacheDiagnostics.Misses, "{read}", "Reads that missed the cache.");
         Loads = meter.CreateCounter<long>(CacheDiagnostics.Loads, "{load}", "Loader calls.");
@@ -24,8 +25,6 @@ internal sealed class CacheTelemetry
         StaleServed = meter.CreateCounter<long>(CacheDiagnostics.StaleServed, "{read}", "Stale values served because the loader failed.");
         FillsFenced = meter.CreateCounter<long>(CacheDiagnostics.FillsFenced, "{fill}", "Fills refused because a write or invalidation revoked their lease.");
     }
-
-    public static CacheTelemetry Shared => LazyInitializer.EnsureInitialized(ref s_shared, static () => new CacheTelemetry(null));
 
     public Counter<long> Hits { get; }
 
@@ -42,6 +41,8 @@ internal sealed class CacheTelemetry
     public Counter<long> StaleServed { get; }
 
     public Counter<long> FillsFenced { get; }
+
+    public void Dispose() => _ownedMeter?.Dispose();
 
     public static string ReasonName(CacheEvictionReason reason) => reason switch
     {

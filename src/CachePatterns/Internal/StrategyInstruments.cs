@@ -8,14 +8,16 @@ namespace CachePatterns.Internal;
 internal sealed class StrategyInstruments : ICacheStoreObserver
 {
     private readonly KeyValuePair<string, object?> _nameTag;
+    private readonly KeyValuePair<string, object?> _cacheTag;
     private readonly ILogger _logger;
 
-    public StrategyInstruments(string name, CacheTelemetry telemetry, ILogger logger)
+    public StrategyInstruments(string name, string cacheName, CacheTelemetry telemetry, ILogger logger)
     {
         Name = name;
         Telemetry = telemetry;
         _logger = logger;
         _nameTag = new KeyValuePair<string, object?>(CacheDiagnostics.CacheNameTag, name);
+        _cacheTag = new KeyValuePair<string, object?>(CacheDiagnostics.CacheTag, cacheName);
     }
 
     public string Name { get; }
@@ -24,28 +26,28 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
 
     public ILogger Logger => _logger;
 
-    public void Hit() => Telemetry.Hits.Add(1, _nameTag);
+    public void Hit() => Telemetry.Hits.Add(1, _nameTag, _cacheTag);
 
-    public void Miss(int count = 1) => Telemetry.Misses.Add(count, _nameTag);
+    public void Miss(int count = 1) => Telemetry.Misses.Add(count, _nameTag, _cacheTag);
 
     public void Loaded(bool success, double seconds)
     {
-        Telemetry.Loads.Add(1, _nameTag, new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
-        Telemetry.LoadDuration.Record(seconds, _nameTag);
+        Telemetry.Loads.Add(1, _nameTag, _cacheTag, new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
+        Telemetry.LoadDuration.Record(seconds, _nameTag, _cacheTag);
     }
 
-    public void StaleServed() => Telemetry.StaleServed.Add(1, _nameTag);
+    public void StaleServed() => Telemetry.StaleServed.Add(1, _nameTag, _cacheTag);
 
-    public void FillFenced() => Telemetry.FillsFenced.Add(1, _nameTag);
+    public void FillFenced() => Telemetry.FillsFenced.Add(1, _nameTag, _cacheTag);
 
     public void ProviderError(string operation, Exception exception)
     {
-        Telemetry.ProviderErrors.Add(1, _nameTag, new KeyValuePair<string, object?>("operation", operation));
+        Telemetry.ProviderErrors.Add(1, _nameTag, _cacheTag, new KeyValuePair<string, object?>("operation", operation));
         Log.ProviderFailed(_logger, Name, operation, exception);
     }
 
     public void OnEvicted(CacheEvictionReason reason, int count) =>
-        Telemetry.Evictions.Add(count, _nameTag, new KeyValuePair<string, object?>("reason", CacheTelemetry.ReasonName(reason)));
+        Telemetry.Evictions.Add(count, _nameTag, _cacheTag, new KeyValuePair<string, object?>("reason", CacheTelemetry.ReasonName(reason)));
 
     public void OnCorruptEntry(string key, Exception exception) => Log.CorruptEntry(_logger, Name, key, exception);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CachePatterns.Internal;
 using CachePatterns.Providers;
 
@@ -22,8 +21,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         ArgumentNullException.ThrowIfNull(factory);
 
         // The hit path completes synchronously for in-process providers: no state machine, no allocation.
-        // A pending ValueTask is consumed exactly once, either here (completed) or by GetSlowAsync.
-#pragma warning disable CA2012
+        // The store's ValueTask is consumed exactly once: read here when it completed, awaited by GetSlowAsync otherwise.
         ValueTask<CacheLookup<TValue>> pending;
         try
         {
@@ -32,136 +30,43 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         catch (Exception ex) when (ex is not ArgumentException)
         {
             _instruments.ProviderError("get", ex);
-            pending = new ValueTask<CacheLookup<TValue>>(CacheLookup<TValue>.Unavailable);
+            return LoadAfterLookupAsync(key, CacheLookup<TValue>.Unavailable, state, factory, cancellationToken);
         }
 
-        if (pending.IsCompletedSuccessfully)
+        if (!pending.IsCompletedSuccessfully)
         {
-            var lookup = pending.Result;
+            return GetSlowAsync(key, pending, state, factory, cancellationToken);
+        }
+
+        var lookup = pending.Result;
+        if (lookup.Status == CacheLookupStatus.Hit)
+        {
+            _instruments.Hit();
+            return new ValueTask<TValue?>(lookup.Value.Value);
+        }
+
+        return LoadAfterLookupAsync(key, lookup, state, factory, cancellationToken);
+    }
+
+    public async ValueTask<(bool Found, TValue? Value)> TryGetAsync(TKey key, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNullKey(key);
+        try
+        {
+            var lookup = await _store.GetAsync(key, acquireLease: false, cancellationToken).ConfigureAwait(false);
             if (lookup.Status == CacheLookupStatus.Hit)
             {
                 _instruments.Hit();
-                return new ValueTask<TValue?>(lookup.Value.Value);
+                return (lookup.Value.Exists, lookup.Value.Value);
             }
         }
-
-        return GetSlowAsync(key, pending, state, factory, cancellationToken);
-#pragma warning restore CA2012
-    }
-
-    public async ValueTask<IReadOnlyDictionary<TKey, TValue>> GetManyAsync(IEnumerable<TKey> keys, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        var loader = _loader ?? throw NoLoader();
-        var distinct = new List<TKey>();
-        var seen = new HashSet<TKey>();
-        foreach (var key in keys)
+        catch (Exception ex) when (ex is not ArgumentException && !cancellationToken.IsCancellationRequested)
         {
-            Guard.NotNullKey(key);
-            if (seen.Add(key))
-            {
-                distinct.Add(key);
-            }
+            _instruments.ProviderError("get", ex);
         }
 
-        var results = new Dictionary<TKey, TValue>(distinct.Count);
-        if (distinct.Count == 0)
-        {
-            return results;
-        }
-
-        CacheLookup<TValue>[] lookups;
-        try
-        {
-            lookups = await _store.GetManyAsync(distinct, acquireLeases: true, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not ArgumentException and not OperationCanceledException)
-        {
-            _instruments.ProviderError("get-many", ex);
-            lookups = Enumerable.Repeat(CacheLookup<TValue>.Unavailable, distinct.Count).ToArray();
-        }
-
-        var misses = new List<int>();
-        for (var i = 0; i < distinct.Count; i++)
-        {
-            if (lookups[i].Status == CacheLookupStatus.Hit)
-            {
-                _instruments.Hit();
-                if (lookups[i].Value.Exists)
-                {
-                    results[distinct[i]] = lookups[i].Value.Value!;
-                }
-            }
-            else
-            {
-                misses.Add(i);
-            }
-        }
-
-        if (misses.Count == 0)
-        {
-            return results;
-        }
-
-        _instruments.Miss(misses.Count);
-        var missKeys = new TKey[misses.Count];
-        for (var m = 0; m < misses.Count; m++)
-        {
-            missKeys[m] = distinct[misses[m]];
-        }
-
-        IReadOnlyDictionary<TKey, LoadResult<TValue>> loaded;
-        using (var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.load_many"))
-        {
-            activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
-            activity?.SetTag("cachepatterns.keys", missKeys.Length);
-            var started = _time.GetTimestamp();
-            try
-            {
-                loaded = await loader.LoadManyAsync(missKeys, cancellationToken).ConfigureAwait(false);
-                _instruments.Loaded(success: true, _time.GetElapsedTime(started).TotalSeconds);
-            }
-            catch (Exception ex)
-            {
-                _instruments.Loaded(success: false, _time.GetElapsedTime(started).TotalSeconds);
-                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                foreach (var i in misses)
-                {
-                    await ReleaseQuietlyAsync(distinct[i], lookups[i].Lease).ConfigureAwait(false);
-                }
-
-                if (_options.FailSafeMaxStaleness is not null && misses.TrueForAll(i => lookups[i].Status == CacheLookupStatus.Stale))
-                {
-                    Log.ServingStale(_instruments.Logger, Name, ex);
-                    foreach (var i in misses)
-                    {
-                        _instruments.StaleServed();
-                        if (lookups[i].Value.Exists)
-                        {
-                            results[distinct[i]] = lookups[i].Value.Value!;
-                        }
-                    }
-
-                    return results;
-                }
-
-                throw;
-            }
-        }
-
-        foreach (var i in misses)
-        {
-            var key = distinct[i];
-            var result = loaded.TryGetValue(key, out var r) ? r : LoadResult.NotFound<TValue>();
-            if (result.Found)
-            {
-                results[key] = result.Value!;
-            }
-
-            await FillOrReleaseAsync(key, lookups[i].Lease, result).ConfigureAwait(false);
-        }
-
-        return results;
+        _instruments.Miss();
+        return (false, default);
     }
 
     private async ValueTask<TValue?> GetSlowAsync<TState>(
@@ -188,13 +93,24 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             return lookup.Value.Value;
         }
 
+        return await LoadAfterLookupAsync(key, lookup, state, factory, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<TValue?> LoadAfterLookupAsync<TState>(
+        TKey key,
+        CacheLookup<TValue> lookup,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
+        CancellationToken cancellationToken)
+    {
         _instruments.Miss();
         var stale = lookup.Status == CacheLookupStatus.Stale ? lookup.Value : (CacheValue<TValue>?)null;
         var bypassCache = lookup.Status == CacheLookupStatus.Unavailable;
-        return await JoinOrStartFlightAsync(key, state, factory, stale, bypassCache, cancellationToken).ConfigureAwait(false);
+        var value = await JoinOrStartFlightAsync(key, state, factory, stale, bypassCache, cancellationToken).ConfigureAwait(false);
+        return value.Value;
     }
 
-    /// <summary>Looks a key up asking for a lease; a provider failure is a miss without a lease.</summary>
+    /// <summary>Looks a key up asking for a lease; a provider failure is an unavailable cache.</summary>
     private async ValueTask<CacheLookup<TValue>> GetWithLeaseAsync(TKey key, CancellationToken cancellationToken)
     {
         try

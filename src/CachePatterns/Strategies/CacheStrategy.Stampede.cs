@@ -10,7 +10,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
     /// Joins the load in flight for the key, or starts one. The load runs once for every concurrent caller;
     /// one caller giving up does not cancel it, all of them giving up does.
     /// </summary>
-    private async ValueTask<TValue?> JoinOrStartFlightAsync<TState>(
+    private async ValueTask<CacheValue<TValue>> JoinOrStartFlightAsync<TState>(
         TKey key,
         TState state,
         Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
@@ -18,29 +18,10 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         bool bypassCache,
         CancellationToken cancellationToken)
     {
-        Flight flight;
-        while (true)
+        var flight = JoinOrCreateFlight(key, out var created);
+        if (created)
         {
-            if (_flights.TryGetValue(key, out var existing))
-            {
-                if (existing.TryJoin())
-                {
-                    flight = existing;
-                    break;
-                }
-
-                // Every waiter of that flight gave up and its load is being cancelled: start afresh.
-                _flights.TryRemove(new KeyValuePair<TKey, Flight>(key, existing));
-                continue;
-            }
-
-            var created = new Flight();
-            if (_flights.TryAdd(key, created))
-            {
-                flight = created;
-                _ = RunFlightAsync(key, created, state, factory, stale, bypassCache);
-                break;
-            }
+            _ = RunFlightAsync(key, flight, state, factory, stale, bypassCache);
         }
 
         try
@@ -50,6 +31,33 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         finally
         {
             flight.Leave();
+        }
+    }
+
+    /// <summary>Joins the key's flight, or registers a new one that the caller must run (<paramref name="created"/>).</summary>
+    private Flight JoinOrCreateFlight(TKey key, out bool created)
+    {
+        while (true)
+        {
+            if (_flights.TryGetValue(key, out var existing))
+            {
+                if (existing.TryJoin())
+                {
+                    created = false;
+                    return existing;
+                }
+
+                // Every waiter of that flight gave up and its load is being cancelled: start afresh.
+                _flights.TryRemove(new KeyValuePair<TKey, Flight>(key, existing));
+                continue;
+            }
+
+            var flight = new Flight();
+            if (_flights.TryAdd(key, flight))
+            {
+                created = true;
+                return flight;
+            }
         }
     }
 
@@ -77,7 +85,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
 
             if (lookup.Status == CacheLookupStatus.Hit)
             {
-                flight.Completion.TrySetResult(lookup.Value.Value);
+                flight.Completion.TrySetResult(lookup.Value);
                 return;
             }
 
@@ -105,7 +113,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
                     {
                         Log.ServingStale(_instruments.Logger, Name, ex);
                         _instruments.StaleServed();
-                        flight.Completion.TrySetResult(s.Value);
+                        flight.Completion.TrySetResult(s);
                         return;
                     }
 
@@ -116,7 +124,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             var granted = lease;
             lease = CacheLease.None;
             await FillOrReleaseAsync(key, granted, result).ConfigureAwait(false);
-            flight.Completion.TrySetResult(result.Found ? result.Value : default);
+            flight.Completion.TrySetResult(ToCacheValue(result));
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
@@ -158,7 +166,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
     {
         private int _waiters = 1;
 
-        public TaskCompletionSource<TValue?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<CacheValue<TValue>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Cancelled when every waiter has given up. Not disposed: it never owns a timer or wait handle.</summary>
         public CancellationTokenSource LoadCancellation { get; } = new();

@@ -115,28 +115,6 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         }
     }
 
-    /// <summary>Reads the cache only, never the loader.</summary>
-    internal async ValueTask<CacheValue<TValue>> TryGetAsync(TKey key, CancellationToken cancellationToken)
-    {
-        Guard.NotNullKey(key);
-        try
-        {
-            var lookup = await _store.GetAsync(key, acquireLease: false, cancellationToken).ConfigureAwait(false);
-            if (lookup.Status == CacheLookupStatus.Hit)
-            {
-                _instruments.Hit();
-                return lookup.Value;
-            }
-        }
-        catch (Exception ex) when (ex is not ArgumentException && !cancellationToken.IsCancellationRequested)
-        {
-            _instruments.ProviderError("get", ex);
-        }
-
-        _instruments.Miss();
-        return default;
-    }
-
     private async ValueTask<CacheWriteToken> BeginWriteQuietlyAsync(TKey key)
     {
         try

@@ -120,6 +120,32 @@ public sealed class StampedeTests
     }
 
     [Fact]
+    public async Task Bulk_reads_and_single_reads_of_the_same_cold_key_share_one_load()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loads = 0;
+        var (strategy, services) = Create(async (key, ct) =>
+        {
+            Interlocked.Increment(ref loads);
+            await gate.Task;
+            return LoadResult.Found($"value-{key}");
+        });
+        await using var _ = services;
+
+        var single = strategy.GetAsync(2).AsTask();
+        await WaitUntilAsync(() => Volatile.Read(ref loads) >= 1);
+        var bulk = strategy.GetManyAsync([2, 2]).AsTask();
+        var bulkAgain = strategy.GetManyAsync([2]).AsTask();
+        gate.SetResult();
+
+        Assert.Equal("value-2", await single);
+        Assert.Equal("value-2", (await bulk)[2]);
+        Assert.Equal("value-2", (await bulkAgain)[2]);
+        Assert.Equal(1, loads);
+        Assert.Equal(0, ((CacheStrategy<int, string>)strategy).FlightCount);
+    }
+
+    [Fact]
     public async Task A_read_that_starts_after_a_write_does_not_join_the_older_load()
     {
         var database = new Dictionary<int, string> { [5] = "old" };

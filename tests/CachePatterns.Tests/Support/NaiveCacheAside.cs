@@ -38,6 +38,12 @@ public sealed class NaiveCacheAside : ICacheStrategy<int, string>
         return loaded.Value;
     }
 
+    public async ValueTask<(bool Found, string? Value)> TryGetAsync(int key, CancellationToken cancellationToken = default)
+    {
+        var lookup = await _store.GetAsync(key, acquireLease: false, cancellationToken);
+        return (lookup.Status == CacheLookupStatus.Hit, lookup.Value.Value);
+    }
+
     public async ValueTask<IReadOnlyDictionary<int, string>> GetManyAsync(IEnumerable<int> keys, CancellationToken cancellationToken = default)
     {
         var results = new Dictionary<int, string>();
