@@ -27,6 +27,7 @@ public static class ResultsReport
         CacheRow("hit ratio", c => Percent(c.HitRatio));
         CacheRow("loads (loader calls)", c => Count(c.Loads));
         CacheRow("mean load time", c => Latency(c.MeanLoadTime));
+        Row("entries held at the end", s => s.CachedEntries is { } n ? Count(n) : None);
         var reasons = new[] { "capacity", "removed", "expired" }
             .Concat(scenarios.SelectMany(s => s.Cache?.EvictionsByReason.Keys ?? []).Order(StringComparer.Ordinal))
             .Distinct(StringComparer.Ordinal);

@@ -6,4 +6,5 @@ public sealed record ScenarioResult(
     RunResult Run,
     SqlStatementCounts Statements,
     CacheMetricsSnapshot? Cache = null,
+    int? CachedEntries = null,
     ConsistencyResult? Consistency = null);

@@ -1,4 +1,5 @@
 using CachePatterns;
+using CachePatterns.Providers;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CatalogSample;
@@ -39,9 +40,18 @@ public static class Scenarios
         var run = await WorkloadRunner.RunAsync(new CachedProductCatalog(cache), workload, options.Workers, TimeProvider.System, cancellationToken);
         var statements = repository.Statements - before;
         var cacheMetrics = metrics.Snapshot();
+        var entries = await CountEntriesAsync(services, cache.Name, cancellationToken);
 
         var consistency = await ConsistencyCheck.RunAsync(cache, repository, metrics, workload.ProductIdsByPopularity, cancellationToken);
-        return new ScenarioResult(name, run, statements, cacheMetrics, consistency);
+        return new ScenarioResult(name, run, statements, cacheMetrics, entries, consistency);
+    }
+
+    /// <summary>Asks the provider's health check how many entries the strategy's store holds ("{strategy}.entries").</summary>
+    private static async Task<int?> CountEntriesAsync(IServiceProvider services, string strategyName, CancellationToken cancellationToken)
+    {
+        var provider = services.GetRequiredKeyedService<ICacheProvider>(CachePatternsBuilder.DefaultCacheName);
+        var health = await provider.CheckHealthAsync(cancellationToken);
+        return health.Data?.GetValueOrDefault(strategyName + ".entries") as int?;
     }
 
     private static Task<CatalogDatabase> CreateDatabaseAsync(SampleOptions options, CancellationToken cancellationToken) =>
