@@ -51,9 +51,17 @@ var workload = Workload.Generate(new WorkloadSettings
 PrintHeader(options, workload);
 
 var results = new List<ScenarioResult>();
-results.Add(Report(await Scenarios.RunWithoutCacheAsync("SQLite only", options, workload, cancellation.Token)));
-results.Add(Report(await Scenarios.RunWithCacheAsync("cache-aside", CacheStrategyKind.CacheAside, options, workload, cancellation.Token)));
-results.Add(Report(await Scenarios.RunWithCacheAsync("write-through", CacheStrategyKind.WriteThrough, options, workload, cancellation.Token)));
+try
+{
+    results.Add(Report(await Scenarios.RunWithoutCacheAsync("SQLite only", options, workload, cancellation.Token)));
+    results.Add(Report(await Scenarios.RunWithCacheAsync("cache-aside", CacheStrategyKind.CacheAside, options, workload, cancellation.Token)));
+    results.Add(Report(await Scenarios.RunWithCacheAsync("write-through", CacheStrategyKind.WriteThrough, options, workload, cancellation.Token)));
+}
+catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Cancelled.");
+    return 130;
+}
 
 Console.WriteLine();
 Console.Write(ResultsReport.Build(results));
@@ -62,9 +70,10 @@ Console.WriteLine("""
     Notes
       - Hits and misses count keys: a batch read of 15 products is 15 lookups, and an update reads before it saves.
       - A load is one loader call: one SELECT for a single read, one SELECT ... IN (...) for the misses of a batch read.
-      - A fenced fill is a loaded value the cache refused because a write of the same product began meanwhile (the
-        value may predate the write). Write-through refuses fills for the whole database write, so concurrent writes
-        of a popular product show up here; cache-aside only for writes that land while a load is running.
+      - A fenced fill is a loaded value the cache refused to store because a write of the same product began while
+        it was loading (the value may predate the write). With write-through, two overlapping writes of one product
+        remove it, and until it is cached again, reads that overlap a write of it load it without storing it:
+        popular products that are written often show up here.
       - SQLite runs in this process, so a query costs tens of microseconds; with a database server, every query the
         cache avoids also saves a network round trip (typically 0.2-1 ms).
 

@@ -45,6 +45,12 @@ public sealed record SampleOptions
                 return options with { ShowHelp = true };
             }
 
+            if (name is not ("--operations" or "--products" or "--workers" or "--cache-size" or "--seed"))
+            {
+                error = $"Unknown option '{name}'.";
+                return null;
+            }
+
             if (i + 1 >= args.Count || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
             {
                 error = $"'{name}' needs a whole number after it.";
@@ -69,11 +75,8 @@ public sealed record SampleOptions
                 case "--seed":
                     options = options with { Seed = value };
                     break;
-                case "--operations" or "--products" or "--workers" or "--cache-size":
-                    error = $"'{name}' is out of range: {value}.";
-                    return null;
                 default:
-                    error = $"Unknown option '{name}'.";
+                    error = $"'{name}' is out of range: {value}.";
                     return null;
             }
         }
