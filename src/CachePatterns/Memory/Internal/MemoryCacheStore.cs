@@ -132,6 +132,13 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
+
+        // Refuse a bad key before any lease is granted: leases of the keys before it would never be given back.
+        for (var i = 0; i < keys.Count; i++)
+        {
+            ValidateKey(keys[i]);
+        }
+
         var results = new CacheLookup<TValue>[keys.Count];
         for (var i = 0; i < results.Length; i++)
         {
