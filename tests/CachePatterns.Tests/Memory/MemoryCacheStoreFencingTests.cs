@@ -229,6 +229,19 @@ public sealed class MemoryCacheStoreFencingTests : IDisposable
     }
 
     [Fact]
+    public async Task GetMany_with_one_invalid_key_throws_without_leaking_leases_of_the_others()
+    {
+        using var provider = new MemoryCacheProvider(Options.Create(new MemoryCacheProviderOptions { MaxKeyLength = 8 }), new FakeTimeProvider());
+        var store = (MemoryCacheStore<string, string>)provider.CreateStore(new CacheStoreDescriptor<string, string>("fencing", "f:", new MarkedStringSerializer()));
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await store.GetManyAsync(["a", "b", "much too long"], acquireLeases: true, None));
+
+        Assert.Contains("much too", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, store.FenceCount);
+    }
+
+    [Fact]
     public async Task Negative_entry_is_a_hit_without_a_value()
     {
         var lease = (await _store.GetAsync(1, acquireLease: true, None)).Lease;
