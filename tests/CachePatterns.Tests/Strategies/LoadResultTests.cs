@@ -80,6 +80,34 @@ public class LoadResultTests
     }
 
     [Fact]
+    public async Task NotFound_with_options_that_set_no_expiration_is_not_cached_forever()
+    {
+        using var host = TestCacheHost.CacheAside();
+        host.Database.ResultFor = (_, row) => row is null ? LoadResult.NotFound<string>(new CacheEntryOptions()) : LoadResult.Found(row);
+
+        Assert.Null(await host.Strategy.GetAsync(404));
+        host.Database.Seed(404, "created later");
+        host.Time.Advance(TimeSpan.FromDays(1));
+
+        Assert.Equal("created later", await host.Strategy.GetAsync(404));
+    }
+
+    [Fact]
+    public async Task NotFound_with_options_that_set_no_expiration_uses_the_negative_expiration()
+    {
+        using var host = TestCacheHost.CacheAside(o => o.NegativeCacheExpiration = TimeSpan.FromSeconds(20));
+        host.Database.ResultFor = (_, row) => row is null ? LoadResult.NotFound<string>(new CacheEntryOptions()) : LoadResult.Found(row);
+
+        Assert.Null(await host.Strategy.GetAsync(404));
+        host.Database.Seed(404, "created later");
+        Assert.Null(await host.Strategy.GetAsync(404));
+
+        host.Time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal("created later", await host.Strategy.GetAsync(404));
+        Assert.Equal(2, host.Database.LoadCount);
+    }
+
+    [Fact]
     public async Task Entry_options_shorter_than_the_strategy_expiration_win()
     {
         using var host = TestCacheHost.CacheAside(o => o.Expiration = TimeSpan.FromHours(1));
