@@ -101,6 +101,19 @@ public sealed class AdHocCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task Set_during_a_load_wins_over_the_loaded_value()
+    {
+        var returned = await Cache.GetOrLoadAsync("k", async ct =>
+        {
+            await Cache.SetAsync("k", "set meanwhile", cancellationToken: ct);
+            return "loaded";
+        });
+
+        Assert.Equal("loaded", returned);
+        Assert.Equal((true, "set meanwhile"), await Cache.TryGetAsync<string>("k"));
+    }
+
+    [Fact]
     public async Task Set_with_entry_options_expires_accordingly()
     {
         await Cache.SetAsync("k", "v", CacheEntryOptions.ExpireAfter(TimeSpan.FromSeconds(30)));

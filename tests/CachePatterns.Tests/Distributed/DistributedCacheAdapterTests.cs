@@ -171,7 +171,7 @@ public sealed class DistributedCacheAdapterTests : IDisposable
     }
 
     [Fact]
-    public void Value_over_MaxValueBytes_throws_CacheValueTooLargeException_and_keeps_the_old_value_out()
+    public void Value_over_MaxValueBytes_throws_CacheValueTooLargeException_and_leaves_the_previous_value()
     {
         Cache.Set("big", Payload, new DistributedCacheEntryOptions());
 
