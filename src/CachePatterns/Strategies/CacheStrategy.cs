@@ -78,8 +78,10 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
         return new StoreEntryOptions(absolute, sliding, found ? _options.FailSafeMaxStaleness ?? TimeSpan.Zero : TimeSpan.Zero);
     }
 
+    // A "not found" is cached only with an expiration: its own, or the strategy's negative one. Options that set
+    // neither mean "use the defaults", which for a miss without negative caching is "do not cache" (never "forever").
     private bool ShouldCache(in LoadResult<TValue> result) =>
-        result.Cacheable && (result.Found || result.Options is not null || _options.NegativeCacheExpiration is not null);
+        result.Cacheable && (result.Found || result.Options is { Expiration: not null } or { SlidingExpiration: not null } || _options.NegativeCacheExpiration is not null);
 
     private static CacheValue<TValue> ToCacheValue(in LoadResult<TValue> result) =>
         result.Found ? CacheValue<TValue>.Of(result.Value!) : CacheValue<TValue>.NotFound;

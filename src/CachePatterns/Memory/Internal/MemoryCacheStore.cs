@@ -20,6 +20,13 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 {
     private const int StripeCount = 64;
 
+    /// <summary>The smallest capacity BitFaster's LRU accepts; a smaller <see cref="MemoryCacheProviderOptions.MaxEntries"/> is enforced by trimming.</summary>
+    private const int MinLruCapacity = 3;
+
+    /// <summary>Why the trim running on this thread removes entries (trim events are raised on the trimming thread).</summary>
+    [ThreadStatic]
+    private static CacheEvictionReason t_trimReason;
+
     private readonly ICache<TKey, MemoryEntry<TValue>> _entries;
     private readonly Lock[] _stripes = new Lock[StripeCount];
     private readonly Dictionary<TKey, Fence>[] _fences = new Dictionary<TKey, Fence>[StripeCount];
@@ -51,7 +58,7 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         _entries = new ConcurrentLruBuilder<TKey, MemoryEntry<TValue>>()
-            .WithCapacity(Math.Max(3, options.MaxEntries))
+            .WithCapacity(Math.Max(MinLruCapacity, options.MaxEntries))
             .WithMetrics()
             .Build();
         var events = _entries.Events.Value!;
@@ -125,6 +132,13 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
+
+        // Refuse a bad key before any lease is granted: leases of the keys before it would never be given back.
+        for (var i = 0; i < keys.Count; i++)
+        {
+            ValidateKey(keys[i]);
+        }
+
         var results = new CacheLookup<TValue>[keys.Count];
         for (var i = 0; i < results.Length; i++)
         {
@@ -397,12 +411,22 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 
     private void TrimToSize()
     {
+        var eviction = _entries.Policy.Eviction.Value!;
+        if (_options.MaxEntries < MinLruCapacity)
+        {
+            t_trimReason = CacheEvictionReason.Capacity;
+            while (_entries.Count > _options.MaxEntries)
+            {
+                eviction.Trim(1);
+            }
+        }
+
         if (_options.MaxBytes is not { } max)
         {
             return;
         }
 
-        var eviction = _entries.Policy.Eviction.Value!;
+        t_trimReason = CacheEvictionReason.Size;
         while (Interlocked.Read(ref _totalBytes) > max && _entries.Count > 0)
         {
             eviction.Trim(1);
@@ -485,7 +509,7 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
                 _observer?.OnEvicted(CacheEvictionReason.Capacity, 1);
                 break;
             case ItemRemovedReason.Trimmed:
-                _observer?.OnEvicted(CacheEvictionReason.Size, 1);
+                _observer?.OnEvicted(t_trimReason, 1);
                 break;
         }
     }
