@@ -17,6 +17,7 @@ internal sealed class CacheInstance : IDisposable
     private readonly IReadOnlyList<ICacheSerializerFactory> _serializerFactories;
     private readonly CacheResilienceOptions _resilienceOptions;
     private readonly bool _ownsProvider;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> _prefixes = new(StringComparer.Ordinal);
 
     public CacheInstance(
         string name,
@@ -61,6 +62,15 @@ internal sealed class CacheInstance : IDisposable
         Func<TKey, string>? keyFormatter = null)
         where TKey : notnull
     {
+        var owner = typeof(CacheStrategy<TKey, TValue>);
+        var holder = _prefixes.GetOrAdd(keyPrefix, owner);
+        if (holder != owner && loader is not null)
+        {
+            throw new InvalidOperationException(
+                $"Cache '{Name}': the strategies of {Describe(holder)} and {Describe(owner)} would share the key prefix '{keyPrefix}' " +
+                "and overwrite each other's entries; give one of them its own CacheStrategyOptions.KeyPrefix.");
+        }
+
         var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger);
         var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
@@ -82,6 +92,9 @@ internal sealed class CacheInstance : IDisposable
         var store = Provider.CreateStore(descriptor);
         return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations);
     }
+
+    private static string Describe(Type strategy) =>
+        $"<{string.Join(", ", strategy.GetGenericArguments().Select(t => t.FullName))}>";
 
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
     public void Dispose()

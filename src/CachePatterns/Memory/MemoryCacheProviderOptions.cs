@@ -11,7 +11,7 @@ public sealed class MemoryCacheProviderOptions
 
     /// <summary>
     /// Gets or sets the most bytes one store holds, <see langword="null"/> (default) for no size bound.
-    /// Sizes come from the strategy's size function or, with <see cref="SerializeValues"/>, the serialized length.
+    /// Sizes come from the strategy's size function, else the serialized length (measured when a value is stored).
     /// </summary>
     [Range(1, long.MaxValue)]
     public long? MaxBytes { get; set; }

@@ -135,14 +135,25 @@ public class MemoryCacheBoundsTests
     }
 
     [Fact]
-    public void MaxBytes_without_any_way_to_size_values_is_refused_with_a_clear_message()
+    public async Task MaxBytes_without_a_size_function_measures_the_serialized_length()
     {
         using var host = TestCacheHost.CacheAside(builder: b => b.UseMemoryProvider(o => o.MaxBytes = 100));
+        using var evictions = host.Counter(CacheDiagnostics.Evictions);
+        for (var key = 0; key < 10; key++)
+        {
+            host.Database.Seed(key, new string('x', 40));
+            await host.Strategy.GetAsync(key);
+        }
 
-        var ex = Assert.Throws<InvalidOperationException>(() => host.Strategy);
+        // 42 bytes of JSON each: two fit in 100 bytes, the rest were trimmed by size.
+        var held = 0;
+        for (var key = 0; key < 10; key++)
+        {
+            held += (await host.Strategy.TryGetAsync(key)).Found ? 1 : 0;
+        }
 
-        Assert.Contains("MaxBytes", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("SerializeValues", ex.Message, StringComparison.Ordinal);
+        Assert.InRange(held, 1, 2);
+        Assert.Contains(evictions.GetMeasurementSnapshot(), m => (string?)m.Tags["reason"] == "size");
     }
 
     [Fact]

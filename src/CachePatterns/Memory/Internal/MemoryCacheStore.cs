@@ -44,12 +44,6 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         _options = options;
         _time = time;
         _observer = descriptor.Observer;
-        if (options.MaxBytes is not null && descriptor.SizeOf is null && !options.SerializeValues)
-        {
-            throw new InvalidOperationException(
-                $"The in-memory store '{descriptor.Name}' has MaxBytes = {options.MaxBytes} but no way to size values: " +
-                "give the strategy a size function or set MemoryCacheProviderOptions.SerializeValues.");
-        }
 
         for (var i = 0; i < StripeCount; i++)
         {
@@ -447,6 +441,13 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         else if (_descriptor.SizeOf is { } sizeOf && value.Exists)
         {
             size = sizeOf(value.Value!);
+        }
+        else if (_options.MaxBytes is not null && value.Exists)
+        {
+            // A size bound without a size function: measure the serialized form (on stores only, never on hits).
+            var buffer = new ArrayBufferWriter<byte>();
+            _descriptor.Serializer.Serialize(value.Value!, buffer);
+            size = buffer.WrittenCount;
         }
 
         if (size > _options.MaxValueBytes)
