@@ -23,6 +23,18 @@ public sealed class SystemTextJsonCacheSerializerFactory : ICacheSerializerFacto
         _options.MakeReadOnly();
     }
 
+    /// <summary>
+    /// Initializes a new instance of the <see cref="SystemTextJsonCacheSerializerFactory"/> class over source-generated
+    /// metadata (for example <c>MyJsonContext.Default</c>): no reflection, trimming and AOT safe.
+    /// </summary>
+    /// <param name="resolver">The metadata resolver; types it does not know are left to the next factory.</param>
+    public SystemTextJsonCacheSerializerFactory(IJsonTypeInfoResolver resolver)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        _options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = resolver };
+        _options.MakeReadOnly();
+    }
+
     /// <inheritdoc/>
     public bool TryCreateSerializer<T>([NotNullWhen(true)] out ICacheSerializer<T>? serializer)
     {
