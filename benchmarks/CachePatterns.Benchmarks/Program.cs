@@ -1,1 +1,15 @@
-System.Console.WriteLine("placeholder");
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using CachePatterns.Benchmarks;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+// Everything goes to BenchmarkDotNet (e.g. --filter '*MemoryHit*', --list flat).
+return RunBenchmarks(args);
+
+static int RunBenchmarks(string[] args)
+{
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(MemoryHitBenchmarks).Assembly).Run(args);
+    return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+}

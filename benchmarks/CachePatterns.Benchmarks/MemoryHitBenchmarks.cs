@@ -1,0 +1,145 @@
+using System.Diagnostics.CodeAnalysis;
+using BenchmarkDotNet.Attributes;
+using BitFaster.Caching.Lru;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace CachePatterns.Benchmarks;
+
+/// <summary>
+/// One warm key, read from every in-memory cache in the same run. The baseline is the raw
+/// <see cref="IMemoryCache.TryGetValue"/> with a string key (no boxing); the goal for CachePatterns is at most
+/// 2x the baseline and 0 B. The string-keyed APIs (ICache, FusionCache, HybridCache) use the same string key.
+/// </summary>
+[MemoryDiagnoser]
+[ShortMeasuredJob]
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "BenchmarkDotNet disposes them in [GlobalCleanup].")]
+public class MemoryHitBenchmarks
+{
+    private const int Key = 42;
+    private const string StringKey = "product:42";
+    private static readonly TimeSpan LongExpiration = TimeSpan.FromHours(1);
+
+    private MemoryCache _memoryCache = null!;
+    private ConcurrentLru<int, Product> _lru = null!;
+    private ServiceProvider _services = null!;
+    private ICacheStrategy<int, Product> _strategy = null!;
+    private ICache _cache = null!;
+    private FusionCache _fusion = null!;
+    private ServiceProvider _hybridServices = null!;
+    private HybridCache _hybrid = null!;
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _memoryCache = new MemoryCache(new MemoryCacheOptions());
+        _memoryCache.Set(StringKey, Product.Sample, LongExpiration);
+        _memoryCache.Set(Key, Product.Sample, LongExpiration);
+
+        _lru = new ConcurrentLru<int, Product>(1_000);
+        _lru.AddOrUpdate(Key, Product.Sample);
+
+        var services = new ServiceCollection();
+        services.AddCachePatterns()
+            .ConfigureDefaults(o => o.Expiration = LongExpiration)
+            .AddCacheAside<int, Product, ProductLoader>(o =>
+            {
+                o.Jitter = 0;
+                o.Expiration = LongExpiration;
+            });
+        _services = services.BuildServiceProvider();
+        _strategy = _services.GetRequiredService<ICacheStrategy<int, Product>>();
+        _cache = _services.GetRequiredService<ICache>();
+        await _strategy.GetAsync(Key);
+        await _cache.GetOrLoadAsync(StringKey, Product.Sample, static (p, _) => new ValueTask<Product>(p));
+
+        _fusion = new FusionCache(new FusionCacheOptions { DefaultEntryOptions = new FusionCacheEntryOptions(LongExpiration) });
+        await _fusion.GetOrSetAsync<Product>(StringKey, static (_, _) => Task.FromResult(Product.Sample));
+
+        var hybridServices = new ServiceCollection();
+        hybridServices.AddHybridCache(o => o.DefaultEntryOptions = new HybridCacheEntryOptions
+        {
+            Expiration = LongExpiration,
+            LocalCacheExpiration = LongExpiration,
+        });
+        _hybridServices = hybridServices.BuildServiceProvider();
+        _hybrid = _hybridServices.GetRequiredService<HybridCache>();
+        await _hybrid.GetOrCreateAsync(StringKey, Product.Sample, static (p, _) => new ValueTask<Product>(p));
+
+        EnsureHits();
+    }
+
+    [GlobalCleanup]
+    public async Task CleanupAsync()
+    {
+        _memoryCache.Dispose();
+        _fusion.Dispose();
+        await _services.DisposeAsync();
+        await _hybridServices.DisposeAsync();
+    }
+
+    [Benchmark(Baseline = true, Description = "IMemoryCache.TryGetValue")]
+    public Product? MemoryCache_TryGetValue() =>
+        _memoryCache.TryGetValue(StringKey, out Product? value) ? value : null;
+
+    /// <summary>IMemoryCache keys are objects: an int key is boxed on every call.</summary>
+    [Benchmark(Description = "IMemoryCache.TryGetValue (int key)")]
+    public Product? MemoryCache_TryGetValue_IntKey() =>
+        _memoryCache.TryGetValue(Key, out Product? value) ? value : null;
+
+    [Benchmark(Description = "BitFaster ConcurrentLru.TryGet")]
+    public Product? ConcurrentLru_TryGet() =>
+        _lru.TryGet(Key, out var value) ? value : null;
+
+    [Benchmark(Description = "ICacheStrategy.GetAsync (sync check)")]
+    public Product? Strategy_GetAsync_SyncCheck()
+    {
+        var pending = _strategy.GetAsync(Key);
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    [Benchmark(Description = "ICacheStrategy.GetAsync (await)")]
+    public async ValueTask<Product?> Strategy_GetAsync_Await() =>
+        await _strategy.GetAsync(Key);
+
+    [Benchmark(Description = "ICache.GetOrLoadAsync (static lambda)")]
+    public async ValueTask<Product> Cache_GetOrLoadAsync_Lambda() =>
+        await _cache.GetOrLoadAsync(StringKey, static _ => new ValueTask<Product>(Product.Sample));
+
+    [Benchmark(Description = "ICache.GetOrLoadAsync (state)")]
+    public async ValueTask<Product> Cache_GetOrLoadAsync_State() =>
+        await _cache.GetOrLoadAsync(StringKey, Product.Sample, static (p, _) => new ValueTask<Product>(p));
+
+    [Benchmark(Description = "FusionCache GetOrSetAsync")]
+    public async ValueTask<Product> Fusion_GetOrSetAsync() =>
+        await _fusion.GetOrSetAsync<Product>(StringKey, static (_, _) => Task.FromResult(Product.Sample));
+
+    [Benchmark(Description = "HybridCache GetOrCreateAsync")]
+    public async ValueTask<Product> Hybrid_GetOrCreateAsync() =>
+        await _hybrid.GetOrCreateAsync(StringKey, Product.Sample, static (p, _) => new ValueTask<Product>(p));
+
+    /// <summary>Fails the setup if any benchmark would measure a miss instead of a hit.</summary>
+    private void EnsureHits()
+    {
+        var pending = _strategy.GetAsync(Key);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException("The strategy's hit did not complete synchronously.");
+        }
+
+        if (MemoryCache_TryGetValue() is null || MemoryCache_TryGetValue_IntKey() is null || ConcurrentLru_TryGet() is null || pending.Result is null)
+        {
+            throw new InvalidOperationException("A cache was not warm.");
+        }
+
+        if (!CompletedSynchronously(Cache_GetOrLoadAsync_Lambda()) || !CompletedSynchronously(Cache_GetOrLoadAsync_State())
+            || !CompletedSynchronously(Fusion_GetOrSetAsync()) || !CompletedSynchronously(Hybrid_GetOrCreateAsync()))
+        {
+            throw new InvalidOperationException("A get-or-load hit did not complete synchronously.");
+        }
+    }
+
+    private static bool CompletedSynchronously<T>(ValueTask<T> task) => task.IsCompletedSuccessfully && task.Result is not null;
+}
