@@ -5,8 +5,12 @@ using CachePatterns.Benchmarks;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-// Everything goes to BenchmarkDotNet (e.g. --filter '*MemoryHit*', --list flat).
-return RunBenchmarks(args);
+// Console modes for counts; everything else goes to BenchmarkDotNet (e.g. --filter '*MemoryHit*', --list flat).
+return args switch
+{
+    ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
+    _ => RunBenchmarks(args),
+};
 
 static int RunBenchmarks(string[] args)
 {
