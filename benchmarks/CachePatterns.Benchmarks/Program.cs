@@ -9,6 +9,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 return args switch
 {
     ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
+    ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     _ => RunBenchmarks(args),
 };
 
