@@ -1,9 +1,7 @@
-using System.Diagnostics.CodeAnalysis;
 using BenchmarkDotNet.Attributes;
 using BitFaster.Caching.Lru;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.DependencyInjection;
 using ZiggyCreatures.Caching.Fusion;
 
 namespace CachePatterns.Benchmarks;
@@ -15,70 +13,34 @@ namespace CachePatterns.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [ShortMeasuredJob]
-[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "BenchmarkDotNet disposes them in [GlobalCleanup].")]
 public class MemoryHitBenchmarks
 {
-    private const int Key = 42;
-    private const string StringKey = "product:42";
-    private static readonly TimeSpan LongExpiration = TimeSpan.FromHours(1);
+    private const int Key = HitFixture.Key;
+    private const string StringKey = HitFixture.StringKey;
 
-    private MemoryCache _memoryCache = null!;
+    private HitFixture _fixture = null!;
+    private IMemoryCache _memoryCache = null!;
     private ConcurrentLru<int, Product> _lru = null!;
-    private ServiceProvider _services = null!;
     private ICacheStrategy<int, Product> _strategy = null!;
     private ICache _cache = null!;
     private FusionCache _fusion = null!;
-    private ServiceProvider _hybridServices = null!;
     private HybridCache _hybrid = null!;
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _memoryCache = new MemoryCache(new MemoryCacheOptions());
-        _memoryCache.Set(StringKey, Product.Sample, LongExpiration);
-        _memoryCache.Set(Key, Product.Sample, LongExpiration);
-
-        _lru = new ConcurrentLru<int, Product>(1_000);
-        _lru.AddOrUpdate(Key, Product.Sample);
-
-        var services = new ServiceCollection();
-        services.AddCachePatterns()
-            .ConfigureDefaults(o => o.Expiration = LongExpiration)
-            .AddCacheAside<int, Product, ProductLoader>(o =>
-            {
-                o.Jitter = 0;
-                o.Expiration = LongExpiration;
-            });
-        _services = services.BuildServiceProvider();
-        _strategy = _services.GetRequiredService<ICacheStrategy<int, Product>>();
-        _cache = _services.GetRequiredService<ICache>();
-        await _strategy.GetAsync(Key);
-        await _cache.GetOrLoadAsync(StringKey, Product.Sample, static (p, _) => new ValueTask<Product>(p));
-
-        _fusion = new FusionCache(new FusionCacheOptions { DefaultEntryOptions = new FusionCacheEntryOptions(LongExpiration) });
-        await _fusion.GetOrSetAsync<Product>(StringKey, static (_, _) => Task.FromResult(Product.Sample));
-
-        var hybridServices = new ServiceCollection();
-        hybridServices.AddHybridCache(o => o.DefaultEntryOptions = new HybridCacheEntryOptions
-        {
-            Expiration = LongExpiration,
-            LocalCacheExpiration = LongExpiration,
-        });
-        _hybridServices = hybridServices.BuildServiceProvider();
-        _hybrid = _hybridServices.GetRequiredService<HybridCache>();
-        await _hybrid.GetOrCreateAsync(StringKey, Product.Sample, static (p, _) => new ValueTask<Product>(p));
-
+        _fixture = await HitFixture.CreateAsync();
+        _memoryCache = _fixture.MemoryCache;
+        _lru = _fixture.Lru;
+        _strategy = _fixture.Strategy;
+        _cache = _fixture.Cache;
+        _fusion = _fixture.Fusion;
+        _hybrid = _fixture.Hybrid;
         EnsureHits();
     }
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
-    {
-        _memoryCache.Dispose();
-        _fusion.Dispose();
-        await _services.DisposeAsync();
-        await _hybridServices.DisposeAsync();
-    }
+    public Task CleanupAsync() => _fixture.DisposeAsync().AsTask();
 
     [Benchmark(Baseline = true, Description = "IMemoryCache.TryGetValue")]
     public Product? MemoryCache_TryGetValue() =>

@@ -10,6 +10,7 @@ return args switch
 {
     ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
+    ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
     _ => RunBenchmarks(args),
 };
 
