@@ -62,9 +62,13 @@ public static class EvictionCandidates
         return hits;
     }
 
-    public static long Replay(MemoryCache cache, int[] trace)
+    public static long Replay(MemoryCache cache, int[] trace) => Replay(cache, trace, SizeOne);
+
+    /// <summary>Replays against MemoryCache inserting with <paramref name="options"/> (which must set <c>Size</c>).</summary>
+    public static long Replay(MemoryCache cache, int[] trace, MemoryCacheEntryOptions options)
     {
         ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(trace);
         long hits = 0;
         foreach (var key in trace)
@@ -75,7 +79,7 @@ public static class EvictionCandidates
             }
             else
             {
-                cache.Set(key, Product.Sample, SizeOne);
+                cache.Set(key, Product.Sample, options);
             }
         }
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using BitFaster.Caching;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CachePatterns.Benchmarks;
@@ -19,8 +21,8 @@ public static class HitRatioRunner
             $"({100.0 * SkewedWorkload.Capacity / SkewedWorkload.KeyCount:0}%), {SkewedWorkload.Requests:N0} requests, seed {SkewedWorkload.Seed}; " +
             "hit ratio over the whole trace, cold start included.");
         output.WriteLine();
-        output.WriteLine("| Zipf s | cache | hit ratio | entries at end | elapsed (ms) |");
-        output.WriteLine("|---|---|---:|---:|---:|");
+        output.WriteLine("| Zipf s | cache | hit ratio | entries at end | capacity evictions reported | elapsed (ms) |");
+        output.WriteLine("|---|---|---:|---:|---:|---:|");
 
         foreach (var exponent in SkewedWorkload.Exponents)
         {
@@ -37,43 +39,54 @@ public static class HitRatioRunner
                 EvictionCandidates.Replay(warm, prefix);
             }
 
+            // Both BitFaster caches raise ItemRemoved with a reason (ConcurrentLfu too, in BitFaster.Caching 2.6):
+            // count capacity evictions to show the provider could report them by reason with either.
             var lru = EvictionCandidates.CreateLru(SkewedWorkload.Capacity);
-            Row(output, s, "BitFaster ConcurrentLru", () => EvictionCandidates.Replay(lru, trace), () => lru.Count);
+            var lruEvictions = 0;
+            lru.Events.Value!.ItemRemoved += (_, e) => Interlocked.Add(ref lruEvictions, e.Reason == ItemRemovedReason.Evicted ? 1 : 0);
+            Row(output, s, "BitFaster ConcurrentLru", () => EvictionCandidates.Replay(lru, trace), () => lru.Count, () => Volatile.Read(ref lruEvictions));
 
             var lfu = EvictionCandidates.CreateLfu(SkewedWorkload.Capacity);
-            Row(output, s, "BitFaster ConcurrentLfu", () => EvictionCandidates.Replay(lfu, trace), () => lfu.Count);
+            var lfuEvictions = 0;
+            lfu.Events.Value!.ItemRemoved += (_, e) => Interlocked.Add(ref lfuEvictions, e.Reason == ItemRemovedReason.Evicted ? 1 : 0);
+            Row(output, s, "BitFaster ConcurrentLfu", () => EvictionCandidates.Replay(lfu, trace), () => lfu.Count, () => Volatile.Read(ref lfuEvictions));
 
             using (var memory = EvictionCandidates.CreateMemoryCache(SkewedWorkload.Capacity))
             {
-                Row(output, s, "MemoryCache (SizeLimit, Size = 1)", () => EvictionCandidates.Replay(memory, trace), () => memory.Count);
+                var memoryEvictions = 0;
+                var options = new MemoryCacheEntryOptions { Size = 1 };
+                options.RegisterPostEvictionCallback((_, _, reason, _) => Interlocked.Add(ref memoryEvictions, reason == EvictionReason.Capacity ? 1 : 0));
+                Row(output, s, "MemoryCache (SizeLimit, Size = 1)", () => EvictionCandidates.Replay(memory, trace, options), () => memory.Count, () => Volatile.Read(ref memoryEvictions));
             }
 
             var loader = new CountingLoader(TimeSpan.Zero);
             await using (var services = CachePatternsServices.CreateCacheAside(SkewedWorkload.Capacity, loader))
             {
                 var strategy = services.GetRequiredService<ICacheStrategy<int, Product>>();
-                Row(output, s, "CachePatterns GetAsync (memory provider)", () => EvictionCandidates.Replay(strategy, loader, trace), () => -1);
+                Row(output, s, "CachePatterns GetAsync (memory provider)", () => EvictionCandidates.Replay(strategy, loader, trace), () => -1, () => -1);
             }
 
-            output.WriteLine(
-                $"| {s} | *oracle: the {SkewedWorkload.Capacity:N0} most popular keys, pinned* | {distribution.MassOfTop(SkewedWorkload.Capacity) * 100:0.0}% | | |");
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {s} | *oracle: the {SkewedWorkload.Capacity:N0} most popular keys, pinned* | {distribution.MassOfTop(SkewedWorkload.Capacity) * 100:0.0}% | | | |"));
         }
 
         return 0;
     }
 
-    private static void Row(TextWriter output, string exponent, string name, Func<long> replay, Func<int> count)
+    private static void Row(TextWriter output, string exponent, string name, Func<long> replay, Func<int> count, Func<int> evictions)
     {
         var stopwatch = Stopwatch.StartNew();
         var hits = replay();
         stopwatch.Stop();
 
-        // Let background maintenance (LFU buffer drain, MemoryCache compaction) settle before counting entries.
+        // Let background maintenance (LFU buffer drain, MemoryCache compaction) settle before counting.
         Thread.Sleep(200);
-        var entries = count();
         var ratio = (double)hits / SkewedWorkload.Requests;
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"| {exponent} | {name} | {ratio * 100:0.0}% | {(entries < 0 ? "–" : entries.ToString("N0", CultureInfo.InvariantCulture))} | {stopwatch.Elapsed.TotalMilliseconds:N0} |"));
+            $"| {exponent} | {name} | {ratio * 100:0.0}% | {Count(count())} | {Count(evictions())} | {stopwatch.Elapsed.TotalMilliseconds:N0} |"));
     }
+
+    private static string Count(int value) => value < 0 ? "–" : value.ToString("N0", CultureInfo.InvariantCulture);
 }
