@@ -1,1 +1,21 @@
-System.Console.WriteLine("placeholder");
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using CachePatterns.Benchmarks;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+// Console modes for counts; everything else goes to BenchmarkDotNet (e.g. --filter '*MemoryHit*', --list flat).
+return args switch
+{
+    ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
+    ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
+    ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
+    _ => RunBenchmarks(args),
+};
+
+static int RunBenchmarks(string[] args)
+{
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(MemoryHitBenchmarks).Assembly).Run(args);
+    return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+}
