@@ -10,6 +10,12 @@ public sealed class MemoryCacheProviderOptions
     public int MaxEntries { get; set; } = 100_000;
 
     /// <summary>
+    /// Gets or sets which entries go first when a store is full: least recently used (default, the fastest hits)
+    /// or least frequently used (a higher hit ratio on skewed workloads, slower hits). See docs/benchmarks.md.
+    /// </summary>
+    public MemoryEvictionPolicy EvictionPolicy { get; set; } = MemoryEvictionPolicy.LeastRecentlyUsed;
+
+    /// <summary>
     /// Gets or sets the most bytes one store holds, <see langword="null"/> (default) for no size bound.
     /// Sizes come from the strategy's size function, else the serialized length (measured when a value is stored).
     /// </summary>

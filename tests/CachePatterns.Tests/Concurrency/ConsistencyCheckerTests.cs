@@ -15,24 +15,30 @@ public sealed class ConsistencyCheckerTests
 {
     private const int Rounds = 12;
 
-    public static TheoryData<CacheStrategyKind, bool> Configurations => new()
+    public static TheoryData<CacheStrategyKind, bool, MemoryEvictionPolicy> Configurations => new()
     {
-        { CacheStrategyKind.CacheAside, false },
-        { CacheStrategyKind.WriteThrough, false },
-        { CacheStrategyKind.CacheAside, true },
-        { CacheStrategyKind.WriteThrough, true },
+        { CacheStrategyKind.CacheAside, false, MemoryEvictionPolicy.LeastRecentlyUsed },
+        { CacheStrategyKind.WriteThrough, false, MemoryEvictionPolicy.LeastRecentlyUsed },
+        { CacheStrategyKind.CacheAside, true, MemoryEvictionPolicy.LeastRecentlyUsed },
+        { CacheStrategyKind.WriteThrough, true, MemoryEvictionPolicy.LeastRecentlyUsed },
+        { CacheStrategyKind.CacheAside, false, MemoryEvictionPolicy.LeastFrequentlyUsed },
+        { CacheStrategyKind.WriteThrough, false, MemoryEvictionPolicy.LeastFrequentlyUsed },
     };
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public async Task Fenced_strategies_leave_no_stale_entry(CacheStrategyKind kind, bool serializeValues)
+    public async Task Fenced_strategies_leave_no_stale_entry(CacheStrategyKind kind, bool serializeValues, MemoryEvictionPolicy policy)
     {
         for (var round = 0; round < Rounds; round++)
         {
             var database = new FakeDatabase(maxDelayMicroseconds: 200);
             await using var services = new ServiceCollection()
                 .AddCachePatterns()
-                .UseMemoryProvider(o => o.SerializeValues = serializeValues)
+                .UseMemoryProvider(o =>
+                {
+                    o.SerializeValues = serializeValues;
+                    o.EvictionPolicy = policy;
+                })
                 .AddStrategy<int, string>(kind, _ => database, _ => database, o => o.Jitter = 0)
                 .Services.BuildServiceProvider();
             var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();

@@ -1,6 +1,8 @@
 using System.Buffers;
 using BitFaster.Caching;
+using BitFaster.Caching.Lfu;
 using BitFaster.Caching.Lru;
+using BitFaster.Caching.Scheduler;
 using CachePatterns.Providers;
 
 namespace CachePatterns.Memory.Internal;
@@ -51,10 +53,7 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             _fences[i] = new Dictionary<TKey, Fence>(_comparer);
         }
 
-        _entries = new ConcurrentLruBuilder<TKey, MemoryEntry<TValue>>()
-            .WithCapacity(Math.Max(MinLruCapacity, options.MaxEntries))
-            .WithMetrics()
-            .Build();
+        _entries = CreateEntries(options);
         var events = _entries.Events.Value!;
         events.ItemRemoved += OnItemRemoved;
         events.ItemUpdated += OnItemUpdated;
@@ -66,6 +65,18 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     }
 
     public int Count => _entries.Count;
+
+    private static ICache<TKey, MemoryEntry<TValue>> CreateEntries(MemoryCacheProviderOptions options)
+    {
+        var capacity = Math.Max(MinLruCapacity, options.MaxEntries);
+        return options.EvictionPolicy == MemoryEvictionPolicy.LeastFrequentlyUsed
+            ? new ConcurrentLfuBuilder<TKey, MemoryEntry<TValue>>().WithCapacity(capacity).WithEvents()
+
+                // Maintenance on the caller's thread: with the thread-pool scheduler, bursts of reads overflow the
+                // read buffer before it is drained and the frequencies that protect hot keys are lost.
+                .WithScheduler(new ForegroundScheduler()).Build()
+            : new ConcurrentLruBuilder<TKey, MemoryEntry<TValue>>().WithCapacity(capacity).WithMetrics().Build();
+    }
 
     public long TotalBytes => Interlocked.Read(ref _totalBytes);
 
