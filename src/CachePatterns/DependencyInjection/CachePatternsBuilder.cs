@@ -194,7 +194,7 @@ public sealed class CachePatternsBuilder
             var options = sp.GetRequiredService<IOptionsMonitor<DistributedCacheOptions>>().Get(cacheName);
             var instruments = new StrategyInstruments("distributed", cacheName, instance.Telemetry, instance.Logger);
             var store = instance.CreateStore<string, byte[]>(instruments.Name, options.KeyPrefix, instruments, sizeOf: static b => b.Length);
-            return new DistributedCacheAdapter(store, instance.Time);
+            return new DistributedCacheAdapter(store, instance.Time, instruments);
         });
         Services.AddSingleton(sp => sp.GetRequiredKeyedService<IDistributedCache>(cacheName));
         return this;

@@ -13,11 +13,13 @@ internal sealed class DistributedCacheAdapter : IDistributedCache
 {
     private readonly ICacheStore<string, byte[]> _store;
     private readonly TimeProvider _time;
+    private readonly StrategyInstruments _instruments;
 
-    public DistributedCacheAdapter(ICacheStore<string, byte[]> store, TimeProvider time)
+    public DistributedCacheAdapter(ICacheStore<string, byte[]> store, TimeProvider time, StrategyInstruments instruments)
     {
         _store = store;
         _time = time;
+        _instruments = instruments;
     }
 
     public byte[]? Get(string key) => Wait(GetAsync(key));
@@ -26,7 +28,14 @@ internal sealed class DistributedCacheAdapter : IDistributedCache
     {
         Guard.NotNullKey(key);
         var lookup = await _store.GetAsync(key, acquireLease: false, token).ConfigureAwait(false);
-        return lookup.Status == CacheLookupStatus.Hit && lookup.Value.Exists ? lookup.Value.Value : null;
+        if (lookup.Status == CacheLookupStatus.Hit && lookup.Value.Exists)
+        {
+            _instruments.Hit();
+            return lookup.Value.Value;
+        }
+
+        _instruments.Miss();
+        return null;
     }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => Wait(SetAsync(key, value, options));
