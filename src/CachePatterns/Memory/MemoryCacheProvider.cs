@@ -45,7 +45,12 @@ public sealed class MemoryCacheProvider : ICacheProvider
         ArgumentNullException.ThrowIfNull(descriptor);
         var store = new MemoryCacheStore<TKey, TValue>(descriptor, _options, _time);
         _stores.Add(store);
-        _sizes[descriptor.Name] = () => (store.Count, store.TotalBytes);
+        // The ad-hoc cache creates one store per value type under one name: those are told apart by type.
+        Func<(int Entries, long Bytes)> size = () => (store.Count, store.TotalBytes);
+        if (!_sizes.TryAdd(descriptor.Name, size))
+        {
+            _sizes[$"{descriptor.Name}<{typeof(TValue).Name}>"] = size;
+        }
         return store;
     }
 
