@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace CachePatterns.Memcached.Internal;
+
+/// <summary>
+/// The meta-protocol client: validates keys and values, normalises TTLs, routes each key to its node with weighted
+/// ketama, and groups multi-gets per node (sent to every node in parallel, partial results merged).
+/// </summary>
+internal sealed class MemcachedClient : IDisposable
+{
+    /// <summary>The longest key memcached accepts, in bytes.</summary>
+    public const int MaxKeyBytes = 250;
+
+    /// <summary>TTLs above 30 days are read by memcached as absolute Unix times.</summary>
+    public static readonly TimeSpan MaxRelativeTtl = TimeSpan.FromDays(30);
+
+    private const int MaxBatch = 128;
+    private readonly MemcachedCacheProviderOptions _options;
+    private readonly TimeProvider _time;
+    private readonly KetamaRing _ring;
+    private readonly MemcachedNode[] _nodes;
+
+    public MemcachedClient(MemcachedCacheProviderOptions options, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Servers.Count == 0)
+        {
+            throw new ArgumentException("No memcached server is configured: add at least one host:port to Servers.", nameof(options));
+        }
+
+        _options = options;
+        _time = time;
+        var addresses = options.Servers.Select(ServerAddress.Parse).ToArray();
+        _ring = new KetamaRing(addresses);
+        _nodes = addresses.Select(a => new MemcachedNode(a, options, time, logger)).ToArray();
+    }
+
+    public IReadOnlyList<MemcachedNode> Nodes => _nodes;
+
+    public int MaxValueBytes => _options.MaxValueBytes;
+
+    /// <summary>Turns a key into the bytes sent: the provider's prefix, then validation or hashing.</summary>
+    public byte[] EncodeKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var full = _options.KeyPrefix + key;
+        var bytes = Encoding.UTF8.GetBytes(full);
+        var problem = Validate(full, bytes);
+        if (problem is null)
+        {
+            return bytes;
+        }
+
+        if (_options.HashInvalidKeys)
+        {
+            return Encoding.ASCII.GetBytes("sha256:" + Base64Url(SHA256.HashData(bytes)));
+        }
+
+        throw new ArgumentException($"The memcached key '{Shorten(full)}' {problem} (set HashInvalidKeys to store such keys hashed).", nameof(key));
+    }
+
+    public MemcachedNode NodeFor(byte[] key) => _nodes[_ring.ServerFor(key)];
+
+    /// <summary>
+    /// The <c>T</c> flag value: 0 for no expiry; whole seconds rounded up; above 30 days an absolute Unix time from the
+    /// injected clock (memcached would read a larger relative value as a date in 1970 and expire the item at once).
+    /// </summary>
+    public long TtlSeconds(TimeSpan? ttl)
+    {
+        if (ttl is not { } value)
+        {
+            return 0;
+        }
+
+        if (value <= TimeSpan.Zero)
+        {
+            return -1;
+        }
+
+        var seconds = (long)Math.Ceiling(value.TotalSeconds);
+        return value > MaxRelativeTtl ? _time.GetUtcNow().ToUnixTimeSeconds() + seconds : seconds;
+    }
+
+    public void CheckValueSize(string key, int length)
+    {
+        if (length > _options.MaxValueBytes)
+        {
+            throw new CacheValueTooLargeException(key, length, _options.MaxValueBytes);
+        }
+    }
+
+    public async Task<MetaResponse> ExecuteAsync(MetaCommand command, CancellationToken cancellationToken)
+    {
+        var node = NodeFor(command.Key);
+        var result = await node.ExecuteAsync([command], quiet: false, cancellationToken).ConfigureAwait(false);
+        return result[0];
+    }
+
+    /// <summary><c>mg</c> with the given flags.</summary>
+    public Task<MetaResponse> GetAsync(string key, string flags, CancellationToken cancellationToken) =>
+        ExecuteAsync(new MetaCommand("mg", EncodeKey(key), flags), cancellationToken);
+
+    /// <summary><c>ms</c> of <paramref name="value"/> with the TTL and extra flags (<c>C&lt;cas&gt;</c>, <c>F&lt;flags&gt;</c>, <c>I</c>).</summary>
+    public Task<MetaResponse> SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags, CancellationToken cancellationToken)
+    {
+        CheckValueSize(key, value.Length);
+        var all = string.Create(CultureInfo.InvariantCulture, $"T{TtlSeconds(ttl)}") + (flags.Length > 0 ? " " + flags : string.Empty);
+        return ExecuteAsync(new MetaCommand("ms", EncodeKey(key), all, value), cancellationToken);
+    }
+
+    /// <summary><c>md</c> with the given flags.</summary>
+    public Task<MetaResponse> DeleteAsync(string key, string flags, CancellationToken cancellationToken) =>
+        ExecuteAsync(new MetaCommand("md", EncodeKey(key), flags), cancellationToken);
+
+    /// <summary>
+    /// <c>mg</c> of many keys: grouped per node, one quiet batch per node ending with <c>mn</c>, every node at once.
+    /// A node that fails only fails its own keys (their <see cref="MultiGetResult.Error"/> is set).
+    /// </summary>
+    public async Task<MultiGetResult[]> GetManyAsync(IReadOnlyList<string> keys, string flags, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var results = new MultiGetResult[keys.Count];
+        var groups = new Dictionary<MemcachedNode, List<(int Index, MetaCommand Command)>>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var encoded = EncodeKey(keys[i]);
+            var node = NodeFor(encoded);
+            if (!groups.TryGetValue(node, out var list))
+            {
+                groups[node] = list = [];
+            }
+
+            list.Add((i, new MetaCommand("mg", encoded, flags)));
+        }
+
+        var tasks = new List<Task>();
+        foreach (var (node, list) in groups)
+        {
+            foreach (var chunk in list.Chunk(MaxBatch))
+            {
+                tasks.Add(RunBatchAsync(node, chunk, results, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        return results;
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            node.Dispose();
+        }
+    }
+
+    private static async Task RunBatchAsync(MemcachedNode node, (int Index, MetaCommand Command)[] chunk, MultiGetResult[] results, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var replies = await node.ExecuteAsync(chunk.Select(c => c.Command).ToArray(), quiet: true, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                results[chunk[i].Index] = new MultiGetResult(replies[i], null);
+            }
+        }
+        catch (MemcachedException ex)
+        {
+            foreach (var (index, _) in chunk)
+            {
+                results[index] = new MultiGetResult(null, ex);
+            }
+        }
+    }
+
+    private static string? Validate(string key, byte[] bytes)
+    {
+        if (bytes.Length == 0)
+        {
+            return "is empty";
+        }
+
+        if (bytes.Length > MaxKeyBytes)
+        {
+            return $"is {bytes.Length} bytes long; memcached accepts at most {MaxKeyBytes}";
+        }
+
+        foreach (var b in bytes)
+        {
+            if (b <= 0x20 || b == 0x7F)
+            {
+                return "contains whitespace or a control character, which memcached does not accept";
+            }
+        }
+
+        foreach (var c in key)
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                return "contains whitespace or a control character, which memcached does not accept";
+            }
+        }
+
+        return null;
+    }
+
+    private static string Shorten(string key) => key.Length <= 64 ? key : string.Concat(key.AsSpan(0, 61), "...");
+
+    private static string Base64Url(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,179 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace CachePatterns.Memcached.Internal;
+
+/// <summary>
+/// One server: a lazily opened connection (replaced when it breaks), consecutive failures counted, marked dead after
+/// <see cref="MemcachedCacheProviderOptions.FailuresBeforeDead"/> of them and probed on a <see cref="TimeProvider"/>
+/// timer until it answers again. A dead node fails requests at once, without touching the network.
+/// </summary>
+internal sealed class MemcachedNode : IDisposable
+{
+    private static readonly MetaCommand[] NoCommands = [];
+    private readonly MemcachedCacheProviderOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly Lock _stateLock = new();
+    private MemcachedConnection? _connection;
+    private ITimer? _probe;
+    private int _failures;
+    private int _probing;
+    private bool _dead;
+    private bool _disposed;
+
+    public MemcachedNode(ServerAddress address, MemcachedCacheProviderOptions options, TimeProvider time, ILogger logger)
+    {
+        Address = address;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public ServerAddress Address { get; }
+
+    public string Name => Address.Name;
+
+    public bool IsDead => Volatile.Read(ref _dead);
+
+    /// <summary>Gets the connection in use, if one is open (tests poison it).</summary>
+    internal MemcachedConnection? CurrentConnection => Volatile.Read(ref _connection);
+
+    public async Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
+    {
+        if (IsDead)
+        {
+            throw new MemcachedException($"Memcached node {Name} is marked dead after repeated failures; it is probed in the background.");
+        }
+
+        try
+        {
+            var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await connection.ExecuteAsync(commands, quiet, _options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _failures, 0);
+            return result;
+        }
+        catch (MemcachedException ex)
+        {
+            RecordFailure(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Checks the node answers (<c>mn</c>), on the current connection or a new one.</summary>
+    public async Task PingAsync(CancellationToken cancellationToken) => await ExecuteAsync(NoCommands, quiet: true, cancellationToken).ConfigureAwait(false);
+
+    public void Dispose()
+    {
+        lock (_stateLock)
+        {
+            _disposed = true;
+            _probe?.Dispose();
+            _probe = null;
+        }
+
+        Interlocked.Exchange(ref _connection, null)?.Dispose();
+    }
+
+    private async Task<MemcachedConnection> GetConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = Volatile.Read(ref _connection);
+        if (connection is { IsBroken: false })
+        {
+            return connection;
+        }
+
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            connection = Volatile.Read(ref _connection);
+            if (connection is { IsBroken: false })
+            {
+                return connection;
+            }
+
+            if (connection is not null)
+            {
+                Log.ConnectionClosed(_logger, Name, connection.Failure?.Message ?? "closed");
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var fresh = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _connection, fresh);
+            return fresh;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private Task<MemcachedConnection> ConnectAsync(CancellationToken cancellationToken) =>
+        MemcachedConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout, _time, _options.MaxInFlightPerConnection, cancellationToken);
+
+    private void RecordFailure(MemcachedException exception)
+    {
+        var failures = Interlocked.Increment(ref _failures);
+        if (failures < _options.FailuresBeforeDead)
+        {
+            return;
+        }
+
+        lock (_stateLock)
+        {
+            if (_dead || _disposed)
+            {
+                return;
+            }
+
+            _dead = true;
+            _probe = _time.CreateTimer(static state => ((MemcachedNode)state!).Probe(), this, _options.DeadNodeProbeInterval, _options.DeadNodeProbeInterval);
+        }
+
+        Log.NodeDead(_logger, Name, failures, _options.DeadNodeProbeInterval, exception);
+    }
+
+    private void Probe()
+    {
+        if (Interlocked.Exchange(ref _probing, 1) == 0)
+        {
+            _ = ProbeAsync();
+        }
+    }
+
+    private async Task ProbeAsync()
+    {
+        MemcachedConnection? fresh = null;
+        try
+        {
+            fresh = await ConnectAsync(CancellationToken.None).ConfigureAwait(false);
+            await fresh.ExecuteAsync(NoCommands, quiet: true, _options.OperationTimeout, CancellationToken.None).ConfigureAwait(false);
+            lock (_stateLock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                Interlocked.Exchange(ref _connection, fresh)?.Dispose();
+                fresh = null;
+                Volatile.Write(ref _failures, 0);
+                _dead = false;
+                _probe?.Dispose();
+                _probe = null;
+            }
+
+            Log.NodeAlive(_logger, Name);
+        }
+        catch (Exception ex) when (ex is MemcachedException or SocketException or IOException or ObjectDisposedException)
+        {
+            // Still dead; the timer probes again.
+        }
+        finally
+        {
+            fresh?.Dispose();
+            Volatile.Write(ref _probing, 0);
+        }
+    }
+}

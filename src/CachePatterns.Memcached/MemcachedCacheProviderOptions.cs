@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CachePatterns.Memcached;
+
+/// <summary>Options of the memcached provider and its meta-protocol client.</summary>
+public sealed class MemcachedCacheProviderOptions
+{
+    /// <summary>
+    /// Gets the servers, each <c>host:port</c> or <c>host:port:weight</c> (weight a positive integer, default 1).
+    /// Keys are spread with weighted ketama, compatible with libmemcached; every client must use the same list.
+    /// </summary>
+    public IList<string> Servers { get; } = [];
+
+    /// <summary>Gets or sets a prefix put before every key this provider stores (an application namespace). Default: empty.</summary>
+    public string KeyPrefix { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets how long one request may take before its connection is closed and it fails. Default: 1 second.</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how long connecting to a server may take. Default: 1 second.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the most requests in flight on one connection; more fail at once rather than queue. Default: 1,024.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxInFlightPerConnection { get; set; } = 1024;
+
+    /// <summary>Gets or sets the largest value in bytes (memcached's item size limit, <c>-I</c>). Default: 1 MiB.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether keys memcached cannot hold (over 250 bytes, whitespace or control
+    /// characters) are replaced by <c>sha256:</c> and the base64url SHA-256 of the key instead of being rejected.
+    /// Default: <see langword="true"/>.
+    /// </summary>
+    public bool HashInvalidKeys { get; set; } = true;
+
+    /// <summary>Gets or sets how long a fill lease (memcached's vivified placeholder) lives. Default: 30 seconds.</summary>
+    public TimeSpan LeaseTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets after how many consecutive failures a node is marked dead. Default: 3.</summary>
+    [Range(1, int.MaxValue)]
+    public int FailuresBeforeDead { get; set; } = 3;
+
+    /// <summary>Gets or sets how often a dead node is probed; it is used again once it answers. Default: 2 seconds.</summary>
+    public TimeSpan DeadNodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+}
