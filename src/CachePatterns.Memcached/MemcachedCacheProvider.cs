@@ -1,0 +1,85 @@
+using CachePatterns.Memcached.Internal;
+using CachePatterns.Providers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CachePatterns.Memcached;
+
+/// <summary>
+/// The memcached provider: its own meta-protocol client over one pipelined connection per server, keys spread with
+/// weighted ketama (compatible with libmemcached), fills fenced with memcached's leases (<c>mg N</c> / <c>ms C</c>).
+/// Connects lazily: an application starts while memcached is down, and a dead node's keys answer as unavailable.
+/// </summary>
+/// <remarks>See docs/providers.md, "Memcached: what is built", for the mapping of the provider contract.</remarks>
+public sealed class MemcachedCacheProvider : ICacheProvider
+{
+    private readonly MemcachedCacheProviderOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly MemcachedClient _client;
+
+    /// <summary>Initializes a new instance of the <see cref="MemcachedCacheProvider"/> class. Nothing is connected yet.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="timeProvider">The clock; <see langword="null"/> for the system clock.</param>
+    /// <param name="loggerFactory">The logger factory; <see langword="null"/> for no logs.</param>
+    /// <exception cref="ArgumentException">The options are not valid (the message names the bad value).</exception>
+    public MemcachedCacheProvider(IOptions<MemcachedCacheProviderOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        var errors = MemcachedCacheProviderOptionsValidator.Errors(null, _options);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        }
+
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CachePatterns.Memcached");
+        _client = new MemcachedClient(_options, _time, _logger);
+    }
+
+    /// <inheritdoc/>
+    public string Name => "memcached";
+
+    /// <inheritdoc/>
+    public bool IsInProcess => false;
+
+    /// <inheritdoc/>
+    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        return new MemcachedCacheStore<TKey, TValue>(descriptor, _client, _options.LeaseTime, _time, _logger);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        var nodes = _client.Nodes;
+        var checks = nodes.Select(async node =>
+        {
+            try
+            {
+                await node.PingAsync(cancellationToken).ConfigureAwait(false);
+                return (node.Name, State: "up");
+            }
+            catch (MemcachedException ex)
+            {
+                return (node.Name, State: node.IsDead ? "dead" : "failing: " + ex.Message);
+            }
+        }).ToArray();
+        var states = await Task.WhenAll(checks).ConfigureAwait(false);
+        var data = states.ToDictionary(s => "node." + s.Name, s => (object)s.State, StringComparer.Ordinal);
+        var down = states.Where(s => s.State != "up").Select(s => s.Name).ToArray();
+        return down.Length == 0
+            ? new CacheProviderHealth(true, $"All {nodes.Count} memcached nodes answer.", data)
+            : new CacheProviderHealth(false, $"{down.Length} of {nodes.Count} memcached nodes do not answer: {string.Join(", ", down)}.", data);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>Gets the client (tests inspect nodes and connections).</summary>
+    internal MemcachedClient Client => _client;
+}

@@ -1,0 +1,324 @@
+using System.Text;
+using CachePatterns.Memcached.Internal;
+using CachePatterns.Memcached.Tests.Support;
+using CachePatterns.Providers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CachePatterns.Memcached.Tests;
+
+/// <summary>Every operation of the provider contract against three real memcached processes.</summary>
+public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClassFixture<ThreeMemcachedFixture>
+{
+    private static readonly StoreEntryOptions FiveMinutes = new(TimeSpan.FromMinutes(5));
+
+    private MemcachedCacheProvider CreateProvider(TimeProvider? time = null, Action<MemcachedCacheProviderOptions>? configure = null) =>
+        new(Options.Create(Clients.Options(fixture.Addresses, configure)), time);
+
+    private static ICacheStore<string, string> Store(MemcachedCacheProvider provider, RecordingObserver? observer = null) =>
+        provider.CreateStore(new CacheStoreDescriptor<string, string>("Test", "Test:", new Utf8Serializer()) { Observer = observer });
+
+    private static string NewKey() => Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task Miss_lease_fill_hit()
+    {
+        using var provider = CreateProvider();
+        var store = Store(provider);
+        var key = NewKey();
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
+
+        var miss = await store.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Miss, miss.Status);
+        Assert.True(miss.Lease.IsGranted);
+
+        // The placeholder is not a value.
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
+
+        Assert.True(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("v1"), FiveMinutes, default));
+        var hit = await store.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
+        Assert.Equal("v1", hit.Value.Value);
+        Assert.False(hit.Lease.IsGranted);
+
+        // A lease is consumed by its fill.
+        Assert.False(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("again"), FiveMinutes, default));
+        Assert.Equal("v1", (await store.GetAsync(key, false, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task Second_provider_instance_sees_the_lease_held_elsewhere_until_it_is_released()
+    {
+        using var first = CreateProvider();
+        using var second = CreateProvider();
+        var key = NewKey();
+        var lease = await Store(first).GetAsync(key, true, default);
+        Assert.True(lease.Lease.IsGranted);
+
+        var other = await Store(second).GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, other.Status);
+        Assert.False(other.Lease.IsGranted);
+        var many = await Store(second).GetManyAsync([key], true, default);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, many[0].Status);
+
+        await Store(first).ReleaseLeaseAsync(key, lease.Lease, default);
+        var now = await Store(second).GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Miss, now.Status);
+        Assert.True(now.Lease.IsGranted);
+    }
+
+    [Fact]
+    public async Task Fill_is_fenced_off_by_invalidate_set_and_write_begin()
+    {
+        using var provider = CreateProvider();
+        var store = Store(provider);
+
+        var k1 = NewKey();
+        var lease = (await store.GetAsync(k1, true, default)).Lease;
+        await store.InvalidateAsync(k1, default);
+        Assert.False(await store.FillAsync(k1, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(k1, false, default)).Status);
+
+        // Invalidate, then someone else takes a new lease: the old lease still fails (CAS differs).
+        var k2 = NewKey();
+        var old = (await store.GetAsync(k2, true, default)).Lease;
+        await store.InvalidateAsync(k2, default);
+        var fresh = (await store.GetAsync(k2, true, default)).Lease;
+        Assert.False(await store.FillAsync(k2, old, CacheValue<string>.Of("old"), FiveMinutes, default));
+        Assert.True(await store.FillAsync(k2, fresh, CacheValue<string>.Of("new"), FiveMinutes, default));
+        Assert.Equal("new", (await store.GetAsync(k2, false, default)).Value.Value);
+
+        var k3 = NewKey();
+        lease = (await store.GetAsync(k3, true, default)).Lease;
+        await store.SetAsync(k3, CacheValue<string>.Of("set"), FiveMinutes, default);
+        Assert.False(await store.FillAsync(k3, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
+        Assert.Equal("set", (await store.GetAsync(k3, false, default)).Value.Value);
+
+        var k4 = NewKey();
+        lease = (await store.GetAsync(k4, true, default)).Lease;
+        var token = await store.BeginWriteAsync(k4, default);
+        Assert.True(token.IsRegistered);
+        Assert.False(await store.FillAsync(k4, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
+    }
+
+    [Fact]
+    public async Task Write_through_is_conservative_complete_removes_and_abort_removes()
+    {
+        using var provider = CreateProvider();
+        var store = Store(provider);
+        var key = NewKey();
+        await store.SetAsync(key, CacheValue<string>.Of("before"), FiveMinutes, default);
+
+        var token = await store.BeginWriteAsync(key, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
+        Assert.False(await store.CompleteWriteAsync(key, token, CacheValue<string>.Of("after"), FiveMinutes, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
+
+        await store.SetAsync(key, CacheValue<string>.Of("again"), FiveMinutes, default);
+        token = await store.BeginWriteAsync(key, default);
+        await store.AbortWriteAsync(key, token, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
+
+        // A lease taken during the write is revoked by its completion.
+        token = await store.BeginWriteAsync(key, default);
+        var lease = (await store.GetAsync(key, true, default)).Lease;
+        await store.CompleteWriteAsync(key, token, CacheValue<string>.Of("x"), FiveMinutes, default);
+        Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("loaded before the commit"), FiveMinutes, default));
+    }
+
+    [Fact]
+    public async Task Negative_entries_round_trip()
+    {
+        using var provider = CreateProvider();
+        var store = Store(provider);
+        var key = NewKey();
+        var lease = (await store.GetAsync(key, true, default)).Lease;
+        Assert.True(await store.FillAsync(key, lease, CacheValue<string>.NotFound, FiveMinutes, default));
+        var hit = await store.GetAsync(key, false, default);
+        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
+        Assert.False(hit.Value.Exists);
+    }
+
+    [Fact]
+    public async Task Logically_expired_entry_is_stale_within_fail_safe_and_its_lease_fills_once()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = CreateProvider(time);
+        var store = Store(provider);
+        var key = NewKey();
+        await store.SetAsync(key, CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(1), null, TimeSpan.FromMinutes(10)), default);
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        var stale = await store.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Stale, stale.Status);
+        Assert.Equal("old", stale.Value.Value);
+        Assert.True(stale.Lease.IsGranted);
+
+        // Releasing a stale entry's lease keeps the stale value for fail-safe.
+        await store.ReleaseLeaseAsync(key, stale.Lease, default);
+        Assert.Equal(CacheLookupStatus.Stale, (await store.GetAsync(key, false, default)).Status);
+
+        var second = await store.GetAsync(key, true, default);
+        Assert.True(await store.FillAsync(key, second.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
+        Assert.False(await store.FillAsync(key, stale.Lease, CacheValue<string>.Of("older"), FiveMinutes, default));
+        Assert.Equal("new", (await store.GetAsync(key, false, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task Sliding_entry_is_renewed_by_a_hit_and_refresh()
+    {
+        using var provider = CreateProvider();
+        var store = Store(provider);
+        var key = NewKey();
+        await store.SetAsync(key, CacheValue<string>.Of("s"), new StoreEntryOptions(TimeSpan.FromHours(1), TimeSpan.FromSeconds(100)), default);
+        using var raw = Clients.Create(fixture.Addresses);
+        await raw.GetAsync("Test:" + key, "T5", default); // shorten the TTL behind the store's back
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
+        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 100);
+
+        await raw.GetAsync("Test:" + key, "T5", default);
+        await store.RefreshAsync(key, default);
+        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 100);
+    }
+
+    [Fact]
+    public async Task Corrupt_entry_is_reported_removed_and_missed()
+    {
+        using var provider = CreateProvider();
+        var observer = new RecordingObserver();
+        var store = Store(provider, observer);
+        using var raw = Clients.Create(fixture.Addresses);
+        var garbage = NewKey();
+        await raw.SetAsync("Test:" + garbage, "not an envelope"u8.ToArray(), null, string.Empty, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(garbage, false, default)).Status);
+        Assert.Contains("Test:" + garbage, observer.Corrupt);
+        Assert.Equal(MetaStatus.Miss, (await raw.GetAsync("Test:" + garbage, "v", default)).Status);
+
+        var badPayload = NewKey();
+        await store.SetAsync(badPayload, CacheValue<string>.Of("CORRUPT"), FiveMinutes, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(badPayload, true, default)).Status);
+        Assert.Contains("Test:" + badPayload, observer.Corrupt);
+    }
+
+    [Fact]
+    public async Task Get_many_spans_nodes_with_leases()
+    {
+        using var provider = CreateProvider();
+        var store = Store(provider);
+        var keys = Enumerable.Range(0, 30).Select(_ => NewKey()).ToArray();
+        for (var i = 0; i < keys.Length; i += 2)
+        {
+            await store.SetAsync(keys[i], CacheValue<string>.Of("v" + i), FiveMinutes, default);
+        }
+
+        var lookups = await store.GetManyAsync(keys, true, default);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (i % 2 == 0)
+            {
+                Assert.Equal(CacheLookupStatus.Hit, lookups[i].Status);
+                Assert.Equal("v" + i, lookups[i].Value.Value);
+            }
+            else
+            {
+                Assert.Equal(CacheLookupStatus.Miss, lookups[i].Status);
+                Assert.True(await store.FillAsync(keys[i], lookups[i].Lease, CacheValue<string>.Of("f" + i), FiveMinutes, default));
+            }
+        }
+
+        var nodes = keys.Select(k => provider.Client.NodeFor(provider.Client.EncodeKey("Test:" + k)).Name).Distinct().Count();
+        Assert.Equal(3, nodes);
+    }
+
+    [Fact]
+    public async Task Keys_and_values_memcached_cannot_hold()
+    {
+        using var provider = CreateProvider(configure: o => o.MaxValueBytes = 100);
+        var store = Store(provider);
+        var error = await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.SetAsync("big", CacheValue<string>.Of(new string('x', 200)), FiveMinutes, default));
+        Assert.Contains("Test:big", error.Message, StringComparison.Ordinal);
+
+        // Long keys and keys with spaces are hashed by default.
+        var longKey = new string('é', 300) + " " + NewKey();
+        await store.SetAsync(longKey, CacheValue<string>.Of("long"), FiveMinutes, default);
+        Assert.Equal("long", (await store.GetAsync(longKey, false, default)).Value.Value);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.1:abc")]
+    [InlineData("127.0.0.1:11211:0")]
+    [InlineData("127.0.0.1:99999")]
+    [InlineData("")]
+    public void Malformed_server_is_rejected_naming_it(string server)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new MemcachedCacheProvider(Options.Create(Clients.Options([server]))));
+        Assert.Contains($"'{server}'", error.Message, StringComparison.Ordinal);
+
+        using var services = new ServiceCollection().AddCachePatterns().UseMemcached(o => o.Servers.Add(server)).Services.BuildServiceProvider();
+        var invalid = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptionsMonitor<MemcachedCacheProviderOptions>>().Get(CachePatternsBuilder.DefaultCacheName));
+        Assert.Contains($"'{server}'", invalid.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task App_starts_and_reads_through_while_memcached_is_down()
+    {
+        var closed = MemcachedProcess.FreePort();
+        var loads = 0;
+        await using var services = new ServiceCollection()
+            .AddCachePatterns()
+            .UseMemcached(o => o.Servers.Add($"127.0.0.1:{closed}"))
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => new Loader(() => Interlocked.Increment(ref loads)))
+            .Services.BuildServiceProvider();
+        var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+        Assert.Equal("row-1", await strategy.GetAsync(1));
+        Assert.Equal("row-2", await strategy.GetAsync(2));
+        Assert.Equal(2, loads);
+    }
+
+    [Fact]
+    public async Task Dead_node_answers_unavailable_and_is_probed_back()
+    {
+        using var server = new MemcachedProcess();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = new MemcachedCacheProvider(Options.Create(Clients.Options([server.Address], o => o.FailuresBeforeDead = 2)), time);
+        var store = Store(provider);
+        await store.SetAsync("k", CacheValue<string>.Of("v"), FiveMinutes, default);
+        server.Kill();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(CacheLookupStatus.Unavailable, (await store.GetAsync("k", true, default)).Status);
+        }
+
+        var node = provider.Client.Nodes[0];
+        Assert.True(node.IsDead);
+        Assert.False((await provider.CheckHealthAsync()).IsHealthy);
+        await Assert.ThrowsAsync<MemcachedException>(async () => await store.InvalidateAsync("k", default));
+
+        server.Start();
+        for (var i = 0; i < 200 && node.IsDead; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            await Task.Delay(20);
+        }
+
+        Assert.False(node.IsDead);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k", false, default)).Status);
+        Assert.True((await provider.CheckHealthAsync()).IsHealthy);
+    }
+
+    private sealed class Loader(Action onLoad) : ICacheLoader<int, string>
+    {
+        public ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
+        {
+            onLoad();
+            return ValueTask.FromResult(LoadResult.Found($"row-{key}"));
+        }
+
+        public ValueTask<IReadOnlyDictionary<int, LoadResult<string>>> LoadManyAsync(IReadOnlyCollection<int> keys, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<IReadOnlyDictionary<int, LoadResult<string>>>(keys.ToDictionary(k => k, k => LoadResult.Found($"row-{k}")));
+    }
+}
