@@ -135,12 +135,13 @@ internal sealed class MemcachedConnection : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var error = new MemcachedException($"A request to memcached at {Name} timed out after {timeout}; the connection was closed.");
-            if (enqueued)
+            if (!enqueued)
             {
-                Poison(error);
+                throw new MemcachedException($"A request to memcached at {Name} timed out after {timeout} waiting to be written.");
             }
 
+            var error = new MemcachedException($"A request to memcached at {Name} timed out after {timeout}; the connection was closed.");
+            Poison(error);
             throw error;
         }
         catch (OperationCanceledException)

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace CachePatterns.Memcached.Internal;
@@ -99,6 +98,12 @@ internal sealed class MemcachedNode : IDisposable
             }
 
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (IsDead)
+            {
+                // Marked dead while this caller waited for the lock: do not queue one more connect timeout.
+                throw new MemcachedException($"Memcached node {Name} is marked dead after repeated failures; it is probed in the background.");
+            }
+
             var fresh = await ConnectAsync(cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _connection, fresh);
             return fresh;
@@ -166,7 +171,7 @@ internal sealed class MemcachedNode : IDisposable
 
             Log.NodeAlive(_logger, Name);
         }
-        catch (Exception ex) when (ex is MemcachedException or SocketException or IOException or ObjectDisposedException)
+        catch (Exception)
         {
             // Still dead; the timer probes again.
         }
