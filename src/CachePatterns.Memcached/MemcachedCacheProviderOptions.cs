@@ -14,11 +14,16 @@ public sealed class MemcachedCacheProviderOptions
     /// <summary>Gets or sets a prefix put before every key this provider stores (an application namespace). Default: empty.</summary>
     public string KeyPrefix { get; set; } = string.Empty;
 
-    /// <summary>Gets or sets how long one request may take before its connection is closed and it fails. Default: 1 second.</summary>
-    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// Gets or sets how long one request may take before its connection is closed, it fails and counts towards marking
+    /// the node dead. Default: 250 ms. Keep it below the cache's <c>CacheResilienceOptions.OperationTimeout</c>
+    /// (500 ms by default): a call the resilience layer cancels first is a caller cancellation here, which neither
+    /// closes the connection nor counts as a node failure.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Gets or sets how long connecting to a server may take. Default: 1 second.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>Gets or sets how long connecting to a server may take. Default: 250 ms (keep it below the resilience timeout too).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Gets or sets the most requests in flight on one connection; more fail at once rather than queue. Default: 1,024.</summary>
     [Range(1, 1_000_000)]

@@ -107,6 +107,42 @@ public sealed class NodeFailureTests(ThreeMemcachedFixture fixture) : IClassFixt
         Assert.True(exceptions == 0, $"{exceptions} exceptions reached callers: {string.Join(" | ", errors.Distinct().Take(5))}");
     }
 
+    [Fact]
+    public async Task Frozen_node_with_default_options_is_closed_marked_dead_and_then_costs_nothing()
+    {
+        using var server = new MemcachedProcess();
+        var loads = new int[Keys];
+        await using var services = new ServiceCollection()
+            .AddCachePatterns()
+            .UseMemcached(o => o.Servers.Add(server.Address))
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => new CountingLoader(loads), configure: o => o.Jitter = 0)
+            .Services.BuildServiceProvider();
+        var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+        Assert.Equal("row-1", await strategy.GetAsync(1));
+        var provider = (MemcachedCacheProvider)services.GetRequiredKeyedService<CachePatterns.Providers.ICacheProvider>(CachePatternsBuilder.DefaultCacheName);
+        var node = provider.Client.Nodes[0];
+
+        server.Signal("STOP");
+        try
+        {
+            // The provider's own timeout (250 ms) fires before the resilience layer's (500 ms): the connection is
+            // closed and the failure counted, so the node is marked dead after three of them.
+            for (var key = 2; key < 12 && !node.IsDead; key++)
+            {
+                Assert.Equal($"row-{key}", await strategy.GetAsync(key));
+            }
+
+            Assert.True(node.IsDead, "a frozen node was never marked dead");
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal("row-50", await strategy.GetAsync(50));
+            Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(200), $"a read of a dead node's key took {watch.Elapsed}");
+        }
+        finally
+        {
+            server.Signal("CONT");
+        }
+    }
+
     private sealed class CountingLoader(int[] loads) : ICacheLoader<int, string>
     {
         public ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
