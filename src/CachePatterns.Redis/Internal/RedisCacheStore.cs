@@ -44,7 +44,16 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var token = acquireLease ? NewToken() : 0;
         var result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [acquireLease ? One : Zero, token, _leaseMs])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await ToLookupAsync(db, keys, token, result, cancellationToken).ConfigureAwait(false);
+        var lookup = await ToLookupAsync(db, keys, token, result, cancellationToken).ConfigureAwait(false);
+        if (acquireLease && lookup.Status == CacheLookupStatus.Miss && !lookup.Lease.IsGranted)
+        {
+            // Only a fresh entry whose payload could not be read (now deleted) is a miss without a lease: ask again, once.
+            token = NewToken();
+            result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [One, token, _leaseMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            lookup = await ToLookupAsync(db, keys, token, result, cancellationToken).ConfigureAwait(false);
+        }
+
+        return lookup;
     }
 
     public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
