@@ -60,10 +60,11 @@ public sealed class RedisCacheProvider : ICacheProvider
     {
         try
         {
-            var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             var latency = await db.PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             var data = new Dictionary<string, object>(StringComparer.Ordinal) { ["ping_ms"] = latency.TotalMilliseconds };
-            var info = (string?)await db.ExecuteAsync("INFO").WaitAsync(cancellationToken).ConfigureAwait(false) ?? string.Empty;
+            // INFO through a script: StackExchange.Redis refuses INFO outside admin mode, which the provider never turns on.
+            var info = (string?)await db.ScriptEvaluateAsync("return redis.call('INFO')").WaitAsync(cancellationToken).ConfigureAwait(false) ?? string.Empty;
             var fields = ParseInfo(info);
             foreach (var name in new[] { "redis_version", "evicted_keys", "used_memory", "maxmemory", "maxmemory_policy" })
             {

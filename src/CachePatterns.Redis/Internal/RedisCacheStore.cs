@@ -40,7 +40,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var token = acquireLease ? NewToken() : 0;
         var result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [acquireLease ? One : Zero, token, _leaseMs])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -67,7 +67,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             allKeys[i] = Keys(keys[i]);
         }
 
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
 
         // One script per key (keys of a batch may live in different Cluster slots), sent together: one round trip per node.
         var batch = db.CreateBatch();
@@ -98,7 +98,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         byte[] payload;
         try
         {
@@ -124,7 +124,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         await db.ScriptEvaluateAsync(RedisScripts.Release, keys, [lease.Token]).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -133,7 +133,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var keys = Keys(key);
         var payload = Serialize(keys[0], value);
         var (abs, sliding, retention) = Expiration(options);
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         await db.ScriptEvaluateAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -141,14 +141,14 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         await db.ScriptEvaluateAsync(RedisScripts.Refresh, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var removed = (long)await db.ScriptEvaluateAsync(RedisScripts.Invalidate, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (removed > 0)
         {
@@ -159,7 +159,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var token = NewToken();
         await db.ScriptEvaluateAsync(RedisScripts.BeginWrite, keys, [token, _writeMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
         return new CacheWriteToken(token, null);
@@ -174,7 +174,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return false;
         }
 
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         byte[] payload;
         try
         {
@@ -202,7 +202,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return;
         }
 
-        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
     }
 

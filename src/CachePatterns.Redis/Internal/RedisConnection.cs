@@ -12,7 +12,8 @@ internal sealed class RedisConnection : IDisposable
     private readonly Func<ConfigurationOptions> _configure;
     private readonly int? _database;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _lock = new();
+    private Task<ConnectionMultiplexer>? _connecting;
     private ConnectionMultiplexer? _multiplexer;
     private bool _disposed;
 
@@ -62,48 +63,68 @@ internal sealed class RedisConnection : IDisposable
         }
     }
 
-    public ValueTask<IDatabase> GetDatabaseAsync()
+    /// <summary>Gets the database, connecting first if no connection was started; a cancelled caller leaves the connect running.</summary>
+    public ValueTask<IDatabase> GetDatabaseAsync(CancellationToken cancellationToken = default)
     {
         var multiplexer = Volatile.Read(ref _multiplexer);
         return multiplexer is not null
             ? new ValueTask<IDatabase>(multiplexer.GetDatabase(_database ?? -1))
-            : ConnectAsync();
+            : WaitForConnectionAsync(cancellationToken);
     }
 
-    public async ValueTask<ConnectionMultiplexer> GetMultiplexerAsync()
+    private async ValueTask<IDatabase> WaitForConnectionAsync(CancellationToken cancellationToken)
     {
-        await GetDatabaseAsync().ConfigureAwait(false);
-        return _multiplexer!;
-    }
-
-    private async ValueTask<IDatabase> ConnectAsync()
-    {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
+        Task<ConnectionMultiplexer> connecting;
+        lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_multiplexer is null)
+            connecting = _connecting ??= ConnectAsync();
+        }
+
+        var multiplexer = await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return multiplexer.GetDatabase(_database ?? -1);
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        try
+        {
+            var configuration = _configure();
+            configuration.AbortOnConnectFail = false;
+
+            // A cache must not queue commands while the server is away: fail at once, the core serves from the loader.
+            configuration.BacklogPolicy = BacklogPolicy.FailFast;
+            var endpoints = string.Join(", ", configuration.EndPoints.Select(e => e.ToString()));
+            Log.Connecting(_logger, endpoints);
+            var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            multiplexer.ConnectionFailed += OnConnectionFailed;
+            multiplexer.ConnectionRestored += OnConnectionRestored;
+            if (!multiplexer.IsConnected)
             {
-                var configuration = _configure();
-                configuration.AbortOnConnectFail = false;
-                var endpoints = string.Join(", ", configuration.EndPoints.Select(e => e.ToString()));
-                Log.Connecting(_logger, endpoints);
-                var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-                multiplexer.ConnectionFailed += OnConnectionFailed;
-                multiplexer.ConnectionRestored += OnConnectionRestored;
-                if (!multiplexer.IsConnected)
+                Log.NotConnectedYet(_logger, endpoints);
+            }
+
+            lock (_lock)
+            {
+                if (_disposed)
                 {
-                    Log.NotConnectedYet(_logger, endpoints);
+                    multiplexer.Dispose();
+                    throw new ObjectDisposedException(nameof(RedisConnection));
                 }
 
                 Volatile.Write(ref _multiplexer, multiplexer);
             }
 
-            return _multiplexer.GetDatabase(_database ?? -1);
+            return multiplexer;
         }
-        finally
+        catch
         {
-            _gate.Release();
+            lock (_lock)
+            {
+                _connecting = null;
+            }
+
+            throw;
         }
     }
 
@@ -115,16 +136,14 @@ internal sealed class RedisConnection : IDisposable
 
     public void Dispose()
     {
-        _gate.Wait();
-        try
+        ConnectionMultiplexer? multiplexer;
+        lock (_lock)
         {
             _disposed = true;
-            _multiplexer?.Dispose();
+            multiplexer = _multiplexer;
             _multiplexer = null;
         }
-        finally
-        {
-            _gate.Release();
-        }
+
+        multiplexer?.Dispose();
     }
 }
