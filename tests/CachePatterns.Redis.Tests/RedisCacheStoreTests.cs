@@ -342,6 +342,11 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
         await store.SetAsync("k", CacheValue<string>.Of("v"), StoreEntryOptions.NoExpiration, default);
         Assert.Null(await redis.Database.KeyTimeToLiveAsync($"{{{instance}P:k}}"));
         Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync("k", false, default)).Status);
+
+        // Huge spans are capped (100 years) rather than overflowing the server's expire arithmetic.
+        await store.SetAsync("huge", CacheValue<string>.Of("v"), new StoreEntryOptions(TimeSpan.MaxValue, TimeSpan.MaxValue, TimeSpan.MaxValue), default);
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync("huge", false, default)).Status);
+        Assert.True(await redis.Database.KeyTimeToLiveAsync($"{{{instance}P:huge}}") > TimeSpan.FromDays(365 * 99));
     }
 
     public static TheoryData<string, byte[]> Garbage => new()

@@ -20,6 +20,9 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     private static readonly RedisValue Zero = 0;
     private static readonly RedisValue One = 1;
 
+    /// <summary>100 years in milliseconds.</summary>
+    private const long MaxSpanMs = 100L * 365 * 24 * 60 * 60 * 1000;
+
     private readonly CacheStoreDescriptor<TKey, TValue> _descriptor;
     private readonly RedisConnection _connection;
     private readonly RedisCacheProviderOptions _options;
@@ -229,10 +232,14 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 
     private static RedisValue Flags(CacheValue<TValue> value) => value.Exists ? 0 : RedisEnvelope.NegativeFlag;
 
-    /// <summary>Milliseconds for the scripts: absolute (-1 for none), sliding (0 for none), fail-safe retention.</summary>
+    /// <summary>
+    /// Milliseconds for the scripts: absolute (-1 for none), sliding (0 for none), fail-safe retention. Each is capped at
+    /// 100 years: Lua turns numbers into command arguments with 14 significant digits, and server time plus two such
+    /// spans stays within 13.
+    /// </summary>
     private static (RedisValue Absolute, RedisValue Sliding, RedisValue Retention) Expiration(StoreEntryOptions options)
     {
-        static long Ms(TimeSpan t) => t <= TimeSpan.Zero ? 0 : (long)Math.Min(Math.Ceiling(t.TotalMilliseconds), long.MaxValue / 4);
+        static long Ms(TimeSpan t) => t <= TimeSpan.Zero ? 0 : (long)Math.Min(Math.Ceiling(t.TotalMilliseconds), MaxSpanMs);
         var absolute = options.AbsoluteExpiration is { } a ? Ms(a) : -1;
         var sliding = options.SlidingExpiration is { } s ? Math.Max(1, Ms(s)) : 0;
         return (absolute, sliding, Ms(options.FailSafeRetention));
