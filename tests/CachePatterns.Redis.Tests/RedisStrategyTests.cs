@@ -114,6 +114,73 @@ public sealed class RedisStrategyTests(RedisServer redis)
         Assert.Equal(CacheLookupStatus.Hit, (await RedisServer.CreateStore(redis.CreateProvider(instanceName: instance), prefix: "String:").GetAsync("42", false, default)).Status);
     }
 
+    [Fact]
+    public async Task Fail_safe_serves_the_stale_redis_entry_when_the_loader_fails()
+    {
+        var instance = redis.NewInstanceName();
+        var loader = new FlakyLoader();
+        await using var services = Container(instance, CacheStrategyKind.CacheAside, loader, null, o =>
+        {
+            o.Expiration = TimeSpan.FromMilliseconds(300);
+            o.FailSafeMaxStaleness = TimeSpan.FromMinutes(1);
+        });
+        var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+        Assert.Equal("v1", await strategy.GetAsync(1));
+
+        var raw = RedisServer.CreateStore(redis.CreateProvider(instanceName: instance), prefix: "String:");
+        await Wait.UntilAsync(async () => (await raw.GetAsync("1", false, default)).Status == CacheLookupStatus.Stale, TimeSpan.FromSeconds(5), "the entry turns stale");
+        loader.Fail = true;
+        Assert.Equal("v1", await strategy.GetAsync(1));
+
+        loader.Fail = false;
+        Assert.Equal("v2", await strategy.GetAsync(1));
+    }
+
+    [Fact]
+    public async Task IDistributedCache_over_redis_is_shared_by_two_containers_and_refresh_slides()
+    {
+        var instance = redis.NewInstanceName();
+        ServiceProvider Build() => new ServiceCollection()
+            .AddCachePatterns()
+            .UseRedis(o =>
+            {
+                o.Configuration = redis.Configuration;
+                o.InstanceName = instance;
+            })
+            .AddDistributedCache()
+            .Services.BuildServiceProvider();
+        await using var first = Build();
+        await using var second = Build();
+        var a = first.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
+        var b = second.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
+
+        await a.SetAsync("session", [1, 2, 3], new Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMilliseconds(600) });
+        Assert.Equal([1, 2, 3], await b.GetAsync("session"));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (started.Elapsed < TimeSpan.FromMilliseconds(1500))
+        {
+            await Task.Delay(150);
+            await b.RefreshAsync("session");
+        }
+
+        Assert.Equal([1, 2, 3], await a.GetAsync("session"));
+        await b.RemoveAsync("session");
+        Assert.Null(await a.GetAsync("session"));
+    }
+
+    private sealed class FlakyLoader : ICacheLoader<int, string>
+    {
+        private int _version;
+
+        public volatile bool Fail;
+
+        public ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken) =>
+            Fail ? throw new InvalidOperationException("database down") : ValueTask.FromResult(LoadResult.Found($"v{Interlocked.Increment(ref _version)}"));
+
+        public ValueTask<IReadOnlyDictionary<int, LoadResult<string>>> LoadManyAsync(IReadOnlyCollection<int> keys, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+    }
+
     private sealed class GatedLoader : ICacheLoader<int, string>
     {
         private int _loads;
