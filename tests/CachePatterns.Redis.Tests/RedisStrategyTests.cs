@@ -2,6 +2,7 @@ using CachePatterns.Providers;
 using CachePatterns.Redis.Tests.Support;
 using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CachePatterns.Redis.Tests;
 
@@ -166,6 +167,30 @@ public sealed class RedisStrategyTests(RedisServer redis)
         Assert.Equal([1, 2, 3], await a.GetAsync("session"));
         await b.RemoveAsync("session");
         Assert.Null(await a.GetAsync("session"));
+    }
+
+    [Fact]
+    public async Task A_corrupt_redis_entry_is_logged_removed_and_loaded_again()
+    {
+        var instance = redis.NewInstanceName();
+        var loader = new FlakyLoader();
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        await using var services = new ServiceCollection()
+            .AddLogging(b => b.AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)))
+            .AddCachePatterns()
+            .UseRedis(o =>
+            {
+                o.Configuration = redis.Configuration;
+                o.InstanceName = instance;
+            })
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader)
+            .Services.BuildServiceProvider();
+        var key = $"{{{instance}String:5}}";
+        await redis.Database.StringSetAsync(key, "written by something else");
+
+        Assert.Equal("v1", await services.GetRequiredService<ICacheStrategy<int, string>>().GetAsync(5));
+        Assert.Contains(logs.GetSnapshot(), r => r.Message.Contains(key, StringComparison.Ordinal) && r.Message.Contains("could not be read back", StringComparison.Ordinal));
+        Assert.Equal(CacheLookupStatus.Hit, (await RedisServer.CreateStore(redis.CreateProvider(instanceName: instance), prefix: "String:").GetAsync("5", false, default)).Status);
     }
 
     private sealed class FlakyLoader : ICacheLoader<int, string>
