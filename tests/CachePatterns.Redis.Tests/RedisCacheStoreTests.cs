@@ -434,6 +434,28 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
     }
 
     [Fact]
+    public async Task A_lease_request_whose_caller_gave_up_is_given_back()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(instanceName: instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var a = RedisServer.CreateStore(first);
+        var b = RedisServer.CreateStore(second);
+        await a.GetAsync("warm", false, default);
+
+        // Cancelled before the answer can be awaited: the request still reaches the server, and its lease is given back.
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.GetAsync("k", true, cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.GetManyAsync(["m1", "m2"], true, cancelled.Token));
+
+        foreach (var key in new[] { "k", "m1", "m2" })
+        {
+            await Wait.UntilAsync(async () => (await b.GetAsync(key, true, default)).Lease.IsGranted, TimeSpan.FromSeconds(2), $"the abandoned lease of {key} is given back");
+        }
+    }
+
+    [Fact]
     public async Task Invalidate_removes_and_reports_a_removal()
     {
         using var provider = redis.CreateProvider();

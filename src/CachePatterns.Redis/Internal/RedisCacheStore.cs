@@ -45,8 +45,18 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var keys = Keys(key);
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var token = acquireLease ? NewToken() : 0;
-        var result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [acquireLease ? One : Zero, token, _leaseMs])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        RedisResult result;
+        try
+        {
+            result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [acquireLease ? One : Zero, token, _leaseMs])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (acquireLease)
+        {
+            AbandonLease(db, keys, token);
+            throw;
+        }
+
         var lookup = await ToLookupAsync(db, keys, token, result, cancellationToken).ConfigureAwait(false);
         if (acquireLease && lookup.Status == CacheLookupStatus.Miss && !lookup.Lease.IsGranted)
         {
@@ -83,7 +93,20 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         batch.Execute();
-        await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (acquireLeases)
+        {
+            for (var i = 0; i < allKeys.Length; i++)
+            {
+                AbandonLease(db, allKeys[i], tokens[i]);
+            }
+
+            throw;
+        }
+
         var results = new CacheLookup<TValue>[allKeys.Length];
         for (var i = 0; i < results.Length; i++)
         {
@@ -224,6 +247,13 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var value = "{" + formatted + "}";
         return [value, value + ":l", value + ":w"];
     }
+
+    /// <summary>
+    /// The caller gave up while a lease request was on its way: the server may have granted it, and nobody would fill or
+    /// release it before <see cref="RedisCacheProviderOptions.LeaseTimeout"/>. Give it back without waiting (a no-op if not ours).
+    /// </summary>
+    private static void AbandonLease(IDatabase db, RedisKey[] keys, long token) =>
+        _ = db.ScriptEvaluateAsync(RedisScripts.Release, keys, [token], CommandFlags.FireAndForget);
 
     private static Task<RedisResult> EndWriteAsync(IDatabase db, RedisKey[] keys, long token, CancellationToken cancellationToken) =>
         db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token, Zero]).WaitAsync(cancellationToken);
