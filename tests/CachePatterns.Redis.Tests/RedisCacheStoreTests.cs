@@ -434,7 +434,7 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
     }
 
     [Fact]
-    public async Task A_lease_request_whose_caller_gave_up_is_given_back()
+    public async Task A_lease_request_or_write_registration_whose_caller_gave_up_is_given_back()
     {
         var instance = redis.NewInstanceName();
         using var first = redis.CreateProvider(instanceName: instance);
@@ -449,9 +449,11 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.GetAsync("k", true, cancelled.Token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.GetManyAsync(["m1", "m2"], true, cancelled.Token));
 
-        foreach (var key in new[] { "k", "m1", "m2" })
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.BeginWriteAsync("w", cancelled.Token));
+
+        foreach (var key in new[] { "k", "m1", "m2", "w" })
         {
-            await Wait.UntilAsync(async () => (await b.GetAsync(key, true, default)).Lease.IsGranted, TimeSpan.FromSeconds(2), $"the abandoned lease of {key} is given back");
+            await Wait.UntilAsync(async () => (await b.GetAsync(key, true, default)).Lease.IsGranted, TimeSpan.FromSeconds(2), $"the abandoned lease or write of {key} is given back");
         }
     }
 

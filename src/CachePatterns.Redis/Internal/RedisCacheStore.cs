@@ -187,7 +187,18 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var keys = Keys(key);
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var token = NewToken();
-        await db.ScriptEvaluateAsync(RedisScripts.BeginWrite, keys, [token, _writeMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await db.ScriptEvaluateAsync(RedisScripts.BeginWrite, keys, [token, _writeMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller treats the write as unregistered (its completion only invalidates); a registration that did
+            // reach the server would refuse fills of the key until WriteTimeout. End it without waiting.
+            _ = db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token, Zero], CommandFlags.FireAndForget);
+            throw;
+        }
+
         return new CacheWriteToken(token, null);
     }
 
