@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace CachePatterns.Redis.Internal;
+
+/// <summary>Every log message of the Redis provider, with stable event ids (100–199). Endpoints only, never the configuration string (it may hold a password).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Information, "Connecting to Redis at {Endpoints}.")]
+    public static partial void Connecting(ILogger logger, string endpoints);
+
+    [LoggerMessage(101, LogLevel.Warning, "Redis at {Endpoints} is not reachable yet; the cache is skipped until it is (reconnecting in the background).")]
+    public static partial void NotConnectedYet(ILogger logger, string endpoints);
+
+    [LoggerMessage(102, LogLevel.Warning, "Connection to Redis at {Endpoint} failed ({FailureType}).")]
+    public static partial void ConnectionFailed(ILogger logger, string endpoint, string failureType, Exception? exception);
+
+    [LoggerMessage(103, LogLevel.Information, "Connection to Redis at {Endpoint} restored.")]
+    public static partial void ConnectionRestored(ILogger logger, string endpoint);
+}

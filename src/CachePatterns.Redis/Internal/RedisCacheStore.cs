@@ -1,0 +1,371 @@
+using System.Buffers;
+using System.Text;
+using CachePatterns.Providers;
+using StackExchange.Redis;
+
+namespace CachePatterns.Redis.Internal;
+
+/// <summary>
+/// One strategy's entries in Redis. Every contract operation is one Lua script run atomically on the server
+/// (see <see cref="RedisScripts"/>), one round trip each; a hit, including its sliding renewal, is one script call.
+/// Connection errors are thrown: the core's resilient store turns them into misses.
+/// </summary>
+/// <remarks>
+/// Keys: value <c>{instance + prefix + key}</c>, lease <c>{…}:l</c>, writes <c>{…}:w</c>. The braces make the whole
+/// formatted key the hash tag, so the three share a Cluster slot. Expiry is decided with the Redis server's clock.
+/// </remarks>
+internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
+    where TKey : notnull
+{
+    private static readonly RedisValue Zero = 0;
+    private static readonly RedisValue One = 1;
+
+    /// <summary>100 years in milliseconds.</summary>
+    private const long MaxSpanMs = 100L * 365 * 24 * 60 * 60 * 1000;
+
+    private readonly CacheStoreDescriptor<TKey, TValue> _descriptor;
+    private readonly RedisConnection _connection;
+    private readonly RedisCacheProviderOptions _options;
+    private readonly string _prefix;
+    private readonly RedisValue _leaseMs;
+    private readonly RedisValue _writeMs;
+
+    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options)
+    {
+        _descriptor = descriptor;
+        _connection = connection;
+        _options = options;
+        _prefix = options.InstanceName + descriptor.KeyPrefix;
+        _leaseMs = (long)Math.Ceiling(options.LeaseTimeout.TotalMilliseconds);
+        _writeMs = (long)Math.Ceiling(options.WriteTimeout.TotalMilliseconds);
+    }
+
+    public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var token = acquireLease ? NewToken() : 0;
+        RedisResult result;
+        try
+        {
+            result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [acquireLease ? One : Zero, token, _leaseMs])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (acquireLease)
+        {
+            AbandonLease(db, keys, token);
+            throw;
+        }
+
+        var lookup = await ToLookupAsync(db, keys, token, result, cancellationToken).ConfigureAwait(false);
+        if (acquireLease && lookup.Status == CacheLookupStatus.Miss && !lookup.Lease.IsGranted)
+        {
+            // Only a fresh entry whose payload could not be read (now deleted) is a miss without a lease: ask again, once.
+            token = NewToken();
+            result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [One, token, _leaseMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            lookup = await ToLookupAsync(db, keys, token, result, cancellationToken).ConfigureAwait(false);
+        }
+
+        return lookup;
+    }
+
+    public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+
+        // Refuse a bad key before any lease is granted: leases of the keys before it would never be given back.
+        var allKeys = new RedisKey[keys.Count][];
+        for (var i = 0; i < allKeys.Length; i++)
+        {
+            allKeys[i] = Keys(keys[i]);
+        }
+
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+
+        // One script per key (keys of a batch may live in different Cluster slots), sent together: one round trip per node.
+        var batch = db.CreateBatch();
+        var tokens = new long[allKeys.Length];
+        var pending = new Task<RedisResult>[allKeys.Length];
+        for (var i = 0; i < allKeys.Length; i++)
+        {
+            tokens[i] = acquireLeases ? NewToken() : 0;
+            pending[i] = batch.ScriptEvaluateAsync(RedisScripts.Get, allKeys[i], [acquireLeases ? One : Zero, tokens[i], _leaseMs]);
+        }
+
+        batch.Execute();
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (acquireLeases)
+        {
+            for (var i = 0; i < allKeys.Length; i++)
+            {
+                AbandonLease(db, allKeys[i], tokens[i]);
+            }
+
+            throw;
+        }
+
+        var results = new CacheLookup<TValue>[allKeys.Length];
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = await ToLookupAsync(db, allKeys[i], tokens[i], pending[i].Result, cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
+
+    public async ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        if (lease.Token == 0)
+        {
+            return false;
+        }
+
+        var keys = Keys(key);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        byte[] payload;
+        try
+        {
+            payload = Serialize(keys[0], value);
+        }
+        catch
+        {
+            await db.ScriptEvaluateAsync(RedisScripts.Release, keys, [lease.Token]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        var (abs, sliding, retention) = Expiration(options);
+        var result = await db.ScriptEvaluateAsync(RedisScripts.Fill, keys, [lease.Token, payload, Flags(value), abs, sliding, retention])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    public async ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken)
+    {
+        if (lease.Token == 0)
+        {
+            return;
+        }
+
+        var keys = Keys(key);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        await db.ScriptEvaluateAsync(RedisScripts.Release, keys, [lease.Token]).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        var payload = Serialize(keys[0], value);
+        var (abs, sliding, retention) = Expiration(options);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        await db.ScriptEvaluateAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        await db.ScriptEvaluateAsync(RedisScripts.Refresh, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var removed = (long)await db.ScriptEvaluateAsync(RedisScripts.Invalidate, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (removed > 0)
+        {
+            _descriptor.Observer?.OnEvicted(CacheEvictionReason.Removed, 1);
+        }
+    }
+
+    public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var token = NewToken();
+        try
+        {
+            await db.ScriptEvaluateAsync(RedisScripts.BeginWrite, keys, [token, _writeMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller treats the write as unregistered (its completion only invalidates); a registration that did
+            // reach the server would refuse fills of the key until WriteTimeout. End it without waiting.
+            _ = db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token, Zero], CommandFlags.FireAndForget);
+            throw;
+        }
+
+        return new CacheWriteToken(token, null);
+    }
+
+    public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        if (token.Token == 0)
+        {
+            await InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        byte[] payload;
+        try
+        {
+            payload = Serialize(keys[0], value);
+        }
+        catch
+        {
+            // The database has the value but the cache cannot hold it: end the write by removing the key.
+            await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        var (abs, sliding, retention) = Expiration(options);
+        var result = await db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token.Token, One, payload, Flags(value), abs, sliding, retention])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        if (token.Token == 0)
+        {
+            await InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Formats and checks a key: value, lease and writes keys, all hash-tagged alike.</summary>
+    internal RedisKey[] Keys(TKey key)
+    {
+        var formatted = _prefix + _descriptor.KeyFormatter(key);
+        var bytes = Encoding.UTF8.GetByteCount(formatted);
+        if (bytes > _options.MaxKeyBytes)
+        {
+            throw new ArgumentException(
+                $"The cache key '{formatted[..Math.Min(formatted.Length, 64)]}…' is {bytes} bytes in UTF-8 (with its prefixes), over the Redis provider's MaxKeyBytes of {_options.MaxKeyBytes}.",
+                nameof(key));
+        }
+
+        var value = "{" + formatted + "}";
+        return [value, value + ":l", value + ":w"];
+    }
+
+    /// <summary>
+    /// The caller gave up while a lease request was on its way: the server may have granted it, and nobody would fill or
+    /// release it before <see cref="RedisCacheProviderOptions.LeaseTimeout"/>. Give it back without waiting (a no-op if not ours).
+    /// </summary>
+    private static void AbandonLease(IDatabase db, RedisKey[] keys, long token) =>
+        _ = db.ScriptEvaluateAsync(RedisScripts.Release, keys, [token], CommandFlags.FireAndForget);
+
+    private static Task<RedisResult> EndWriteAsync(IDatabase db, RedisKey[] keys, long token, CancellationToken cancellationToken) =>
+        db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token, Zero]).WaitAsync(cancellationToken);
+
+    private static long NewToken() => Random.Shared.NextInt64(1, long.MaxValue);
+
+    private static RedisValue Flags(CacheValue<TValue> value) => value.Exists ? 0 : RedisEnvelope.NegativeFlag;
+
+    /// <summary>
+    /// Milliseconds for the scripts: absolute (-1 for none), sliding (0 for none), fail-safe retention. Each is capped at
+    /// 100 years: Lua turns numbers into command arguments with 14 significant digits, and server time plus two such
+    /// spans stays within 13.
+    /// </summary>
+    private static (RedisValue Absolute, RedisValue Sliding, RedisValue Retention) Expiration(StoreEntryOptions options)
+    {
+        static long Ms(TimeSpan t) => t <= TimeSpan.Zero ? 0 : (long)Math.Min(Math.Ceiling(t.TotalMilliseconds), MaxSpanMs);
+        var absolute = options.AbsoluteExpiration is { } a ? Ms(a) : -1;
+        var sliding = options.SlidingExpiration is { } s ? Math.Max(1, Ms(s)) : 0;
+        return (absolute, sliding, Ms(options.FailSafeRetention));
+    }
+
+    private byte[] Serialize(RedisKey key, CacheValue<TValue> value)
+    {
+        if (!value.Exists)
+        {
+            return [];
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        _descriptor.Serializer.Serialize(value.Value!, buffer);
+        if (buffer.WrittenCount > _options.MaxValueBytes)
+        {
+            throw new CacheValueTooLargeException((string)key!, buffer.WrittenCount, _options.MaxValueBytes);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private async ValueTask<CacheLookup<TValue>> ToLookupAsync(IDatabase db, RedisKey[] keys, long token, RedisResult result, CancellationToken cancellationToken)
+    {
+        var parts = (RedisResult[])result!;
+        var status = (int)parts[0];
+        var stored = (byte[]?)parts[1];
+        var lease = (long)parts[2] == 1 ? new CacheLease(token, null) : CacheLease.None;
+        if ((long)parts[3] == 1)
+        {
+            Corrupt(keys[0], new InvalidDataException("The Redis entry is not a CachePatterns envelope (format version 1); it was deleted."));
+        }
+
+        if (status == 0 || stored is null)
+        {
+            return new CacheLookup<TValue>(status == 3 ? CacheLookupStatus.MissLeaseHeldElsewhere : CacheLookupStatus.Miss, default, lease);
+        }
+
+        if (!TryDecode(keys[0], stored, out var value))
+        {
+            // Delete exactly what we read (a newer entry written meanwhile stays); a granted lease stays valid.
+            await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [stored]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new CacheLookup<TValue>(status == 3 ? CacheLookupStatus.MissLeaseHeldElsewhere : CacheLookupStatus.Miss, default, lease);
+        }
+
+        return status switch
+        {
+            1 => CacheLookup<TValue>.Hit(value),
+            2 => new CacheLookup<TValue>(CacheLookupStatus.Stale, value, lease),
+
+            // No fresh entry and another client loads it; a stale value, if any, travels along for fail-safe.
+            _ => new CacheLookup<TValue>(CacheLookupStatus.MissLeaseHeldElsewhere, value, CacheLease.None),
+        };
+    }
+
+    private bool TryDecode(RedisKey key, byte[] stored, out CacheValue<TValue> value)
+    {
+        value = default;
+        if (!RedisEnvelope.TryRead(stored, out var negative, out var payload, out var error))
+        {
+            Corrupt(key, new InvalidDataException($"The Redis entry is not a valid CachePatterns envelope: {error}."));
+            return false;
+        }
+
+        if (negative)
+        {
+            value = CacheValue<TValue>.NotFound;
+            return true;
+        }
+
+        try
+        {
+            value = CacheValue<TValue>.Of(_descriptor.Serializer.Deserialize(payload));
+            return true;
+        }
+        catch (Exception ex)
+        {
+            Corrupt(key, ex);
+            return false;
+        }
+    }
+
+    private void Corrupt(RedisKey key, Exception exception)
+    {
+        _descriptor.Observer?.OnEvicted(CacheEvictionReason.Corrupt, 1);
+        _descriptor.Observer?.OnCorruptEntry((string)key!, exception);
+    }
+}

@@ -1,0 +1,149 @@
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace CachePatterns.Redis.Internal;
+
+/// <summary>
+/// The provider's one <see cref="ConnectionMultiplexer"/>, created on first use (never in a constructor), with
+/// <c>abortConnect=false</c> so that it keeps reconnecting in the background while the server is down.
+/// </summary>
+internal sealed class RedisConnection : IDisposable
+{
+    private readonly Func<ConfigurationOptions> _configure;
+    private readonly int? _database;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private Task<ConnectionMultiplexer>? _connecting;
+    private ConnectionMultiplexer? _multiplexer;
+    private bool _disposed;
+
+    public RedisConnection(RedisCacheProviderOptions options, ILogger logger)
+    {
+        _database = options.Database;
+        _logger = logger;
+        if (options.ConfigurationOptions is { } factory)
+        {
+            _configure = factory;
+        }
+        else
+        {
+            if (!TryParse(options.Configuration ?? string.Empty, out var parsed, out var error))
+            {
+                throw new ArgumentException($"RedisCacheProviderOptions.Configuration is not a valid StackExchange.Redis configuration string: {error}", nameof(options));
+            }
+
+            _configure = () => parsed!.Clone();
+        }
+    }
+
+    /// <summary>Gets the multiplexer if a connection was started (health checks, tests).</summary>
+    public ConnectionMultiplexer? Multiplexer => Volatile.Read(ref _multiplexer);
+
+    /// <summary>Parses a configuration string without echoing it (it may hold a password).</summary>
+    public static bool TryParse(string configuration, out ConfigurationOptions? options, out string? error)
+    {
+        try
+        {
+            options = StackExchange.Redis.ConfigurationOptions.Parse(configuration);
+            if (options.EndPoints.Count == 0)
+            {
+                error = "it names no endpoint (host:port).";
+                options = null;
+                return false;
+            }
+
+            error = null;
+            return true;
+        }
+        catch (ArgumentException ex)
+        {
+            options = null;
+            error = ex.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Gets the database, connecting first if no connection was started; a cancelled caller leaves the connect running.</summary>
+    public ValueTask<IDatabase> GetDatabaseAsync(CancellationToken cancellationToken = default)
+    {
+        var multiplexer = Volatile.Read(ref _multiplexer);
+        return multiplexer is not null
+            ? new ValueTask<IDatabase>(multiplexer.GetDatabase(_database ?? -1))
+            : WaitForConnectionAsync(cancellationToken);
+    }
+
+    private async ValueTask<IDatabase> WaitForConnectionAsync(CancellationToken cancellationToken)
+    {
+        Task<ConnectionMultiplexer> connecting;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            connecting = _connecting ??= ConnectAsync();
+        }
+
+        var multiplexer = await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return multiplexer.GetDatabase(_database ?? -1);
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        try
+        {
+            var configuration = _configure();
+            configuration.AbortOnConnectFail = false;
+
+            // A cache must not queue commands while the server is away: fail at once, the core serves from the loader.
+            configuration.BacklogPolicy = BacklogPolicy.FailFast;
+            var endpoints = string.Join(", ", configuration.EndPoints.Select(e => e.ToString()));
+            Log.Connecting(_logger, endpoints);
+            var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            multiplexer.ConnectionFailed += OnConnectionFailed;
+            multiplexer.ConnectionRestored += OnConnectionRestored;
+            if (!multiplexer.IsConnected)
+            {
+                Log.NotConnectedYet(_logger, endpoints);
+            }
+
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    multiplexer.Dispose();
+                    throw new ObjectDisposedException(nameof(RedisConnection));
+                }
+
+                Volatile.Write(ref _multiplexer, multiplexer);
+            }
+
+            return multiplexer;
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                _connecting = null;
+            }
+
+            throw;
+        }
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        Log.ConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+        Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+
+    public void Dispose()
+    {
+        ConnectionMultiplexer? multiplexer;
+        lock (_lock)
+        {
+            _disposed = true;
+            multiplexer = _multiplexer;
+            _multiplexer = null;
+        }
+
+        multiplexer?.Dispose();
+    }
+}

@@ -1,0 +1,59 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace CachePatterns.Redis.Internal;
+
+/// <summary>
+/// The stored form of an entry: a 34-byte header then the serializer's payload. Little-endian:
+/// <c>[0] format version (1)</c>, <c>[1] flags (bit 0: negative entry, no payload)</c>,
+/// <c>[2..9] logical expiry, Redis server time in Unix ms (0: none)</c>, <c>[10..17] sliding window ms (0: none)</c>,
+/// <c>[18..25] absolute deadline, server Unix ms (0: none)</c>, <c>[26..33] fail-safe retention ms</c>.
+/// The header is written by the scripts (they read the server's clock); clients send only the payload.
+/// </summary>
+internal static class RedisEnvelope
+{
+    public const byte FormatVersion = 1;
+
+    public const int HeaderLength = 34;
+
+    public const byte NegativeFlag = 1;
+
+    /// <summary>Checks a stored entry and returns its payload, or an error message for a corrupt one.</summary>
+    public static bool TryRead(byte[] stored, out bool negative, out ReadOnlySequence<byte> payload, out string? error)
+    {
+        negative = false;
+        payload = default;
+        if (stored.Length < HeaderLength)
+        {
+            error = $"the entry is {stored.Length} bytes, shorter than the {HeaderLength}-byte envelope header";
+            return false;
+        }
+
+        if (stored[0] != FormatVersion)
+        {
+            error = $"the envelope's format version is {stored[0]}, not {FormatVersion}";
+            return false;
+        }
+
+        var flags = stored[1];
+        if ((flags & ~NegativeFlag) != 0)
+        {
+            error = $"the envelope has unknown flags 0x{flags:x2}";
+            return false;
+        }
+
+        negative = (flags & NegativeFlag) != 0;
+        if (negative && stored.Length != HeaderLength)
+        {
+            error = "a negative entry carries a payload";
+            return false;
+        }
+
+        payload = new ReadOnlySequence<byte>(stored, HeaderLength, stored.Length - HeaderLength);
+        error = null;
+        return true;
+    }
+
+    /// <summary>Reads the logical expiry (server Unix ms; 0 for none) of a stored entry (tests).</summary>
+    public static long ExpiresAt(byte[] stored) => BinaryPrimitives.ReadInt64LittleEndian(stored.AsSpan(2));
+}

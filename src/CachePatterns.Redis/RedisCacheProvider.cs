@@ -1,0 +1,111 @@
+using System.Globalization;
+using CachePatterns.Providers;
+using CachePatterns.Redis.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CachePatterns.Redis;
+
+/// <summary>
+/// Keeps entries in Redis (or a Redis-compatible server) through StackExchange.Redis. Fills, writes and invalidations are
+/// fenced on the server with Lua scripts, so every process sharing the server keeps the provider contract, and a miss
+/// that another process is already loading answers <see cref="CacheLookupStatus.MissLeaseHeldElsewhere"/>.
+/// </summary>
+/// <remarks>
+/// The connection is made on first use and never fails the constructor: an application starts while Redis is down, and
+/// the core's circuit breaker turns the failed calls into misses. Logs name endpoints only, never the configuration
+/// string (it may hold a password). See docs/providers.md.
+/// </remarks>
+public sealed class RedisCacheProvider : ICacheProvider
+{
+    private readonly RedisCacheProviderOptions _options;
+    private readonly RedisConnection _connection;
+
+    /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid (the message names the setting).</exception>
+    public RedisCacheProvider(IOptions<RedisCacheProviderOptions> options, ILogger<RedisCacheProvider>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        RedisCacheProviderOptionsValidator.ThrowIfInvalid(Options.DefaultName, _options);
+        _connection = new RedisConnection(_options, (ILogger?)logger ?? NullLogger.Instance);
+    }
+
+    /// <inheritdoc/>
+    public string Name => "redis";
+
+    /// <inheritdoc/>
+    public bool IsInProcess => false;
+
+    /// <inheritdoc/>
+    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options);
+    }
+
+    /// <summary>
+    /// Pings the server and reads <c>INFO</c>: <c>evicted_keys</c>, <c>used_memory</c>, <c>maxmemory</c> and
+    /// <c>maxmemory_policy</c> go to <see cref="CacheProviderHealth.Data"/>; a <c>noeviction</c> policy with a memory
+    /// limit is reported in the description (writes fail when memory is full).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The health.</returns>
+    public async ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            var latency = await db.PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            var data = new Dictionary<string, object>(StringComparer.Ordinal) { ["ping_ms"] = latency.TotalMilliseconds };
+            // INFO through a script: StackExchange.Redis refuses INFO outside admin mode, which the provider never turns on.
+            var info = (string?)await db.ScriptEvaluateAsync("return redis.call('INFO')").WaitAsync(cancellationToken).ConfigureAwait(false) ?? string.Empty;
+            var fields = ParseInfo(info);
+            foreach (var name in new[] { "redis_version", "evicted_keys", "used_memory", "maxmemory", "maxmemory_policy" })
+            {
+                if (fields.TryGetValue(name, out var value))
+                {
+                    data[name] = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : value;
+                }
+            }
+
+            var description = "Redis answers PING.";
+            if (fields.GetValueOrDefault("maxmemory_policy") == "noeviction" && fields.GetValueOrDefault("maxmemory") is { } max && max != "0")
+            {
+                description += " Warning: maxmemory is set with maxmemory-policy noeviction, so cache writes fail once memory is full; use allkeys-lru or volatile-lru for a cache.";
+            }
+
+            return new CacheProviderHealth(true, description, data);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            return new CacheProviderHealth(false, $"Redis does not answer: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _connection.Dispose();
+
+    /// <summary>Gets the connection (tests).</summary>
+    internal RedisConnection Connection => _connection;
+
+    private static Dictionary<string, string> ParseInfo(string info)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in info.Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && !line.StartsWith('#'))
+            {
+                fields[line[..colon]] = line[(colon + 1)..].TrimEnd('\r');
+            }
+        }
+
+        return fields;
+    }
+}

@@ -1,0 +1,47 @@
+using StackExchange.Redis;
+
+namespace CachePatterns.Redis;
+
+/// <summary>Options of the Redis provider: where the server is, the key namespace, and the limits of leases, writes, keys and values.</summary>
+public sealed class RedisCacheProviderOptions
+{
+    /// <summary>
+    /// Gets or sets the StackExchange.Redis configuration string, for example <c>localhost:6379,password=...</c>.
+    /// Set this or <see cref="ConfigurationOptions"/>, not both. <c>abortConnect</c> is always forced to
+    /// <see langword="false"/>: the provider connects lazily, so an application starts while Redis is down.
+    /// </summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>
+    /// Gets or sets a factory of StackExchange.Redis configuration options (certificates, ACL users, callbacks).
+    /// Called once, when the provider first connects. Set this or <see cref="Configuration"/>, not both.
+    /// </summary>
+    public Func<ConfigurationOptions>? ConfigurationOptions { get; set; }
+
+    /// <summary>
+    /// Gets or sets a prefix put before every key of this provider (inside the hash tag), so several applications
+    /// can share one Redis. Default: empty.
+    /// </summary>
+    public string InstanceName { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets the Redis database number; <see langword="null"/> (default) uses the configuration's default database.</summary>
+    public int? Database { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a fill lease lives on the server. A client that dies while loading blocks other
+    /// clients' fills of the key for at most this long. Default: 10 seconds.
+    /// </summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how long a write registration (<c>BeginWriteAsync</c>) lives on the server. A client that dies
+    /// during a database write refuses fills of the key for at most this long. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the longest stored key (instance name, key prefix and key), in UTF-8 bytes. Default: 1,024.</summary>
+    public int MaxKeyBytes { get; set; } = 1024;
+
+    /// <summary>Gets or sets the largest serialized value, in bytes. Default: 1 MiB.</summary>
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+}

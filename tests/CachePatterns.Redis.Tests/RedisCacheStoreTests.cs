@@ -1,0 +1,498 @@
+using CachePatterns.Providers;
+using CachePatterns.Redis.Tests.Support;
+using StackExchange.Redis;
+
+namespace CachePatterns.Redis.Tests;
+
+/// <summary>Every operation of the provider contract against a real redis-server, with two clients where it matters.</summary>
+[Collection(RedisServerGroup.Name)]
+public sealed class RedisCacheStoreTests(RedisServer redis)
+{
+    private static readonly StoreEntryOptions Minute = new(TimeSpan.FromMinutes(1));
+
+    [Fact]
+    public async Task Miss_grants_a_lease_the_fill_stores_and_the_next_get_hits()
+    {
+        using var provider = redis.CreateProvider();
+        var store = RedisServer.CreateStore(provider);
+
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("a", acquireLease: false, default)).Status);
+        var miss = await store.GetAsync("a", acquireLease: true, default);
+        Assert.Equal(CacheLookupStatus.Miss, miss.Status);
+        Assert.True(miss.Lease.IsGranted);
+
+        Assert.True(await store.FillAsync("a", miss.Lease, CacheValue<string>.Of("one"), Minute, default));
+        var hit = await store.GetAsync("a", acquireLease: true, default);
+        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
+        Assert.Equal("one", hit.Value.Value);
+        Assert.False(hit.Lease.IsGranted);
+
+        // The lease is consumed by the fill: presenting it again stores nothing.
+        Assert.False(await store.FillAsync("a", miss.Lease, CacheValue<string>.Of("two"), Minute, default));
+        Assert.Equal("one", (await store.GetAsync("a", false, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task Keys_are_hash_tagged_so_value_lease_and_writes_share_a_cluster_slot()
+    {
+        var instance = redis.NewInstanceName();
+        using var provider = redis.CreateProvider(instanceName: instance);
+        var store = RedisServer.CreateStore(provider);
+        var miss = await store.GetAsync("k}{1", acquireLease: true, default);
+        var value = $"{{{instance}P:k}}{{1}}";
+
+        Assert.True(await redis.Database.KeyExistsAsync(value + ":l"));
+        Assert.True(await store.FillAsync("k}{1", miss.Lease, CacheValue<string>.Of("v"), Minute, default));
+        Assert.True(await redis.Database.KeyExistsAsync(value));
+        Assert.False(await redis.Database.KeyExistsAsync(value + ":l"));
+        var slot = redis.Raw.HashSlot(value);
+        Assert.Equal(slot, redis.Raw.HashSlot(value + ":l"));
+        Assert.Equal(slot, redis.Raw.HashSlot(value + ":w"));
+    }
+
+    [Fact]
+    public async Task Second_client_sees_the_lease_held_elsewhere_until_it_is_released()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(instanceName: instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var a = RedisServer.CreateStore(first);
+        var b = RedisServer.CreateStore(second);
+
+        var lease = (await a.GetAsync("k", true, default)).Lease;
+        Assert.True(lease.IsGranted);
+        var other = await b.GetAsync("k", true, default);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, other.Status);
+        Assert.False(other.Lease.IsGranted);
+
+        // Without a lease request the second client sees a plain miss.
+        Assert.Equal(CacheLookupStatus.Miss, (await b.GetAsync("k", false, default)).Status);
+
+        await a.ReleaseLeaseAsync("k", lease, default);
+        var now = await b.GetAsync("k", true, default);
+        Assert.Equal(CacheLookupStatus.Miss, now.Status);
+        Assert.True(now.Lease.IsGranted);
+
+        // A released lease cannot fill, and releasing it again does not release the second client's lease.
+        Assert.False(await a.FillAsync("k", lease, CacheValue<string>.Of("old"), Minute, default));
+        await a.ReleaseLeaseAsync("k", lease, default);
+        Assert.True(await b.FillAsync("k", now.Lease, CacheValue<string>.Of("new"), Minute, default));
+        Assert.Equal("new", (await a.GetAsync("k", false, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task A_lease_of_a_dead_client_expires_after_LeaseTimeout()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(o => o.LeaseTimeout = TimeSpan.FromMilliseconds(300), instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var a = RedisServer.CreateStore(first);
+        var b = RedisServer.CreateStore(second);
+
+        var abandoned = (await a.GetAsync("k", true, default)).Lease;
+        Assert.True(abandoned.IsGranted);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, (await b.GetAsync("k", true, default)).Status);
+
+        CacheLookup<string> lookup = default;
+        await Wait.UntilAsync(async () => (lookup = await b.GetAsync("k", true, default)).Status == CacheLookupStatus.Miss, TimeSpan.FromSeconds(5), "the abandoned lease expires");
+        Assert.True(lookup.Lease.IsGranted);
+        Assert.False(await a.FillAsync("k", abandoned, CacheValue<string>.Of("late"), Minute, default));
+        Assert.True(await b.FillAsync("k", lookup.Lease, CacheValue<string>.Of("fresh"), Minute, default));
+    }
+
+    public static TheoryData<string> Revokers => ["invalidate", "set", "begin-write", "complete-write", "abort-write"];
+
+    [Theory]
+    [MemberData(nameof(Revokers))]
+    public async Task A_lease_is_revoked_by_a_later_change_of_the_key(string revoker)
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(instanceName: instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var reader = RedisServer.CreateStore(first);
+        var writer = RedisServer.CreateStore(second);
+
+        // For complete/abort, the write is already in flight when the reader asks.
+        var token = revoker is "complete-write" or "abort-write" ? await writer.BeginWriteAsync("k", default) : CacheWriteToken.None;
+
+        var lease = (await reader.GetAsync("k", true, default)).Lease;
+        switch (revoker)
+        {
+            case "invalidate":
+                Assert.True(lease.IsGranted);
+                await writer.InvalidateAsync("k", default);
+                break;
+            case "set":
+                Assert.True(lease.IsGranted);
+                await writer.SetAsync("k", CacheValue<string>.Of("set"), Minute, default);
+                break;
+            case "begin-write":
+                Assert.True(lease.IsGranted);
+                await writer.BeginWriteAsync("k", default);
+                break;
+            case "complete-write":
+                // A write in flight refuses leases altogether (the fill could not store anyway).
+                Assert.False(lease.IsGranted);
+                Assert.True(await writer.CompleteWriteAsync("k", token, CacheValue<string>.Of("written"), Minute, default));
+                break;
+            default:
+                Assert.False(lease.IsGranted);
+                await writer.AbortWriteAsync("k", token, default);
+                break;
+        }
+
+        Assert.False(await reader.FillAsync("k", lease, CacheValue<string>.Of("stale"), Minute, default));
+        var after = await reader.GetAsync("k", false, default);
+        var expected = revoker switch { "set" => "set", "complete-write" => "written", _ => null };
+        Assert.Equal(expected, after.Status == CacheLookupStatus.Hit ? after.Value.Value : null);
+    }
+
+    [Fact]
+    public async Task Fills_are_refused_while_a_write_is_in_flight_and_readers_wait_for_it()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(instanceName: instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var reader = RedisServer.CreateStore(first);
+        var writer = RedisServer.CreateStore(second);
+
+        var token = await writer.BeginWriteAsync("k", default);
+        Assert.True(token.IsRegistered);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, (await reader.GetAsync("k", true, default)).Status);
+
+        Assert.True(await writer.CompleteWriteAsync("k", token, CacheValue<string>.Of("w"), Minute, default));
+        Assert.Equal("w", (await reader.GetAsync("k", true, default)).Value.Value);
+        Assert.False(await redis.Database.KeyExistsAsync($"{{{instance}P:k}}:w"));
+    }
+
+    [Fact]
+    public async Task Overlapping_writes_remove_the_key_instead_of_storing_either_value()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(instanceName: instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var a = RedisServer.CreateStore(first);
+        var b = RedisServer.CreateStore(second);
+        await a.SetAsync("k", CacheValue<string>.Of("v0"), Minute, default);
+
+        var w1 = await a.BeginWriteAsync("k", default);
+        var w2 = await b.BeginWriteAsync("k", default);
+        Assert.False(await b.CompleteWriteAsync("k", w2, CacheValue<string>.Of("v2"), Minute, default));
+        Assert.False(await a.CompleteWriteAsync("k", w1, CacheValue<string>.Of("v1"), Minute, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await a.GetAsync("k", false, default)).Status);
+        Assert.False(await redis.Database.KeyExistsAsync($"{{{instance}P:k}}:w"));
+
+        // In the other completion order too.
+        w1 = await a.BeginWriteAsync("k", default);
+        w2 = await b.BeginWriteAsync("k", default);
+        Assert.False(await a.CompleteWriteAsync("k", w1, CacheValue<string>.Of("v1"), Minute, default));
+        Assert.False(await b.CompleteWriteAsync("k", w2, CacheValue<string>.Of("v2"), Minute, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await a.GetAsync("k", false, default)).Status);
+
+        // And the next write, alone again, stores.
+        var w3 = await b.BeginWriteAsync("k", default);
+        Assert.True(await b.CompleteWriteAsync("k", w3, CacheValue<string>.Of("v3"), Minute, default));
+        Assert.Equal("v3", (await a.GetAsync("k", false, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task An_invalidation_or_set_during_a_write_makes_its_completion_remove_the_key()
+    {
+        using var provider = redis.CreateProvider();
+        var store = RedisServer.CreateStore(provider);
+
+        var write = await store.BeginWriteAsync("k", default);
+        await store.InvalidateAsync("k", default);
+        Assert.False(await store.CompleteWriteAsync("k", write, CacheValue<string>.Of("w"), Minute, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k", false, default)).Status);
+
+        write = await store.BeginWriteAsync("k", default);
+        await store.SetAsync("k", CacheValue<string>.Of("set"), Minute, default);
+        Assert.False(await store.CompleteWriteAsync("k", write, CacheValue<string>.Of("w"), Minute, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k", false, default)).Status);
+    }
+
+    [Fact]
+    public async Task Abort_removes_the_key_and_an_unregistered_completion_only_invalidates()
+    {
+        using var provider = redis.CreateProvider();
+        var store = RedisServer.CreateStore(provider);
+        await store.SetAsync("k", CacheValue<string>.Of("v"), Minute, default);
+
+        var write = await store.BeginWriteAsync("k", default);
+        await store.AbortWriteAsync("k", write, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k", false, default)).Status);
+
+        await store.SetAsync("k", CacheValue<string>.Of("v"), Minute, default);
+        Assert.False(await store.CompleteWriteAsync("k", CacheWriteToken.None, CacheValue<string>.Of("w"), Minute, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k", false, default)).Status);
+    }
+
+    [Fact]
+    public async Task A_write_registration_of_a_dead_client_expires_after_WriteTimeout()
+    {
+        using var provider = redis.CreateProvider(o => o.WriteTimeout = TimeSpan.FromMilliseconds(300));
+        var store = RedisServer.CreateStore(provider);
+
+        var abandoned = await store.BeginWriteAsync("k", default);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, (await store.GetAsync("k", true, default)).Status);
+        CacheLookup<string> lookup = default;
+        await Wait.UntilAsync(async () => (lookup = await store.GetAsync("k", true, default)).Status == CacheLookupStatus.Miss, TimeSpan.FromSeconds(5), "the abandoned write registration expires");
+        Assert.True(await store.FillAsync("k", lookup.Lease, CacheValue<string>.Of("v"), Minute, default));
+
+        // The late completion of the expired write is conservative: it removes.
+        Assert.False(await store.CompleteWriteAsync("k", abandoned, CacheValue<string>.Of("late"), Minute, default));
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k", false, default)).Status);
+    }
+
+    [Fact]
+    public async Task Negative_entries_are_cached_as_not_found()
+    {
+        using var provider = redis.CreateProvider();
+        var store = RedisServer.CreateStore(provider);
+        var lease = (await store.GetAsync("gone", true, default)).Lease;
+
+        Assert.True(await store.FillAsync("gone", lease, CacheValue<string>.NotFound, Minute, default));
+        var hit = await store.GetAsync("gone", false, default);
+        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
+        Assert.False(hit.Value.Exists);
+
+        await store.SetAsync("gone2", CacheValue<string>.NotFound, Minute, default);
+        Assert.False((await store.GetAsync("gone2", false, default)).Value.Exists);
+    }
+
+    [Fact]
+    public async Task Expired_entry_is_stale_during_fail_safe_retention_with_one_lease_for_one_client()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(instanceName: instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var a = RedisServer.CreateStore(first);
+        var b = RedisServer.CreateStore(second);
+        await a.SetAsync("k", CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMilliseconds(200), FailSafeRetention: TimeSpan.FromMinutes(1)), default);
+        Assert.Equal(CacheLookupStatus.Hit, (await a.GetAsync("k", false, default)).Status);
+
+        // Physical TTL = logical + retention.
+        var ttl = await redis.Database.KeyTimeToLiveAsync($"{{{instance}P:k}}");
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(61));
+
+        await Wait.UntilAsync(async () => (await a.GetAsync("k", false, default)).Status == CacheLookupStatus.Stale, TimeSpan.FromSeconds(5), "the entry turns stale");
+        var stale = await a.GetAsync("k", true, default);
+        Assert.Equal(CacheLookupStatus.Stale, stale.Status);
+        Assert.Equal("old", stale.Value.Value);
+        Assert.True(stale.Lease.IsGranted);
+
+        // The other client is told someone is loading, and still gets the stale value for fail-safe.
+        var other = await b.GetAsync("k", true, default);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, other.Status);
+        Assert.Equal("old", other.Value.Value);
+
+        Assert.True(await a.FillAsync("k", stale.Lease, CacheValue<string>.Of("new"), Minute, default));
+        Assert.Equal("new", (await b.GetAsync("k", true, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task Sliding_expiration_is_renewed_by_hits_and_by_refresh_but_not_past_the_absolute_one()
+    {
+        var instance = redis.NewInstanceName();
+        using var provider = redis.CreateProvider(instanceName: instance);
+        var store = RedisServer.CreateStore(provider);
+        var sliding = new StoreEntryOptions(TimeSpan.FromSeconds(30), SlidingExpiration: TimeSpan.FromMilliseconds(700));
+        await store.SetAsync("k", CacheValue<string>.Of("v"), sliding, default);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        // Kept alive for well over one window by hits (and refreshes) every ~150 ms.
+        for (var i = 0; started.Elapsed < TimeSpan.FromMilliseconds(1600); i++)
+        {
+            await Task.Delay(150);
+            if (i % 2 == 0)
+            {
+                Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync("k", false, default)).Status);
+            }
+            else
+            {
+                await store.RefreshAsync("k", default);
+            }
+        }
+
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync("k", false, default)).Status);
+        await Wait.UntilAsync(async () => !await redis.Database.KeyExistsAsync($"{{{instance}P:k}}"), TimeSpan.FromSeconds(5), "the idle entry expires");
+
+        // The absolute expiration caps the window.
+        await store.SetAsync("c", CacheValue<string>.Of("v"), new StoreEntryOptions(TimeSpan.FromMilliseconds(500), SlidingExpiration: TimeSpan.FromSeconds(30)), default);
+        var ttl = await redis.Database.KeyTimeToLiveAsync($"{{{instance}P:c}}");
+        Assert.InRange(ttl!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(500));
+        await store.GetAsync("c", false, default);
+        ttl = await redis.Database.KeyTimeToLiveAsync($"{{{instance}P:c}}");
+        Assert.InRange(ttl!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public async Task No_expiration_stores_without_a_ttl()
+    {
+        var instance = redis.NewInstanceName();
+        using var provider = redis.CreateProvider(instanceName: instance);
+        var store = RedisServer.CreateStore(provider);
+        await store.SetAsync("k", CacheValue<string>.Of("v"), StoreEntryOptions.NoExpiration, default);
+        Assert.Null(await redis.Database.KeyTimeToLiveAsync($"{{{instance}P:k}}"));
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync("k", false, default)).Status);
+
+        // Huge spans are capped (100 years) rather than overflowing the server's expire arithmetic.
+        await store.SetAsync("huge", CacheValue<string>.Of("v"), new StoreEntryOptions(TimeSpan.MaxValue, TimeSpan.MaxValue, TimeSpan.MaxValue), default);
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync("huge", false, default)).Status);
+        Assert.True(await redis.Database.KeyTimeToLiveAsync($"{{{instance}P:huge}}") > TimeSpan.FromDays(365 * 99));
+    }
+
+    public static TheoryData<string, byte[]> Garbage => new()
+    {
+        { "not an envelope", "garbage"u8.ToArray() },
+        { "unknown format version", [9, .. new byte[40]] },
+        { "valid envelope, payload not JSON", [1, 0, .. new byte[32], .. "{not json"u8.ToArray()] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Garbage))]
+    public async Task A_corrupt_entry_is_reported_deleted_and_a_miss(string what, byte[] stored)
+    {
+        var instance = redis.NewInstanceName();
+        using var provider = redis.CreateProvider(instanceName: instance);
+        var observer = new RecordingObserver();
+        var store = RedisServer.CreateStore(provider, observer);
+        var key = $"{{{instance}P:k}}";
+        await redis.Database.StringSetAsync(key, stored);
+
+        var lookup = await store.GetAsync("k", acquireLease: true, default);
+        Assert.Equal(CacheLookupStatus.Miss, lookup.Status);
+        Assert.True(lookup.Lease.IsGranted, what);
+        Assert.False(await redis.Database.KeyExistsAsync(key), what);
+        var (reportedKey, _) = Assert.Single(observer.Corrupt);
+        Assert.Equal(key, reportedKey);
+        Assert.Contains(observer.Evicted, e => e.Reason == CacheEvictionReason.Corrupt);
+
+        // The granted lease still fills.
+        Assert.True(await store.FillAsync("k", lookup.Lease, CacheValue<string>.Of("ok"), Minute, default));
+        Assert.Equal("ok", (await store.GetAsync("k", false, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task An_oversized_value_is_refused_with_its_size_and_limit_and_the_lease_is_given_back()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(o => o.MaxValueBytes = 1000, instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var store = RedisServer.CreateStore(first);
+        var big = new string('x', 2000);
+
+        var ex = await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.SetAsync("k", CacheValue<string>.Of(big), Minute, default));
+        Assert.Equal(1000, ex.Limit);
+        Assert.Equal(2002, ex.Size);
+        Assert.Contains($"{{{instance}P:k}}", ex.Message, StringComparison.Ordinal);
+
+        var lease = (await store.GetAsync("k", true, default)).Lease;
+        await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.FillAsync("k", lease, CacheValue<string>.Of(big), Minute, default));
+        Assert.True((await RedisServer.CreateStore(second).GetAsync("k", true, default)).Lease.IsGranted);
+
+        var write = await store.BeginWriteAsync("w", default);
+        await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.CompleteWriteAsync("w", write, CacheValue<string>.Of(big), Minute, default));
+        Assert.False(await redis.Database.KeyExistsAsync($"{{{instance}P:w}}:w"));
+    }
+
+    [Fact]
+    public async Task An_oversized_key_is_refused_naming_MaxKeyBytes_before_anything_is_sent()
+    {
+        using var provider = redis.CreateProvider(o => o.MaxKeyBytes = 64);
+        var store = RedisServer.CreateStore(provider);
+        var key = new string('é', 40); // 80 bytes in UTF-8
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(async () => await store.GetAsync(key, true, default));
+        Assert.Equal("key", ex.ParamName);
+        Assert.Contains("MaxKeyBytes of 64", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await store.GetManyAsync(["ok", key], true, default));
+        Assert.True((await store.GetAsync("ok", true, default)).Lease.IsGranted);
+    }
+
+    [Fact]
+    public async Task GetMany_answers_each_key_in_order_with_leases_for_the_misses()
+    {
+        using var provider = redis.CreateProvider();
+        var store = RedisServer.CreateStore(provider);
+        await store.SetAsync("b", CacheValue<string>.Of("B"), Minute, default);
+
+        var lookups = await store.GetManyAsync(["a", "b", "c"], acquireLeases: true, default);
+        Assert.Equal([CacheLookupStatus.Miss, CacheLookupStatus.Hit, CacheLookupStatus.Miss], lookups.Select(l => l.Status));
+        Assert.Equal("B", lookups[1].Value.Value);
+        Assert.True(lookups[0].Lease.IsGranted && lookups[2].Lease.IsGranted);
+        Assert.NotEqual(lookups[0].Lease.Token, lookups[2].Lease.Token);
+        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, (await store.GetManyAsync(["a"], true, default))[0].Status);
+        Assert.True(await store.FillAsync("c", lookups[2].Lease, CacheValue<string>.Of("C"), Minute, default));
+    }
+
+    [Fact]
+    public async Task A_lease_request_or_write_registration_whose_caller_gave_up_is_given_back()
+    {
+        var instance = redis.NewInstanceName();
+        using var first = redis.CreateProvider(instanceName: instance);
+        using var second = redis.CreateProvider(instanceName: instance);
+        var a = RedisServer.CreateStore(first);
+        var b = RedisServer.CreateStore(second);
+        await a.GetAsync("warm", false, default);
+
+        // Cancelled before the answer can be awaited: the request still reaches the server, and its lease is given back.
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.GetAsync("k", true, cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.GetManyAsync(["m1", "m2"], true, cancelled.Token));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.BeginWriteAsync("w", cancelled.Token));
+
+        foreach (var key in new[] { "k", "m1", "m2", "w" })
+        {
+            await Wait.UntilAsync(async () => (await b.GetAsync(key, true, default)).Lease.IsGranted, TimeSpan.FromSeconds(2), $"the abandoned lease or write of {key} is given back");
+        }
+    }
+
+    [Fact]
+    public async Task Invalidate_removes_and_reports_a_removal()
+    {
+        using var provider = redis.CreateProvider();
+        var observer = new RecordingObserver();
+        var store = RedisServer.CreateStore(provider, observer);
+        await store.SetAsync("k", CacheValue<string>.Of("v"), Minute, default);
+        await store.InvalidateAsync("k", default);
+        await store.InvalidateAsync("k", default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k", false, default)).Status);
+        Assert.Equal([(CacheEvictionReason.Removed, 1)], observer.Evicted);
+    }
+
+    [Fact]
+    public async Task Scripts_run_with_EVALSHA_once_the_server_knows_them()
+    {
+        using var provider = redis.CreateProvider();
+        var store = RedisServer.CreateStore(provider);
+        var server = redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.GetAsync("k", false, default);
+        }
+
+        var before = EvalShaCalls(await server.InfoRawAsync("commandstats"));
+        for (var i = 0; i < 20; i++)
+        {
+            await store.GetAsync("k", false, default);
+        }
+
+        Assert.True(EvalShaCalls(await server.InfoRawAsync("commandstats")) - before >= 20);
+    }
+
+    private static long EvalShaCalls(string? info)
+    {
+        var line = info?.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal));
+        if (line is null)
+        {
+            return 0;
+        }
+
+        var calls = line.Split(':', ',')[1];
+        return long.Parse(calls["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

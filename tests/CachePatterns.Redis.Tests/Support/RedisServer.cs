@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using CachePatterns.Providers;
+using CachePatterns.Serialization;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CachePatterns.Redis.Tests.Support;
+
+/// <summary>
+/// A throw-away <c>redis-server</c> process on a free loopback port (no persistence, files in a temp folder), shared by
+/// every test of the assembly and killed by its process handle when they are done. Fails, never skips, when
+/// <c>redis-server</c> is not installed.
+/// </summary>
+public sealed class RedisServer : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "cachepatterns-redis-" + Guid.NewGuid().ToString("N"));
+    private Process? _process;
+    private int _instances;
+
+    public int Port { get; private set; }
+
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    /// <summary>A raw client for looking behind the provider's back (and writing garbage).</summary>
+    public ConnectionMultiplexer Raw { get; private set; } = null!;
+
+    public IDatabase Database => Raw.GetDatabase();
+
+    public async Task InitializeAsync()
+    {
+        var executable = FindOnPath("redis-server") ?? throw new InvalidOperationException(
+            "redis-server is not on PATH. The Redis provider's tests run against a real server: install it " +
+            "(Debian: apt-get install redis-server redis-tools; ./test.sh does this when run as root).");
+        Directory.CreateDirectory(_directory);
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            var start = new ProcessStartInfo(executable)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = _directory,
+            };
+            foreach (var arg in new[]
+            {
+                "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", _directory,
+                "--pidfile", Path.Combine(_directory, "redis.pid"), "--logfile", Path.Combine(_directory, "redis.log"),
+            })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            _process = Process.Start(start)!;
+            if (await WaitUntilReadyAsync())
+            {
+                break;
+            }
+
+            var log = File.Exists(Path.Combine(_directory, "redis.log")) ? await File.ReadAllTextAsync(Path.Combine(_directory, "redis.log")) : "(no log)";
+            Kill();
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"redis-server did not start on 127.0.0.1:{Port}. Its log:\n{log}");
+            }
+        }
+
+        Raw = await ConnectionMultiplexer.ConnectAsync(Configuration + ",allowAdmin=true");
+    }
+
+    /// <summary>Creates a provider on this server, its keys under an instance name no other test uses.</summary>
+    public RedisCacheProvider CreateProvider(Action<RedisCacheProviderOptions>? configure = null, string? instanceName = null)
+    {
+        var options = new RedisCacheProviderOptions { Configuration = Configuration, InstanceName = instanceName ?? NewInstanceName() };
+        configure?.Invoke(options);
+        return new RedisCacheProvider(Options.Create(options));
+    }
+
+    public string NewInstanceName() => $"t{Interlocked.Increment(ref _instances)}:";
+
+    public static ICacheStore<string, string> CreateStore(ICacheProvider provider, ICacheStoreObserver? observer = null, string prefix = "P:")
+    {
+        Assert.True(new SystemTextJsonCacheSerializerFactory().TryCreateSerializer<string>(out var serializer));
+        return provider.CreateStore(new CacheStoreDescriptor<string, string>("test", prefix, serializer) { Observer = observer });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Raw is not null)
+        {
+            await Raw.DisposeAsync();
+        }
+
+        Kill();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task<bool> WaitUntilReadyAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (_process!.HasExited)
+            {
+                return false;
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                var stream = client.GetStream();
+                await stream.WriteAsync("PING\r\n"u8.ToArray());
+                var buffer = new byte[16];
+                var read = await stream.ReadAsync(buffer);
+                if (System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+            catch (SocketException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        return false;
+    }
+
+    private void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedisServerGroup : ICollectionFixture<RedisServer>
+{
+    public const string Name = "redis";
+}
