@@ -148,6 +148,7 @@ public sealed class RedisStrategyTests(RedisServer redis)
                 o.Configuration = redis.Configuration;
                 o.InstanceName = instance;
             })
+            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5))
             .AddDistributedCache()
             .Services.BuildServiceProvider();
         await using var first = Build();
@@ -183,6 +184,9 @@ public sealed class RedisStrategyTests(RedisServer redis)
                 o.Configuration = redis.Configuration;
                 o.InstanceName = instance;
             })
+
+            // The first call also connects: on a cold, loaded machine that can take longer than the default 500 ms.
+            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5))
             .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader)
             .Services.BuildServiceProvider();
         var key = $"{{{instance}String:5}}";
