@@ -35,6 +35,11 @@ internal sealed class MemoryCacheProviderOptionsValidator : IValidateOptions<Mem
             errors.Add($"{at}: ExpirationScanInterval must not be negative (zero turns the sweep off), but was {options.ExpirationScanInterval}.");
         }
 
+        if (!Enum.IsDefined(options.EvictionPolicy))
+        {
+            errors.Add($"{at}: EvictionPolicy {(int)options.EvictionPolicy} is not a MemoryEvictionPolicy.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -29,6 +29,14 @@ public class OptionsValidationTests
     }
 
     [Fact]
+    public async Task An_undefined_EvictionPolicy_fails_the_host_at_start()
+    {
+        var ex = await StartFailing(b => b.UseMemoryProvider(o => o.EvictionPolicy = (CachePatterns.Memory.MemoryEvictionPolicy)7));
+
+        Assert.Contains("EvictionPolicy 7 is not a MemoryEvictionPolicy", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Zero_MaxEntries_fails_the_host_at_start()
     {
         var ex = await StartFailing(b => b.UseMemoryProvider(o => o.MaxEntries = 0));
