@@ -37,23 +37,32 @@ public sealed class MemcachedProcess : IDisposable
         }
 
         _process = Process.Start(info) ?? throw new InvalidOperationException("memcached did not start.");
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        // Wait on the condition itself (the port accepts a connection, or the process died), bounded to 10 s.
+        SocketException? last = null;
+        var ready = SpinWait.SpinUntil(
+            () =>
+            {
+                if (_process.HasExited)
+                {
+                    return true;
+                }
+
+                try
+                {
+                    using var client = new TcpClient();
+                    client.Connect(IPAddress.Loopback, Port);
+                    return true;
+                }
+                catch (SocketException ex)
+                {
+                    last = ex;
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(10));
+        if (!ready || _process.HasExited)
         {
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10) && !_process.HasExited)
-            {
-                Thread.Sleep(20);
-            }
-            catch (SocketException ex)
-            {
-                throw new InvalidOperationException($"memcached on port {Port} did not accept connections: {_process.StandardError.ReadToEnd()}", ex);
-            }
+            throw new InvalidOperationException($"memcached on port {Port} did not accept connections: {_process.StandardError.ReadToEnd()}", last);
         }
     }
 

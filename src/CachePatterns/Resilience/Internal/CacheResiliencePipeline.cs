@@ -2,7 +2,6 @@ using CachePatterns.Internal;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace CachePatterns.Resilience.Internal;
 
@@ -18,7 +17,7 @@ internal sealed class CacheResiliencePipeline
                 MinimumThroughput = options.MinimumThroughput,
                 SamplingDuration = options.SamplingDuration,
                 BreakDuration = options.BreakDuration,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(static ex => ex is not ArgumentException and not OperationCanceledException || ex is TimeoutRejectedException),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(static ex => ex is not ArgumentException and not OperationCanceledException),
                 StateProvider = StateProvider,
                 OnOpened = args =>
                 {
