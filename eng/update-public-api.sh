@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Adds every public symbol the PublicApiAnalyzers report as undeclared (RS0016) to the project's
 # PublicAPI.Unshipped.txt, and drops declared symbols that no longer exist (RS0017).
-# Usage: eng/update-public-api.sh src/CachePatterns
+# Usage: eng/update-public-api.sh src/CachePatterns  (or the .csproj path)
 set -euo pipefail
-project=${1:?project folder}
+project=${1:?project folder or .csproj}
+[ -f "$project" ] && project=$(dirname "$project")
 log=$(mktemp)
 dotnet build "$project" -p:TreatWarningsAsErrors=false --no-incremental >"$log" 2>&1 || true
 python3 - "$project/PublicAPI.Unshipped.txt" "$log" <<'PY'

@@ -43,6 +43,18 @@ public sealed class CacheStrategyOptions
     public TimeSpan? FailSafeMaxStaleness { get; set; }
 
     /// <summary>
+    /// Gets or sets how long after its expiration a value is still served at once while one caller refreshes it
+    /// in the background (stale-while-revalidate): readers never wait for the database on a recently expired key.
+    /// <see langword="null"/> (default) turns it off: a reader of an expired key waits for the load.
+    /// </summary>
+    /// <remarks>
+    /// The refresh runs after the reader has returned, so a factory passed to
+    /// <see cref="ICacheStrategy{TKey, TValue}.GetOrLoadAsync{TState}"/> must not capture request-scoped resources.
+    /// Across processes, the provider's fill lease makes one of them refresh; the others keep serving the stale value.
+    /// </remarks>
+    public TimeSpan? StaleWhileRevalidate { get; set; }
+
+    /// <summary>
     /// Gets or sets how long a reader waits for another process that holds the fill lease of a key
     /// before it loads from the database itself. Default: 1 second.
     /// </summary>

@@ -269,7 +269,7 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
         using var second = redis.CreateProvider(instanceName: instance);
         var a = RedisServer.CreateStore(first);
         var b = RedisServer.CreateStore(second);
-        await a.SetAsync("k", CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMilliseconds(200), FailSafeRetention: TimeSpan.FromMinutes(1)), default);
+        await a.SetAsync("k", CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMilliseconds(200), StaleRetention: TimeSpan.FromMinutes(1)), default);
         Assert.Equal(CacheLookupStatus.Hit, (await a.GetAsync("k", false, default)).Status);
 
         // Physical TTL = logical + retention.
@@ -282,9 +282,9 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
         Assert.Equal("old", stale.Value.Value);
         Assert.True(stale.Lease.IsGranted);
 
-        // The other client is told someone is loading, and still gets the stale value for fail-safe.
+        // The other client is told someone is refreshing, and still gets the stale value.
         var other = await b.GetAsync("k", true, default);
-        Assert.Equal(CacheLookupStatus.MissLeaseHeldElsewhere, other.Status);
+        Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, other.Status);
         Assert.Equal("old", other.Value.Value);
 
         Assert.True(await a.FillAsync("k", stale.Lease, CacheValue<string>.Of("new"), Minute, default));

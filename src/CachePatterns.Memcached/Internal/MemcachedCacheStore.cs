@@ -213,7 +213,7 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
 
         // Past its logical expiry, kept for fail-safe. Several clients may hold this lease; the CAS lets only the first fill in.
         var lease = acquireLease ? new CacheLease((long)response.Cas, null) : CacheLease.None;
-        return new CacheLookup<TValue>(CacheLookupStatus.Stale, value, lease);
+        return CacheLookup<TValue>.Stale(value, lease, TimeSpan.FromMilliseconds(now - deadline));
     }
 
     private async ValueTask TouchAsync(string key, long ttlMs, CancellationToken cancellationToken)

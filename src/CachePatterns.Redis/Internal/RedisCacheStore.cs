@@ -283,7 +283,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         static long Ms(TimeSpan t) => t <= TimeSpan.Zero ? 0 : (long)Math.Min(Math.Ceiling(t.TotalMilliseconds), MaxSpanMs);
         var absolute = options.AbsoluteExpiration is { } a ? Ms(a) : -1;
         var sliding = options.SlidingExpiration is { } s ? Math.Max(1, Ms(s)) : 0;
-        return (absolute, sliding, Ms(options.FailSafeRetention));
+        return (absolute, sliding, Ms(options.StaleRetention));
     }
 
     private byte[] Serialize(RedisKey key, CacheValue<TValue> value)
@@ -331,8 +331,8 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             1 => CacheLookup<TValue>.Hit(value),
             2 => new CacheLookup<TValue>(CacheLookupStatus.Stale, value, lease),
 
-            // No fresh entry and another client loads it; a stale value, if any, travels along for fail-safe.
-            _ => new CacheLookup<TValue>(CacheLookupStatus.MissLeaseHeldElsewhere, value, CacheLease.None),
+            // No fresh entry and another client loads it; the stale value travels along.
+            _ => new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None),
         };
     }
 

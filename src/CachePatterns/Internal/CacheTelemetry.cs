@@ -22,7 +22,7 @@ internal sealed class CacheTelemetry : IDisposable
         LoadDuration = meter.CreateHistogram<double>(CacheDiagnostics.LoadDuration, "s", "Loader call duration.");
         Evictions = meter.CreateCounter<long>(CacheDiagnostics.Evictions, "{entry}", "Entries that left the cache, by reason.");
         ProviderErrors = meter.CreateCounter<long>(CacheDiagnostics.ProviderErrors, "{error}", "Failed or short-circuited provider calls.");
-        StaleServed = meter.CreateCounter<long>(CacheDiagnostics.StaleServed, "{read}", "Stale values served because the loader failed.");
+        StaleServed = meter.CreateCounter<long>(CacheDiagnostics.StaleServed, "{read}", "Stale values served, by reason: fail_safe (the loader failed) or revalidate (refreshed in the background).");
         FillsFenced = meter.CreateCounter<long>(CacheDiagnostics.FillsFenced, "{fill}", "Fills refused because a write or invalidation revoked their lease.");
     }
 

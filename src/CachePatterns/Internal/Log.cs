@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "Invalidation of a key of cache {CacheName} failed; it is retried before that key is read from the cache again.")]
     public static partial void InvalidationDeferred(ILogger logger, string cacheName, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "Background refresh of a stale entry of cache {CacheName} failed; the stale value stays until it is refreshed or its retention ends.")]
+    public static partial void BackgroundRefreshFailed(ILogger logger, string cacheName, Exception exception);
 }

@@ -36,7 +36,9 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
         Telemetry.LoadDuration.Record(seconds, _nameTag, _cacheTag);
     }
 
-    public void StaleServed() => Telemetry.StaleServed.Add(1, _nameTag, _cacheTag);
+    /// <summary>Counts a stale value served: as fail-safe (the load failed) or while the key is revalidated.</summary>
+    public void StaleServed(bool revalidating = false) =>
+        Telemetry.StaleServed.Add(1, _nameTag, _cacheTag, new KeyValuePair<string, object?>("reason", revalidating ? "revalidate" : "fail_safe"));
 
     public void FillFenced() => Telemetry.FillsFenced.Add(1, _nameTag, _cacheTag);
 

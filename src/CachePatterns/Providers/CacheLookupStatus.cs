@@ -10,8 +10,8 @@ public enum CacheLookupStatus
     Hit = 1,
 
     /// <summary>
-    /// An expired entry still retained for fail-safe was found: serve it only when the load fails.
-    /// A lease is granted as for <see cref="Miss"/>.
+    /// An expired entry still retained for stale serving was found (fail-safe or stale-while-revalidate).
+    /// A lease is granted as for <see cref="Miss"/>; <see cref="CacheLookup{TValue}.ExpiredFor"/> says how stale it is.
     /// </summary>
     Stale = 2,
 
@@ -26,4 +26,12 @@ public enum CacheLookupStatus
     /// should not spend further calls on the provider for this read (no lease, no fill).
     /// </summary>
     Unavailable = 4,
+
+    /// <summary>
+    /// An expired entry still retained for stale serving was found, and another client holds the fill lease
+    /// (it is refreshing the value right now): the value travels along, without a lease. A strategy that allows
+    /// stale-while-revalidate serves it; otherwise it waits as for <see cref="MissLeaseHeldElsewhere"/> and keeps
+    /// the value for fail-safe.
+    /// </summary>
+    StaleLeaseHeldElsewhere = 5,
 }

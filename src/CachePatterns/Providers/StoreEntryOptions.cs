@@ -6,14 +6,15 @@ namespace CachePatterns.Providers;
 /// </summary>
 /// <param name="AbsoluteExpiration">Time to live from now; <see langword="null"/> for none.</param>
 /// <param name="SlidingExpiration">Idle time after which the entry expires; <see langword="null"/> for none.</param>
-/// <param name="FailSafeRetention">
-/// How long past its expiration the provider should keep the entry so that it can be served as a
-/// stale value when the database fails (<see cref="CacheLookupStatus.Stale"/>); zero for none.
+/// <param name="StaleRetention">
+/// How long past its expiration the provider should keep the entry so that it can be served as a stale value
+/// (<see cref="CacheLookupStatus.Stale"/>): while it is being refreshed (stale-while-revalidate) or when the
+/// database fails (fail-safe); zero for none.
 /// </param>
 public readonly record struct StoreEntryOptions(
     TimeSpan? AbsoluteExpiration,
     TimeSpan? SlidingExpiration = null,
-    TimeSpan FailSafeRetention = default)
+    TimeSpan StaleRetention = default)
 {
     /// <summary>Gets options for an entry that never expires (only capacity evicts it).</summary>
     public static StoreEntryOptions NoExpiration => default;
@@ -29,6 +30,6 @@ public readonly record struct StoreEntryOptions(
             (null, { } s) => s,
             _ => null,
         };
-        return ttl + FailSafeRetention;
+        return ttl + StaleRetention;
     }
 }

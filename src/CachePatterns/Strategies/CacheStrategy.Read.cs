@@ -103,8 +103,16 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
         CancellationToken cancellationToken)
     {
+        if (CanRevalidate(lookup))
+        {
+            _instruments.Hit();
+            _instruments.StaleServed(revalidating: true);
+            StartBackgroundRefresh(key, state, factory, lookup.Value);
+            return lookup.Value.Value;
+        }
+
         _instruments.Miss();
-        var stale = lookup.Status == CacheLookupStatus.Stale ? lookup.Value : (CacheValue<TValue>?)null;
+        var stale = lookup.Status is CacheLookupStatus.Stale or CacheLookupStatus.StaleLeaseHeldElsewhere ? lookup.Value : (CacheValue<TValue>?)null;
         var bypassCache = lookup.Status == CacheLookupStatus.Unavailable;
         var value = await JoinOrStartFlightAsync(key, state, factory, stale, bypassCache, cancellationToken).ConfigureAwait(false);
         return value.Value;

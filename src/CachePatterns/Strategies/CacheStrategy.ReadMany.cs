@@ -57,6 +57,17 @@ internal sealed partial class CacheStrategy<TKey, TValue>
                 continue;
             }
 
+            if (CanRevalidate(lookups[i]))
+            {
+                // Served stale now; the lease goes back first so that the background refresh can take it.
+                _instruments.Hit();
+                _instruments.StaleServed(revalidating: true);
+                AddFound(results, distinct[i], lookups[i].Value);
+                await ReleaseQuietlyAsync(distinct[i], lookups[i].Lease).ConfigureAwait(false);
+                StartBackgroundRefresh(distinct[i], loader, s_registeredLoad, lookups[i].Value);
+                continue;
+            }
+
             _instruments.Miss();
             var flight = JoinOrCreateFlight(distinct[i], out var created);
             if (created)

@@ -21,7 +21,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         var flight = JoinOrCreateFlight(key, out var created);
         if (created)
         {
-            _ = RunFlightAsync(key, flight, state, factory, stale, bypassCache);
+            _ = RunFlightAsync(key, flight, state, factory, stale, bypassCache, background: false);
         }
 
         try
@@ -61,6 +61,43 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         }
     }
 
+    /// <summary>
+    /// Starts a load that refreshes a stale key in the background, unless one is in flight already. Nobody waits for it,
+    /// so no caller leaving can cancel it; readers that miss meanwhile join it as any other flight.
+    /// </summary>
+    private void StartBackgroundRefresh<TState>(
+        TKey key,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
+        CacheValue<TValue> stale)
+    {
+        if (_flights.ContainsKey(key))
+        {
+            return;
+        }
+
+        // The flight's first waiter is the refresh itself and never leaves: its load is never cancelled.
+        var flight = new Flight();
+        if (_flights.TryAdd(key, flight))
+        {
+            _ = RefreshInBackgroundAsync(key, flight, state, factory, stale);
+        }
+    }
+
+    private async Task RefreshInBackgroundAsync<TState>(
+        TKey key,
+        Flight flight,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
+        CacheValue<TValue> stale)
+    {
+        await RunFlightAsync(key, flight, state, factory, stale, bypassCache: false, background: true).ConfigureAwait(false);
+        if (flight.Completion.Task.Exception is { } failure)
+        {
+            Log.BackgroundRefreshFailed(_instruments.Logger, Name, failure.GetBaseException());
+        }
+    }
+
     /// <summary>Forgets the flight of a key after a write, so readers that start later do not get its older value.</summary>
     private void DetachFlight(TKey key) => _flights.TryRemove(key, out _);
 
@@ -70,7 +107,8 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         TState state,
         Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
         CacheValue<TValue>? stale,
-        bool bypassCache)
+        bool bypassCache,
+        bool background)
     {
         var cancellationToken = flight.LoadCancellation.Token;
         var lease = CacheLease.None;
@@ -78,8 +116,20 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         {
             // A provider that just failed is not asked again for this read: load without a lease, store nothing.
             var lookup = bypassCache ? CacheLookup<TValue>.Unavailable : await GetWithLeaseAsync(key, cancellationToken).ConfigureAwait(false);
-            if (lookup.Status == CacheLookupStatus.MissLeaseHeldElsewhere)
+            if (background && lookup.Status is CacheLookupStatus.StaleLeaseHeldElsewhere or CacheLookupStatus.MissLeaseHeldElsewhere)
             {
+                // Another process is refreshing the key already: its fill is the refresh.
+                flight.Completion.TrySetResult(lookup.Status == CacheLookupStatus.StaleLeaseHeldElsewhere ? lookup.Value : stale.GetValueOrDefault());
+                return;
+            }
+
+            if (lookup.Status is CacheLookupStatus.MissLeaseHeldElsewhere or CacheLookupStatus.StaleLeaseHeldElsewhere)
+            {
+                if (lookup.Status == CacheLookupStatus.StaleLeaseHeldElsewhere)
+                {
+                    stale = lookup.Value;
+                }
+
                 lookup = await WaitForOtherLoaderAsync(key, cancellationToken).ConfigureAwait(false);
             }
 
@@ -89,7 +139,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
                 return;
             }
 
-            if (lookup.Status == CacheLookupStatus.Stale)
+            if (lookup.Status is CacheLookupStatus.Stale or CacheLookupStatus.StaleLeaseHeldElsewhere)
             {
                 stale = lookup.Value;
             }
@@ -152,7 +202,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         {
             await Task.Delay(_options.LeaseWaitPollInterval, _time, cancellationToken).ConfigureAwait(false);
             var lookup = await GetWithLeaseAsync(key, cancellationToken).ConfigureAwait(false);
-            if (lookup.Status != CacheLookupStatus.MissLeaseHeldElsewhere)
+            if (lookup.Status is not (CacheLookupStatus.MissLeaseHeldElsewhere or CacheLookupStatus.StaleLeaseHeldElsewhere))
             {
                 return lookup;
             }

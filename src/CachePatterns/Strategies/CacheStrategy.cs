@@ -22,6 +22,7 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
     private readonly TimeProvider _time;
     private readonly StrategyInstruments _instruments;
     private readonly ConcurrentDictionary<TKey, Flight> _flights = new();
+    private readonly TimeSpan _staleRetention;
 
     public CacheStrategy(
         string name,
@@ -39,6 +40,9 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
         _options = options;
         _time = time;
         _instruments = instruments;
+        var failSafe = options.FailSafeMaxStaleness ?? TimeSpan.Zero;
+        var revalidate = options.StaleWhileRevalidate ?? TimeSpan.Zero;
+        _staleRetention = failSafe > revalidate ? failSafe : revalidate;
     }
 
     public string Name { get; }
@@ -75,8 +79,14 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
             absolute = TimeSpan.FromTicks(Math.Max(1, (long)(a.Ticks * factor)));
         }
 
-        return new StoreEntryOptions(absolute, sliding, found ? _options.FailSafeMaxStaleness ?? TimeSpan.Zero : TimeSpan.Zero);
+        return new StoreEntryOptions(absolute, sliding, found ? _staleRetention : TimeSpan.Zero);
     }
+
+    /// <summary>Whether a stale lookup may be served at once while the key is refreshed in the background.</summary>
+    private bool CanRevalidate(in CacheLookup<TValue> lookup) =>
+        lookup.Status is CacheLookupStatus.Stale or CacheLookupStatus.StaleLeaseHeldElsewhere
+        && lookup.ExpiredFor is { } expiredFor
+        && expiredFor <= _options.StaleWhileRevalidate;
 
     // A "not found" is cached only with an expiration: its own, or the strategy's negative one. Options that set
     // neither mean "use the defaults", which for a miss without negative caching is "do not cache" (never "forever").

@@ -34,6 +34,11 @@ internal sealed class CacheStrategyOptionsValidator : IValidateOptions<CacheStra
             errors.Add($"{at}: FailSafeMaxStaleness must be positive or null, but was {f}.");
         }
 
+        if (options.StaleWhileRevalidate is { } r && r <= TimeSpan.Zero)
+        {
+            errors.Add($"{at}: StaleWhileRevalidate must be positive or null, but was {r}.");
+        }
+
         if (options.LeaseWaitTimeout < TimeSpan.Zero)
         {
             errors.Add($"{at}: LeaseWaitTimeout must not be negative, but was {options.LeaseWaitTimeout}.");

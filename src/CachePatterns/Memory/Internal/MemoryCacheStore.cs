@@ -120,7 +120,7 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
                 if (TryRead(key, entry, out var stale))
                 {
                     var lease = acquireLease ? AcquireLease(key) : CacheLease.None;
-                    return new CacheLookup<TValue>(CacheLookupStatus.Stale, stale, lease);
+                    return CacheLookup<TValue>.Stale(stale, lease, _time.GetElapsedTime(entry.ExpiresAt, now));
                 }
             }
             else
@@ -470,7 +470,7 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var absoluteDeadline = options.AbsoluteExpiration is { } a ? Saturating.Add(now, Saturating.ToTimestampTicks(a, _time)) : long.MaxValue;
         var slidingTicks = options.SlidingExpiration is { } s ? Saturating.ToTimestampTicks(s, _time) : 0;
         var expiresAt = slidingTicks != 0 ? Math.Min(Saturating.Add(now, slidingTicks), absoluteDeadline) : absoluteDeadline;
-        var retention = Saturating.ToTimestampTicks(options.FailSafeRetention, _time);
+        var retention = Saturating.ToTimestampTicks(options.StaleRetention, _time);
         return new MemoryEntry<TValue>(_options.SerializeValues ? default : value, payload, size, expiresAt, absoluteDeadline, slidingTicks, retention);
     }
 
