@@ -108,7 +108,7 @@ public static class SessionStoreServices
             o.Events.OnRedirectToLogin = context =>
             {
                 var expired = context.HttpContext.Items.ContainsKey(AccountService.SessionExpiredItem);
-                context.Response.Redirect(expired ? context.RedirectUri + "&expired=1" : context.RedirectUri);
+                context.Response.Redirect(expired ? context.RedirectUri + "&expired=true" : context.RedirectUri);
                 return Task.CompletedTask;
             };
         });

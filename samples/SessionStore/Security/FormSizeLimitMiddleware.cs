@@ -1,12 +1,11 @@
 using System.Globalization;
 using System.Net;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace SessionStore.Security;
 
 /// <summary>
 /// Caps the body of form posts: a larger one gets 413 with a page that says so, before any handler runs, so nothing
-/// is changed. Bodies without a Content-Length are cut off by the server at the same limit.
+/// is changed. Bodies without a Content-Length are read up to the limit first.
 /// </summary>
 public sealed class FormSizeLimitMiddleware(RequestDelegate next, long maxBytes)
 {
@@ -25,19 +24,39 @@ public sealed class FormSizeLimitMiddleware(RequestDelegate next, long maxBytes)
             return;
         }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = maxBytes;
-        }
-
-        try
-        {
-            await next(context);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
+        if (context.Request.ContentLength is null && !await TryBufferWithinLimitAsync(context))
         {
             await WriteTooLargeAsync(context);
+            return;
         }
+
+        await next(context);
+    }
+
+    /// <summary>
+    /// Reads a body of unknown length (chunked) into memory, up to the limit, and puts it back as the request body;
+    /// false when it is larger. Forms are small, and the anti-forgery check would otherwise turn the server's own
+    /// "too large" error into a 400 that does not say why.
+    /// </summary>
+    private async Task<bool> TryBufferWithinLimitAsync(HttpContext context)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return false;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        buffer.Position = 0;
+        context.Request.Body = buffer;
+        context.Response.RegisterForDispose(buffer);
+        return true;
     }
 
     private async Task WriteTooLargeAsync(HttpContext context)
