@@ -132,6 +132,29 @@ public sealed class BadInputTests(StoreCluster cluster)
         Assert.Equal(new Dictionary<int, int> { [2] = 1 }, await shop.CartAsync(cluster.B));
     }
 
+    [Fact]
+    public async Task An_invalid_product_edit_explains_what_is_wrong_and_saves_nothing()
+    {
+        using var shop = new ShopClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "alice", "wonderland-42")).Status);
+        var before = await shop.GetAsync(cluster.B, "/Catalog/Edit/30");
+
+        var response = await shop.PostFormAsync(cluster.A, "/Catalog/Edit/30", "/Catalog/Edit/30",
+            [new("Name", ""), new("Price", "1.999"), new("Stock", "-4")]);
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        Assert.Contains("Enter a name.", response.Html, StringComparison.Ordinal);
+        Assert.Contains("at most two decimals", response.Html, StringComparison.Ordinal);
+        Assert.Contains("The stock must be between 0 and 1000000.", response.Html, StringComparison.Ordinal);
+
+        var after = await shop.GetAsync(cluster.B, "/Catalog/Edit/30");
+        Assert.Equal(before.Html.Split("<form")[1].Split("__RequestVerificationToken")[0], after.Html.Split("<form")[1].Split("__RequestVerificationToken")[0]);
+
+        using var anonymous = new ShopClient();
+        var refused = await anonymous.GetAsync(cluster.A, "/Catalog/Edit/30");
+        Assert.Equal(HttpStatusCode.Redirect, refused.Status);
+        Assert.StartsWith("/SignIn", refused.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
     /// <summary>A readable stream that does not tell its length, so HttpClient sends it chunked.</summary>
     private sealed class UnknownLengthStream(byte[] data) : MemoryStream(data)
     {

@@ -60,6 +60,11 @@ public sealed class TwoInstanceTests(StoreCluster cluster)
             [new("Name", "Edited Lantern"), new("Price", "12.34"), new("Stock", "7")]);
         Assert.True(edit.Status == HttpStatusCode.Redirect, edit.ToString());
 
+        // Write-through: the new value is in Redis already, before anyone reads it.
+        var cached = (byte[]?)await cluster.Redis.Raw.GetDatabase().StringGetAsync("{sessionstore:Product:20}");
+        Assert.NotNull(cached);
+        Assert.Contains("Edited Lantern", System.Text.Encoding.UTF8.GetString(cached), StringComparison.Ordinal);
+
         var after = await shop.GetAsync(cluster.B, "/Catalog/Edit/20");
         Assert.Contains("value=\"Edited Lantern\"", after.Html, StringComparison.Ordinal);
         Assert.Contains("value=\"12.34\"", after.Html, StringComparison.Ordinal);

@@ -66,7 +66,7 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
 
     private static Product SeedProduct(int id) => new(
         id,
-        $"{Adjectives[id % Adjectives.Length]} {Nouns[id * 7 % Nouns.Length]}",
+        $"{Adjectives[id % Adjectives.Length]} {Nouns[id / Adjectives.Length % Nouns.Length]}",
         Categories[id % Categories.Length],
         Price: 3m + (id * 37 % 200) + (id * 13 % 100) / 100m,
         Stock: id * 11 % 40);
