@@ -74,6 +74,38 @@ public sealed class AppInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the app with <paramref name="switches"/> until it exits by itself (a start-up failure); returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(params string[] switches)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(ProcessPaths.AppDll)!,
+        };
+        foreach (var arg in new[] { ProcessPaths.AppDll, "--urls", $"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}" }.Concat(switches))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"The app did not exit within {StartTimeout.TotalSeconds} s with switches {string.Join(' ', switches)}.");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     public Uri Url(string pathAndQuery) => new(BaseAddress, pathAndQuery);
 
     public ValueTask DisposeAsync()
