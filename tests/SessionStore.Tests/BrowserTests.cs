@@ -31,10 +31,10 @@ public sealed class BrowserTests(StoreCluster cluster, ITestOutputHelper output)
         var lantern = page.Locator("#catalogue tr[data-product-id='11']");
         await lantern.Locator("input[name=quantity]").FillAsync("3");
         await lantern.Locator("button[type=submit]").ClickAsync();
-        await page.WaitForSelectorAsync("#flash");
+        await Assertions.Expect(page.Locator("#cart-count")).ToHaveTextAsync("3");
         await page.Locator("#catalogue tr[data-product-id='17'] button[type=submit]").ClickAsync();
-        await page.WaitForSelectorAsync("#flash");
-        Assert.Equal("4", await page.TextContentAsync("#cart-count"));
+        await Assertions.Expect(page.Locator("#cart-count")).ToHaveTextAsync("4");
+        await Assertions.Expect(page.Locator("#flash")).ToContainTextAsync("Added 1 ×");
         await ScreenshotAsync(page, "2-catalogue");
 
         // The cart, seen on instance B: the same browser session.
@@ -58,7 +58,7 @@ public sealed class BrowserTests(StoreCluster cluster, ITestOutputHelper output)
         // Sign out with the header's form.
         await page.ClickAsync("#sign-out-form button");
         await page.WaitForSelectorAsync("#sign-in-link");
-        Assert.Equal("0", await page.TextContentAsync("#cart-count"));
+        await Assertions.Expect(page.Locator("#cart-count")).ToHaveTextAsync("0");
     }
 
     private async Task ScreenshotAsync(IPage page, string name)

@@ -29,6 +29,8 @@ public sealed class Browser : IAsyncDisposable
         var chromium = ProcessPaths.FindOnPath("chromium") ?? throw new InvalidOperationException(
             "chromium is not on PATH. The browser tests drive Debian's Chromium: install it " +
             "(apt-get install chromium chromium-driver; ./test.sh does this when run as root).");
+        // Generous: a loaded 2-core machine renders slowly; the asserted values are exact, only the wait is long.
+        Assertions.SetDefaultExpectTimeout(30_000);
         var playwright = await Playwright.CreateAsync();
         try
         {
