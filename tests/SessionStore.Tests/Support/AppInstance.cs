@@ -31,14 +31,17 @@ public sealed class AppInstance : IAsyncDisposable
         }
     }
 
-    public static async Task<AppInstance> StartAsync(string name, params string[] switches)
+    public static Task<AppInstance> StartAsync(string name, params string[] switches) => StartWithSchemeAsync(name, Uri.UriSchemeHttp, switches);
+
+    /// <summary>Starts an instance on <paramref name="scheme"/> (https needs a certificate among the switches).</summary>
+    public static async Task<AppInstance> StartWithSchemeAsync(string name, string scheme, params string[] switches)
     {
         var dll = ProcessPaths.AppDll;
         var instance = new AppInstance(name);
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort.Next();
-            instance.BaseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+            instance.BaseAddress = new Uri($"{scheme}://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
             var start = new ProcessStartInfo("dotnet")
             {
                 UseShellExecute = false,
@@ -116,7 +119,8 @@ public sealed class AppInstance : IAsyncDisposable
 
     private async Task<bool> WaitUntilHealthyAsync()
     {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) }; // only ever 127.0.0.1, with the test's own certificate
         return await Wait.UntilAsync(async () =>
         {
             if (_process!.HasExited)

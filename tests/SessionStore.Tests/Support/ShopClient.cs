@@ -13,9 +13,15 @@ public sealed partial class ShopClient : IDisposable
     private readonly HttpClientHandler _handler;
     private readonly HttpClient _client;
 
-    public ShopClient(CookieContainer? cookies = null)
+    public ShopClient(CookieContainer? cookies = null, System.Security.Cryptography.X509Certificates.X509Certificate2? trustedServerCertificate = null)
     {
         _handler = new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), AllowAutoRedirect = false, UseCookies = true };
+        if (trustedServerCertificate is not null)
+        {
+            _handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && certificate.RawData.AsSpan().SequenceEqual(trustedServerCertificate.RawData);
+        }
+
         _client = new HttpClient(_handler) { Timeout = TimeSpan.FromSeconds(30) };
     }
 
