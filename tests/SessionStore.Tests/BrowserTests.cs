@@ -53,6 +53,7 @@ public sealed class BrowserTests(StoreCluster cluster, ITestOutputHelper output)
         Assert.Equal("Redis", await page.TextContentAsync("#provider"));
         Assert.Equal("Healthy", await page.TextContentAsync("#health-status"));
         Assert.True(await page.Locator("#health tbody tr").CountAsync() >= 2);
+        Assert.Contains("evicted_keys = 0", await page.TextContentAsync("#health"), StringComparison.Ordinal);
         await ScreenshotAsync(page, "4-statistics");
 
         // Sign out with the header's form.

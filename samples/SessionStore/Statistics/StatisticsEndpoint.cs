@@ -38,7 +38,13 @@ public static class StatisticsEndpoint
             health = new
             {
                 status = report.Status.ToString(),
-                checks = report.Entries.Select(static e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
+                checks = report.Entries.Select(static e => new
+                {
+                    name = e.Key,
+                    status = e.Value.Status.ToString(),
+                    description = e.Value.Description,
+                    data = e.Value.Data.ToDictionary(static d => d.Key, static d => Convert.ToString(d.Value, System.Globalization.CultureInfo.InvariantCulture)),
+                }),
             },
         });
     }
