@@ -39,10 +39,13 @@ if (!app.Environment.IsDevelopment())
 app.UseStatusCodePagesWithReExecute("/Status/{0}");
 app.UseMiddleware<FormSizeLimitMiddleware>((long)settings.Forms.MaxRequestBytes);
 app.UseRouting();
-app.UseSession();
+
+// The statistics page's once-a-second poll and health probes are not user activity: they neither load nor renew
+// the session or the sign-in, so an open statistics tab does not keep a session alive past its idle timeout.
+app.UseWhen(context => !BackgroundRequests.Matches(context.Request.Path), user => user.UseSession());
 app.UseAuthentication();
 app.UseAuthorization();
-app.MapHealthChecks("/healthz");
+app.MapHealthChecks(BackgroundRequests.Health);
 app.MapStatistics();
 app.MapRazorPages();
 

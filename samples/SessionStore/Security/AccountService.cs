@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Identity;
 using SessionStore.Data;
 using SessionStore.Sessions;
@@ -80,6 +81,13 @@ public sealed class AccountService(UserRepository users, IPasswordHasher<StoreUs
     public static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (context.HttpContext.Features.Get<ISessionFeature>() is null)
+        {
+            // A background request (no session, see BackgroundRequests): anonymous, and it renews nothing.
+            context.RejectPrincipal();
+            return;
+        }
+
         var expected = context.Principal?.FindFirst(SignInIdClaim)?.Value;
         var session = context.HttpContext.Session;
         await session.LoadAsync(context.HttpContext.RequestAborted);

@@ -9,7 +9,7 @@ public static class StatisticsEndpoint
 {
     public static IEndpointRouteBuilder MapStatistics(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/stats/data", GetAsync);
+        endpoints.MapGet(BackgroundRequests.StatisticsData, GetAsync);
         return endpoints;
     }
 
