@@ -1,0 +1,17 @@
+namespace SessionStore.Configuration;
+
+/// <summary>The cache provider: in memory unless <see cref="Redis"/> or <see cref="Memcached"/> is set.</summary>
+public sealed class CacheSettings
+{
+    /// <summary>Gets or sets a StackExchange.Redis configuration string (<c>127.0.0.1:6379</c>); selects Redis.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Gets or sets memcached servers, comma-separated <c>host:port[:weight]</c>; selects Memcached.</summary>
+    public string? Memcached { get; set; }
+
+    /// <summary>Gets or sets the key namespace in a shared Redis or memcached, so other apps' keys never collide.</summary>
+    public string InstanceName { get; set; } = "sessionstore:";
+
+    /// <summary>Gets or sets the in-memory provider's bound per entity type (catalogue, sessions).</summary>
+    public int MaxEntries { get; set; } = 10_000;
+}

@@ -1,0 +1,8 @@
+namespace SessionStore.Configuration;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning,
+        "Sessions are stored in {Provider}, but SessionStore:DataProtection:KeysDirectory (--keys) is not set: other instances cannot read this one's cookies. Give every instance the same key directory.")]
+    public static partial void KeyRingNotShared(ILogger logger, CacheProviderKind provider);
+}

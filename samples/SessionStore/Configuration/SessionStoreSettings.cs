@@ -1,0 +1,90 @@
+using System.Globalization;
+
+namespace SessionStore.Configuration;
+
+/// <summary>
+/// Everything the app can be told, read once at start-up from appsettings, environment variables
+/// (<c>SessionStore__Cache__Redis</c>) or the command line (<c>--redis 127.0.0.1:6379</c>, see <see cref="SwitchMappings"/>).
+/// With nothing set, it runs on a fresh machine: in-memory cache, SQLite file beside the app.
+/// </summary>
+public sealed class SessionStoreSettings
+{
+    /// <summary>The configuration section the settings are read from.</summary>
+    public const string Section = "SessionStore";
+
+    /// <summary>Short command-line switches for the settings people change most.</summary>
+    public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--redis"] = $"{Section}:Cache:Redis",
+        ["--memcached"] = $"{Section}:Cache:Memcached",
+        ["--sqlite"] = $"{Section}:Database:Sqlite",
+        ["--keys"] = $"{Section}:DataProtection:KeysDirectory",
+        ["--idle-timeout"] = $"{Section}:Session:IdleTimeout",
+        ["--max-form-bytes"] = $"{Section}:Forms:MaxRequestBytes",
+    };
+
+    public CacheSettings Cache { get; set; } = new();
+
+    public DatabaseSettings Database { get; set; } = new();
+
+    public DataProtectionSettings DataProtection { get; set; } = new();
+
+    public SessionSettings Session { get; set; } = new();
+
+    public FormSettings Forms { get; set; } = new();
+
+    /// <summary>Reads and validates the settings; a bad value throws naming the setting and the value.</summary>
+    public static SessionStoreSettings Load(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var settings = configuration.GetSection(Section).Get<SessionStoreSettings>() ?? new SessionStoreSettings();
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> naming every bad setting and its value.</summary>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (!string.IsNullOrWhiteSpace(Cache.Redis) && !string.IsNullOrWhiteSpace(Cache.Memcached))
+        {
+            errors.Add($"{Section}:Cache:Redis ('{RedactPassword(Cache.Redis)}') and {Section}:Cache:Memcached ('{Cache.Memcached}') are both set; choose one provider.");
+        }
+
+        if (Cache.MaxEntries is < 100 or > 10_000_000)
+        {
+            errors.Add($"{Section}:Cache:MaxEntries must be between 100 and 10,000,000, but was {Cache.MaxEntries.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Database.Sqlite))
+        {
+            errors.Add($"{Section}:Database:Sqlite must name a database file, but was '{Database.Sqlite}'.");
+        }
+
+        if (Session.IdleTimeout < TimeSpan.FromSeconds(1) || Session.IdleTimeout > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{Section}:Session:IdleTimeout must be between 00:00:01 and 1.00:00:00, but was {Session.IdleTimeout}.");
+        }
+
+        if (Forms.MaxRequestBytes is < 1024 or > 10 * 1024 * 1024)
+        {
+            errors.Add($"{Section}:Forms:MaxRequestBytes must be between 1024 and 10485760, but was {Forms.MaxRequestBytes.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Invalid SessionStore settings:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        }
+    }
+
+    /// <summary>The provider the settings select.</summary>
+    public CacheProviderKind Provider =>
+        !string.IsNullOrWhiteSpace(Cache.Redis) ? CacheProviderKind.Redis
+        : !string.IsNullOrWhiteSpace(Cache.Memcached) ? CacheProviderKind.Memcached
+        : CacheProviderKind.Memory;
+
+    /// <summary>A StackExchange.Redis configuration string with any password replaced, fit for logs and pages.</summary>
+    public static string RedactPassword(string? configuration) =>
+        string.Join(',', (configuration ?? string.Empty).Split(',').Select(static part =>
+            part.TrimStart().StartsWith("password=", StringComparison.OrdinalIgnoreCase) ? "password=***" : part));
+}

@@ -1,0 +1,73 @@
+using Dapper;
+using Microsoft.AspNetCore.Identity;
+using SessionStore.Catalog;
+using SessionStore.Security;
+
+namespace SessionStore.Data;
+
+/// <summary>
+/// Creates the tables when missing and seeds the demo users and the catalogue once (<c>INSERT OR IGNORE</c>), so several
+/// instances starting on one database file agree and an existing database keeps its edits.
+/// </summary>
+public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPasswordHasher<StoreUser> hasher)
+{
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS users (
+            name          TEXT PRIMARY KEY,
+            display_name  TEXT NOT NULL,
+            password_hash TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS products (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT    NOT NULL,
+            category    TEXT    NOT NULL,
+            price_cents INTEGER NOT NULL,
+            stock       INTEGER NOT NULL
+        );
+        """;
+
+    /// <summary>The demo accounts shown on the sign-in page. Not secrets: this is a sample.</summary>
+    public static readonly IReadOnlyList<(string Name, string DisplayName, string Password)> DemoUsers =
+    [
+        ("alice", "Alice Liddell", "wonderland-42"),
+        ("bob", "Bob Builder", "can-we-fix-it"),
+    ];
+
+    private static readonly string[] Categories = ["Books", "Coffee", "Garden", "Kitchen", "Music", "Tools"];
+    private static readonly string[] Adjectives = ["Classic", "Compact", "Deluxe", "Everyday", "Handmade", "Organic", "Pocket", "Vintage"];
+    private static readonly string[] Nouns = ["Atlas", "Blend", "Bucket", "Grinder", "Kettle", "Lantern", "Notebook", "Planter", "Record", "Toolkit"];
+
+    /// <summary>The number of products seeded.</summary>
+    public const int ProductCount = 48;
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenWriteAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(Schema, cancellationToken: cancellationToken));
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var (name, displayName, password) in DemoUsers)
+        {
+            var user = new StoreUser(name, displayName);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT OR IGNORE INTO users (name, display_name, password_hash) VALUES (@name, @displayName, @hash)",
+                new { name, displayName, hash = hasher.HashPassword(user, password) },
+                transaction,
+                cancellationToken: cancellationToken));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT OR IGNORE INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock)",
+            Enumerable.Range(1, ProductCount).Select(static id => ProductRow.From(SeedProduct(id))),
+            transaction,
+            cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static Product SeedProduct(int id) => new(
+        id,
+        $"{Adjectives[id % Adjectives.Length]} {Nouns[id / Adjectives.Length % Nouns.Length]}",
+        Categories[id % Categories.Length],
+        Price: 3m + (id * 37 % 200) + (id * 13 % 100) / 100m,
+        Stock: id * 11 % 40);
+}

@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+using CachePatterns;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using SessionStore.Catalog;
+
+namespace SessionStore.Pages.Catalog;
+
+[Authorize]
+public sealed class EditModel(ICacheStrategy<int, Product> products) : StorePageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public int Id { get; set; }
+
+    [BindProperty]
+    [Required(ErrorMessage = "Enter a name.")]
+    [StringLength(80, ErrorMessage = "A name has at most 80 characters.")]
+    public string Name { get; set; } = string.Empty;
+
+    [BindProperty]
+    [Range(typeof(decimal), "0", "100000", ErrorMessage = "The price must be between 0 and 100000.")]
+    public decimal Price { get; set; }
+
+    [BindProperty]
+    [Range(0, 1_000_000, ErrorMessage = "The stock must be between 0 and 1000000.")]
+    public int Stock { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        if (await products.GetAsync(Id, cancellationToken) is not { } product)
+        {
+            return NotFound();
+        }
+
+        (Name, Price, Stock) = (product.Name, product.Price, product.Stock);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        if (await products.GetAsync(Id, cancellationToken) is not { } product)
+        {
+            return NotFound();
+        }
+
+        if (decimal.Round(Price, 2) != Price)
+        {
+            ModelState.AddModelError(nameof(Price), "Write the price with at most two decimals, like 12.50.");
+        }
+
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        await products.WriteAsync(Id, product with { Name = Name.Trim(), Price = Price, Stock = Stock }, cancellationToken: cancellationToken);
+        TempData["Message"] = $"Saved {Name.Trim()}.";
+        return RedirectToPage("/Index");
+    }
+}

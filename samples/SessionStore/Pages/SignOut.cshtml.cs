@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using SessionStore.Configuration;
+using SessionStore.Security;
+
+namespace SessionStore.Pages;
+
+/// <summary>POST only (with the anti-forgery token): a link or an image on another site cannot sign anyone out.</summary>
+public sealed class SignOutModel : PageModel
+{
+    public IActionResult OnGet() => RedirectToPage("/Index");
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        await AccountService.SignOutAsync(HttpContext, SessionStoreServices.SessionCookieName);
+        return RedirectToPage("/Index");
+    }
+}

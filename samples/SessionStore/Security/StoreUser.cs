@@ -1,0 +1,4 @@
+namespace SessionStore.Security;
+
+/// <summary>A user of the shop (the type <c>PasswordHasher&lt;T&gt;</c> hashes passwords for).</summary>
+public sealed record StoreUser(string Name, string DisplayName);

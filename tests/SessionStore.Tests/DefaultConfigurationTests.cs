@@ -1,0 +1,63 @@
+using System.Net;
+using System.Text.Json;
+using SessionStore.Tests.Support;
+
+namespace SessionStore.Tests;
+
+/// <summary>The embedded default (no cache server, SQLite), and settings that must stop start-up.</summary>
+public sealed class DefaultConfigurationTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "sessionstore-default-" + Guid.NewGuid().ToString("N"));
+    private AppInstance _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+
+        // Only where to put files: no provider, no server.
+        _app = await AppInstance.StartAsync("default", "--sqlite", Path.Combine(_directory, "store.db"), "--keys", Path.Combine(_directory, "keys"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task With_no_settings_the_shop_runs_on_the_memory_provider_and_SQLite()
+    {
+        using var shop = new ShopClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(_app, "bob", "can-we-fix-it")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.AddToCartAsync(_app, 40, 2)).Status);
+        Assert.Equal("bob", await shop.SignedInUserAsync(_app));
+        Assert.Equal(new Dictionary<int, int> { [40] = 2 }, await shop.CartAsync(_app));
+
+        var stats = await shop.GetAsync(_app, "/stats/data");
+        using var json = JsonDocument.Parse(stats.Html);
+        Assert.Equal("Memory", json.RootElement.GetProperty("provider").GetString());
+        Assert.Equal("Healthy", json.RootElement.GetProperty("health").GetProperty("status").GetString());
+        var product = json.RootElement.GetProperty("caches").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "Product");
+        Assert.True(product.GetProperty("hits").GetInt64() > 0, stats.Html);
+        Assert.True(product.GetProperty("loads").GetInt64() > 0, stats.Html);
+    }
+
+    [Fact]
+    public async Task Contradictory_or_bad_settings_stop_start_up_with_a_message_naming_them()
+    {
+        var (exitCode, output) = await AppInstance.RunUntilExitAsync(
+            "--redis", "127.0.0.1:1,password=hunter2", "--memcached", "127.0.0.1:2", "--idle-timeout", "00:00:00", "--sqlite", Path.Combine(_directory, "bad.db"));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("SessionStore:Cache:Redis", output, StringComparison.Ordinal);
+        Assert.Contains("SessionStore:Cache:Memcached ('127.0.0.1:2')", output, StringComparison.Ordinal);
+        Assert.Contains("SessionStore:Session:IdleTimeout must be between", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", output, StringComparison.Ordinal);
+    }
+}
