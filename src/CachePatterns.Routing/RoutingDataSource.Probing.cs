@@ -75,6 +75,16 @@ public sealed partial class RoutingDataSource
             if (wake.Task.IsCompleted)
             {
                 Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wake);
+
+                // Failing requests wake the loop early; a short pause keeps a burst of them from probing back to back.
+                try
+                {
+                    await Task.Delay(_options.ProbeInterval / 10, _time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }

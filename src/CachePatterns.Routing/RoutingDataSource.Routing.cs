@@ -18,18 +18,29 @@ public sealed partial class RoutingDataSource
         Func<DbConnection, CancellationToken, Task<T>> work,
         CancellationToken cancellationToken)
     {
-        var (connection, endpoint) = onWriter
-            ? await OpenWriterAsync(cancellationToken).ConfigureAwait(false)
-            : await OpenReaderAsync(consistency, cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        List<Endpoint>? failed = null;
+        while (true)
         {
-            try
+            var (connection, endpoint) = onWriter
+                ? await OpenWriterAsync(cancellationToken).ConfigureAwait(false)
+                : await OpenReaderAsync(consistency, failed, cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
             {
-                return await work(connection, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
-            {
-                throw Translate(ex, endpoint, mayHaveWritten: onWriter);
+                try
+                {
+                    return await work(connection, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (RoutingErrors.IsConnectionFailure(ex) && !onWriter && failed is null && !cancellationToken.IsCancellationRequested)
+                {
+                    // A read is safe to run again: once, elsewhere (another replica, or the writer).
+                    endpoint.ClearPool();
+                    RequestProbe();
+                    failed = [endpoint];
+                }
+                catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
+                {
+                    throw Translate(ex, endpoint, mayHaveWritten: onWriter);
+                }
             }
         }
     }
@@ -87,7 +98,7 @@ public sealed partial class RoutingDataSource
         return (connection, writer);
     }
 
-    internal async ValueTask<(DbConnection Connection, Endpoint Endpoint)> OpenReaderAsync(ReadConsistency? consistency, CancellationToken cancellationToken)
+    internal async ValueTask<(DbConnection Connection, Endpoint Endpoint)> OpenReaderAsync(ReadConsistency? consistency, List<Endpoint>? failed, CancellationToken cancellationToken)
     {
         var level = consistency ?? _scope.Value?.Consistency ?? _options.DefaultConsistency;
         var topology = await TopologyWithAsync(static t => t.Writer is not null || t.Readers.Length > 0, cancellationToken).ConfigureAwait(false);
@@ -98,7 +109,6 @@ public sealed partial class RoutingDataSource
         }
 
         var required = await RequiredPositionAsync(level, topology, cancellationToken).ConfigureAwait(false);
-        List<Endpoint>? failed = null;
         while (true)
         {
             var reader = PickReader(topology, required, failed);
@@ -251,6 +261,11 @@ public sealed partial class RoutingDataSource
     private Exception Translate(Exception exception, Endpoint endpoint, bool mayHaveWritten)
     {
         RequestProbe();
+        if (RoutingErrors.IsConnectionFailure(exception))
+        {
+            endpoint.ClearPool();
+        }
+
         if (RoutingErrors.IsReadOnlyViolation(exception))
         {
             if (endpoint.LastStatus is { IsPrimary: false } || !ReferenceEquals(endpoint, _topology.Writer))

@@ -107,7 +107,7 @@ public sealed partial class RoutingDataSource : DbDataSource
     /// <returns>The open connection; dispose it to return it to the pool.</returns>
     /// <exception cref="RoutingException">No endpoint can take the read (always safe to retry).</exception>
     public async ValueTask<DbConnection> OpenReaderConnectionAsync(ReadConsistency? consistency = null, CancellationToken cancellationToken = default) =>
-        (await OpenReaderAsync(consistency, cancellationToken).ConfigureAwait(false)).Connection;
+        (await OpenReaderAsync(consistency, null, cancellationToken).ConfigureAwait(false)).Connection;
 
     /// <summary>What the router knows about each endpoint now.</summary>
     /// <returns>One state per endpoint, in configuration order.</returns>

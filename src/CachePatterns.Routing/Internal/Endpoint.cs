@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Npgsql;
 
 namespace CachePatterns.Routing.Internal;
 
@@ -31,11 +32,18 @@ internal sealed class Endpoint(RoutingEndpointOptions options, Func<RoutingEndpo
     public void ConnectionClosed() => Interlocked.Decrement(ref _outstanding);
 
     /// <summary>
-    /// Drops every pooled connection: a fresh data source takes the old one's place and the old one is disposed, which
-    /// closes its idle connections (busy ones close when returned). Used when the endpoint stops being the primary.
+    /// Drops every pooled connection (idle ones now, busy ones when returned): Npgsql's pool is cleared; another
+    /// provider's data source is replaced by a fresh one and disposed. Used when the endpoint stops being the primary or
+    /// a connection to it broke (its other pooled connections are most likely broken too).
     /// </summary>
     public void ClearPool()
     {
+        if (DataSource is NpgsqlDataSource npgsql)
+        {
+            npgsql.Clear();
+            return;
+        }
+
         DbDataSource old;
         lock (_gate)
         {

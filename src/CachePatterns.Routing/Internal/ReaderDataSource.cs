@@ -13,10 +13,10 @@ internal sealed class ReaderDataSource(RoutingDataSource router) : DbDataSource
     /// </summary>
     protected override DbConnection CreateDbConnection() => OpenDbConnection();
 
-    protected override DbConnection OpenDbConnection() => router.OpenReaderAsync(null, CancellationToken.None).AsTask().GetAwaiter().GetResult().Connection;
+    protected override DbConnection OpenDbConnection() => router.OpenReaderAsync(null, null, CancellationToken.None).AsTask().GetAwaiter().GetResult().Connection;
 
     protected override async ValueTask<DbConnection> OpenDbConnectionAsync(CancellationToken cancellationToken = default) =>
-        (await router.OpenReaderAsync(null, cancellationToken).ConfigureAwait(false)).Connection;
+        (await router.OpenReaderAsync(null, null, cancellationToken).ConfigureAwait(false)).Connection;
 
     protected override DbCommand CreateDbCommand(string? commandText = null) =>
         throw new NotSupportedException("Commands without a connection are not routed; open a reader connection.");
