@@ -29,7 +29,7 @@ public static class Routers
 
     /// <summary>Waits until the router's probes have seen <paramref name="condition"/> hold.</summary>
     public static Task UntilStateAsync(this RoutingDataSource router, Func<IReadOnlyList<RoutingEndpointState>, bool> condition, string what, int seconds = 30) =>
-        Wait.UntilAsync(() => condition(router.GetEndpointStates()), TimeSpan.FromSeconds(seconds), what);
+        Wait.UntilAsync(() => Task.FromResult(condition(router.GetEndpointStates())), TimeSpan.FromSeconds(seconds), what);
 
     public static RoutingEndpointState State(this RoutingDataSource router, PgNode node) =>
         router.GetEndpointStates().Single(s => s.Name == node.Name);
