@@ -135,6 +135,22 @@ public sealed class ClusterRoutingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_reader_endpoint_as_a_DbDataSource_opens_on_a_replica_and_the_router_itself_on_the_writer()
+    {
+        await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);
+
+        await using var reader = await router.Readers.OpenConnectionAsync();
+        await using var writer = await router.OpenConnectionAsync();
+        await using var readCommand = reader.CreateCommand();
+        await using var writeCommand = writer.CreateCommand();
+        readCommand.CommandText = writeCommand.CommandText = WhoAmI;
+
+        Assert.Contains((int)(await readCommand.ExecuteScalarAsync())!, new[] { fixture.FastReplica.Port, fixture.DelayedReplica.Port });
+        Assert.Equal(fixture.Primary.Port, (int)(await writeCommand.ExecuteScalarAsync())!);
+        Assert.Equal(1, router.State(fixture.Primary).OutstandingConnections);
+    }
+
+    [Fact]
     public async Task Strong_reads_go_to_the_writer()
     {
         await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);
