@@ -39,7 +39,7 @@ public sealed partial class RoutingDataSource
                 }
                 catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
                 {
-                    throw Translate(ex, endpoint, mayHaveWritten: onWriter);
+                    throw Translate(ex, endpoint, routedAsWrite: onWriter, mayHaveWritten: onWriter);
                 }
             }
         }
@@ -58,30 +58,38 @@ public sealed partial class RoutingDataSource
         await using (connection.ConfigureAwait(false))
         {
             DbTransaction transaction;
-            T result;
             try
             {
                 transaction = await connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
-                result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
             {
-                throw Translate(ex, endpoint, mayHaveWritten: false);
+                throw Translate(ex, endpoint, routedAsWrite: true, mayHaveWritten: false);
             }
 
             await using (transaction.ConfigureAwait(false))
             {
+                T result;
+                try
+                {
+                    result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
+                {
+                    throw Translate(ex, endpoint, routedAsWrite: true, mayHaveWritten: false);
+                }
+
                 try
                 {
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
                 {
-                    throw Translate(ex, endpoint, mayHaveWritten: true);
+                    throw Translate(ex, endpoint, routedAsWrite: true, mayHaveWritten: true);
                 }
-            }
 
-            return result;
+                return result;
+            }
         }
     }
 
@@ -136,6 +144,28 @@ public sealed partial class RoutingDataSource
                 (failed ??= []).Add(reader);
             }
         }
+    }
+
+    /// <summary>
+    /// An unopened reader connection, chosen with what is known without I/O: a read that needs a write position not
+    /// resolved yet goes to the writer. Used by the synchronous <see cref="DbDataSource.CreateConnection"/> of <see cref="Readers"/>.
+    /// </summary>
+    internal DbConnection CreateReaderConnection()
+    {
+        var topology = Volatile.Read(ref _topology);
+        var level = _scope.Value?.Consistency ?? _options.DefaultConsistency;
+        var scope = level == ReadConsistency.ReadYourWrites ? _scope.Value : null;
+        var needsProcessMark = (_options.FillAwareRouting && CacheFillContext.IsActive) || (level == ReadConsistency.ReadYourWrites && scope is null);
+        var unresolved = level == ReadConsistency.Strong || scope?.Writes.IsPending == true || (needsProcessMark && _processWrites.IsPending);
+        var required = Math.Max(scope?.Writes.Position ?? 0, needsProcessMark ? _processWrites.Position : 0);
+        var reader = unresolved ? null : PickReader(topology, required, failed: null);
+        if (reader is null && required == 0 && !unresolved && !_options.FallbackToWriter)
+        {
+            throw new RoutingException("No healthy replica within the lag bound can take the read, and FallbackToWriter is off; nothing was sent.", RetrySafety.Safe, endpoint: null, innerException: null);
+        }
+
+        var endpoint = reader ?? topology.Writer ?? throw NoWriter();
+        return CreateTracked(endpoint, isWriter: false);
     }
 
     /// <summary>
@@ -258,7 +288,7 @@ public sealed partial class RoutingDataSource
         return Volatile.Read(ref _topology);
     }
 
-    private Exception Translate(Exception exception, Endpoint endpoint, bool mayHaveWritten)
+    private Exception Translate(Exception exception, Endpoint endpoint, bool routedAsWrite, bool mayHaveWritten)
     {
         RequestProbe();
         if (RoutingErrors.IsConnectionFailure(exception))
@@ -268,7 +298,7 @@ public sealed partial class RoutingDataSource
 
         if (RoutingErrors.IsReadOnlyViolation(exception))
         {
-            if (endpoint.LastStatus is { IsPrimary: false } || !ReferenceEquals(endpoint, _topology.Writer))
+            if (!routedAsWrite)
             {
                 return new InvalidOperationException(
                     $"The statement tried to write on the read replica {endpoint.Name} and was refused; nothing was written. Send writes through the writer (ExecuteAsync, OpenWriterConnectionAsync).",

@@ -151,6 +151,44 @@ public sealed class ClusterRoutingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_connection_lost_during_a_write_is_unknown_and_one_lost_inside_a_transaction_before_commit_is_safe()
+    {
+        await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);
+        var id = fixture.NewId();
+
+        // The server ends the session in the middle of the statement, as a crash or failover would.
+        var duringWrite = await Assert.ThrowsAsync<RoutingException>(async () =>
+            await router.ExecuteAsync("SELECT pg_terminate_backend(pg_backend_pid())"));
+        var beforeCommit = await Assert.ThrowsAsync<RoutingException>(async () =>
+            await router.InTransactionAsync(async (connection, transaction, ct) =>
+            {
+                await Dapper.SqlMapper.ExecuteAsync(connection, "INSERT INTO items VALUES (@id, 'rolled back')", new { id }, transaction);
+                return await Dapper.SqlMapper.ExecuteAsync(connection, "SELECT pg_terminate_backend(pg_backend_pid())", transaction: transaction);
+            }));
+
+        Assert.Equal(RetrySafety.Unknown, duringWrite.RetrySafety);
+        Assert.False(duringWrite.IsSafeToRetry);
+        Assert.Equal(fixture.Primary.Name, duringWrite.Endpoint);
+        Assert.True(beforeCommit.IsSafeToRetry);
+        Assert.Equal(0L, await fixture.Primary.ScalarAsync<long>($"SELECT count(*) FROM items WHERE id = {id}"));
+        Assert.Equal(fixture.Primary.Port, await router.ExecuteScalarAsync<int>("SELECT inet_server_port()"));
+    }
+
+    [Fact]
+    public async Task A_read_whose_connection_is_lost_is_retried_once_on_another_endpoint_then_reported_safe()
+    {
+        await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);
+
+        var error = await Assert.ThrowsAsync<RoutingException>(async () =>
+            await router.QueryAsync<bool>("SELECT pg_terminate_backend(pg_backend_pid())"));
+        var next = await router.QueryAsync<int>(WhoAmI);
+
+        Assert.True(error.IsSafeToRetry);
+        Assert.NotNull(error.Endpoint);
+        Assert.Contains(Assert.Single(next), new[] { fixture.FastReplica.Port, fixture.DelayedReplica.Port });
+    }
+
+    [Fact]
     public async Task Strong_reads_go_to_the_writer()
     {
         await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);

@@ -8,10 +8,10 @@ internal sealed class ReaderDataSource(RoutingDataSource router) : DbDataSource
     public override string ConnectionString => router.ConnectionString;
 
     /// <summary>
-    /// An unopened connection can only be routed by what is known synchronously, so it goes to the writer when the read
-    /// needs a write position; prefer <see cref="DbDataSource.OpenConnectionAsync"/>.
+    /// An unopened connection can only be routed by what is known without I/O, so it goes to the writer when the read
+    /// needs a write position not resolved yet; prefer <see cref="DbDataSource.OpenConnectionAsync"/>.
     /// </summary>
-    protected override DbConnection CreateDbConnection() => OpenDbConnection();
+    protected override DbConnection CreateDbConnection() => router.CreateReaderConnection();
 
     protected override DbConnection OpenDbConnection() => router.OpenReaderAsync(null, null, CancellationToken.None).AsTask().GetAwaiter().GetResult().Connection;
 

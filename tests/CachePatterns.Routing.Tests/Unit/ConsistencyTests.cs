@@ -83,6 +83,22 @@ public sealed class ConsistencyTests
         Assert.Equal("p", await cluster.ReadOnAsync());
     }
 
+    [Fact]
+    public async Task The_synchronous_reader_endpoint_gives_an_unopened_replica_connection_and_the_writer_while_a_write_position_is_unresolved()
+    {
+        await using var cluster = Cluster(replicaPosition: 100);
+        using var scope = cluster.Router.BeginConsistencyScope();
+
+        using var plain = cluster.Router.Readers.CreateConnection();
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+        using var afterWrite = cluster.Router.Readers.CreateConnection();
+
+        Assert.Equal(System.Data.ConnectionState.Closed, plain.State);
+        Assert.Equal("r", plain.DataSource);
+        Assert.Equal("p", afterWrite.DataSource);
+        Assert.Equal(0, cluster.Probe.WritePositionReads);
+    }
+
     private static FakeCluster Cluster(ulong replicaPosition, Action<RoutingOptions>? configure = null)
     {
         var cluster = new FakeCluster(["p", "r"], configure);
