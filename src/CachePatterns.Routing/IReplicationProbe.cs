@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace CachePatterns.Routing;
 
 /// <summary>
-/// Asks an endpoint for its role and replication position. <see cref="Npgsql.NpgsqlReplicationProbe"/> is the PostgreSQL
+/// Asks an endpoint for its role and replication position. <see cref="PostgreSql.NpgsqlReplicationProbe"/> is the PostgreSQL
 /// implementation; another database (MySQL: <c>@@read_only</c>, GTID sets) implements this interface.
 /// </summary>
 public interface IReplicationProbe

@@ -2,7 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics.Metrics;
 using CachePatterns.Routing.Internal;
-using CachePatterns.Routing.Npgsql;
+using CachePatterns.Routing.PostgreSql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

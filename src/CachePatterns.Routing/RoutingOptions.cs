@@ -45,7 +45,7 @@ public sealed class RoutingOptions
     /// </summary>
     public bool FillAwareRouting { get; set; } = true;
 
-    /// <summary>Gets or sets the probe of roles and positions; default PostgreSQL's (<see cref="Npgsql.NpgsqlReplicationProbe"/>).</summary>
+    /// <summary>Gets or sets the probe of roles and positions; default PostgreSQL's (<see cref="PostgreSql.NpgsqlReplicationProbe"/>).</summary>
     public IReplicationProbe? Probe { get; set; }
 
     /// <summary>

@@ -54,4 +54,38 @@ public sealed class CredentialTests(ClusterFixture fixture)
         Assert.Contains(fixture.Primary.Name, asked);
         Assert.True(asked.Count > askedBeforeRotation);
     }
+
+    [Fact]
+    public async Task TLS_settings_of_the_connection_strings_and_the_builder_callback_reach_every_endpoint()
+    {
+        var configured = new List<string>();
+        var validated = 0;
+        var options = Routers.Options([fixture.Primary, fixture.FastReplica], o => o.ConfigureNpgsql = (endpoint, builder) =>
+        {
+            configured.Add(endpoint.Name!);
+
+            // The throw-away server certificate is self-signed: the application's own validation pins its subject.
+            builder.UseSslClientAuthenticationOptionsCallback(ssl => ssl.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                Interlocked.Increment(ref validated);
+                return certificate?.Subject == "CN=127.0.0.1";
+            });
+        });
+        foreach (var endpoint in options.Endpoints)
+        {
+            endpoint.ConnectionString += ";SSL Mode=Require";
+        }
+
+        await using var router = new RoutingDataSource(options);
+        await router.RefreshAsync();
+        const string Encrypted = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+        var onReplica = Assert.Single(await router.QueryAsync<bool>(Encrypted));
+        var onWriter = await router.ExecuteScalarAsync<bool>(Encrypted);
+
+        Assert.True(onReplica);
+        Assert.True(onWriter);
+        Assert.Equal([fixture.Primary.Name, fixture.FastReplica.Name], configured.Order());
+        Assert.True(validated >= 2, $"the certificate callback ran {validated} times");
+    }
 }

@@ -1,4 +1,4 @@
-using CachePatterns.Routing.Npgsql;
+using CachePatterns.Routing.PostgreSql;
 using Microsoft.Extensions.Options;
 
 namespace CachePatterns.Routing.Internal;

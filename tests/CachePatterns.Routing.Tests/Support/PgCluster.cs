@@ -8,7 +8,8 @@ namespace CachePatterns.Routing.Tests.Support;
 
 /// <summary>
 /// A throw-away PostgreSQL 15 cluster: one primary and streaming replicas on free 127.0.0.1 ports, data in a temp folder
-/// owned by the <c>postgres</c> user when we are root (the server refuses root), fsync off. Replicas may replay with a fixed delay
+/// owned by the <c>postgres</c> user when we are root (the server refuses root), fsync off, TLS on (self-signed, optional
+/// for clients). Replicas may replay with a fixed delay
 /// (<c>recovery_min_apply_delay</c>) so lag is deterministic. Fails, never skips, when PostgreSQL is not installed.
 /// Also linked into the benchmarks, so it uses nothing of xunit.
 /// </summary>
@@ -39,7 +40,7 @@ public sealed class PgCluster : IAsyncDisposable
         {
             throw new InvalidOperationException(
                 $"PostgreSQL 15's server programs are not in {BinDirectory}. The router's tests run against a real cluster: install them " +
-                "(Debian: apt-get install postgresql postgresql-client; ./test.sh does this when run as root).");
+                "(Debian: apt-get install postgresql postgresql-client openssl; ./test.sh does this when run as root).");
         }
 
         var root = Path.Combine(Path.GetTempPath(), "cachepatterns-pg-" + Guid.NewGuid().ToString("N")[..12]);
@@ -70,6 +71,10 @@ public sealed class PgCluster : IAsyncDisposable
                 max_connections = 60
                 wal_receiver_status_interval = '1s'
                 """);
+            // TLS with a throw-away self-signed certificate (pg_basebackup copies it to the replicas), for the TLS test.
+            await RunAsync("/bin/sh", ["-c", $"cd '{primary.DataDirectory}' && openssl req -new -x509 -days 2 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.crt 2>/dev/null && chmod 600 server.key"]);
+            await primary.AppendConfigAsync("ssl = on");
+
             // Role "app" logs in with a password (scram), for the credential tests; everyone else is trusted.
             await RunAsync("/bin/sh", ["-c", $"sed -i '1i host all app 127.0.0.1/32 scram-sha-256' '{Path.Combine(primary.DataDirectory, "pg_hba.conf")}'"]);
             nodes.Add(primary);

@@ -1,6 +1,6 @@
 using System.Data.Common;
 
-namespace CachePatterns.Routing.Npgsql;
+namespace CachePatterns.Routing.PostgreSql;
 
 /// <summary>
 /// PostgreSQL's role and position probe: <c>pg_is_in_recovery()</c> for the role, <c>pg_current_wal_lsn()</c> on the

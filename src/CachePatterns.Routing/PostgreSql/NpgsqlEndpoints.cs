@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Npgsql;
 
-namespace CachePatterns.Routing.Npgsql;
+namespace CachePatterns.Routing.PostgreSql;
 
 /// <summary>Turns <see cref="RoutingOptions"/> into endpoints for PostgreSQL: host lists expanded, names defaulted, data sources built.</summary>
 internal static class NpgsqlEndpoints
