@@ -74,6 +74,27 @@ public sealed class HealthAndFailoverTests
     }
 
     [Fact]
+    public async Task A_writer_demoted_to_replica_while_still_answering_loses_the_writes_and_its_pool_at_the_next_probe()
+    {
+        await using var cluster = new FakeCluster(["a", "b"]);
+        cluster.Probe.Primary("a").Replica("b");
+        await cluster.Router.RefreshAsync();
+        await using (await cluster.Router.OpenWriterConnectionAsync())
+        {
+        }
+
+        cluster.Probe.Replica("a", 300).Primary("b", 300);
+        await cluster.Router.RefreshAsync();
+
+        Assert.True(cluster.State("b").IsWriter);
+        Assert.False(cluster.State("a").IsWriter);
+        Assert.True(cluster.State("a").IsReadable);
+        Assert.Equal(2, cluster.Created("a"));
+        await using var connection = await cluster.Router.OpenWriterConnectionAsync();
+        Assert.Equal("b", connection.DataSource);
+    }
+
+    [Fact]
     public async Task With_no_primary_writes_fail_with_a_safe_to_retry_routing_exception()
     {
         await using var cluster = new FakeCluster(["a", "b"], o => o.FailuresBeforeEjection = 1);
