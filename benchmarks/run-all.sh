@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite (BenchmarkDotNet classes and the console modes) and keeps
-# every output under BenchmarkDotNet.Artifacts/ (not committed). About 6 minutes on 2 cores.
+# every output under BenchmarkDotNet.Artifacts/ (not committed). About 9 minutes on 2 cores (routing: 2–3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=benchmarks/CachePatterns.Benchmarks
@@ -12,3 +12,5 @@ run --filter '*' 2>&1 | tee "$out/bdn.log"
 run hitpath 2>&1 | tee "$out/hitpath.md"
 run hitratio 2>&1 | tee "$out/hitratio.md"
 run stampede 2>&1 | tee "$out/stampede.md"
+# Needs PostgreSQL 15's server programs (apt-get install postgresql); starts throw-away clusters on loopback.
+run routing 2>&1 | tee "$out/routing.md"

@@ -145,7 +145,10 @@ internal sealed partial class CacheStrategy<TKey, TValue>
                 var started = _time.GetTimestamp();
                 try
                 {
-                    loaded = await loader.LoadManyAsync(missKeys, cancellation.Token).ConfigureAwait(false);
+                    using (CacheFillContext.Enter())
+                    {
+                        loaded = await loader.LoadManyAsync(missKeys, cancellation.Token).ConfigureAwait(false);
+                    }
                     _instruments.Loaded(success: true, _time.GetElapsedTime(started).TotalSeconds);
                 }
                 catch (Exception ex)

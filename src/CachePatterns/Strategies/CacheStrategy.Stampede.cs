@@ -152,7 +152,10 @@ internal sealed partial class CacheStrategy<TKey, TValue>
                 var started = _time.GetTimestamp();
                 try
                 {
-                    result = await factory(key, state, cancellationToken).ConfigureAwait(false);
+                    using (CacheFillContext.Enter())
+                    {
+                        result = await factory(key, state, cancellationToken).ConfigureAwait(false);
+                    }
                     _instruments.Loaded(success: true, _time.GetElapsedTime(started).TotalSeconds);
                 }
                 catch (Exception ex)

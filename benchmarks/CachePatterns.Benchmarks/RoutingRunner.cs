@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using CachePatterns.Routing;
+using CachePatterns.Routing.Tests.Support;
+using Dapper;
+using Npgsql;
+
+namespace CachePatterns.Benchmarks;
+
+/// <summary>
+/// The <c>routing</c> mode, on a throw-away PostgreSQL 15 cluster (a primary and one replica on loopback):
+/// 1. the router's overhead per query against the same query on a direct <see cref="NpgsqlDataSource"/> to the same
+///    server, cases interleaved round by round in one process (median of the per-round means);
+/// 2. failover time: from stopping the primary (immediate, like a crash) to the first successful write through the
+///    router, with the replica promoted at once and the application retrying a write every 50 ms; probe interval 1 s.
+/// </summary>
+public static class RoutingRunner
+{
+    private const int Batch = 2_000;
+    private const int WarmupRounds = 2;
+    private const int Rounds = 16;
+    private const int FailoverRuns = 3;
+    private const string ReadSql = "SELECT @id::int";
+    private const string WriteSql = "UPDATE counters SET n = n + 1 WHERE id = 1";
+
+    public static async Task<int> RunAsync(TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        await MeasureInProcessCostAsync(output);
+        output.WriteLine();
+        await MeasureOverheadAsync(output);
+        output.WriteLine();
+        await MeasureFailoverAsync(output);
+        return 0;
+    }
+
+    private static async Task MeasureOverheadAsync(TextWriter output)
+    {
+        await using var cluster = await PgCluster.StartAsync(TimeSpan.Zero);
+        var (primary, replica) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await primary.ExecuteAsync("CREATE TABLE counters (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO counters VALUES (1, 0)");
+        await cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
+        await using var directReplica = NpgsqlDataSource.Create(replica.ConnectionString);
+        await using var directPrimary = NpgsqlDataSource.Create(primary.ConnectionString);
+        var options = new RoutingOptions();
+        options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = primary.ConnectionString, Role = EndpointRole.Writer });
+        options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = replica.ConnectionString, Role = EndpointRole.Reader });
+        await using var router = new RoutingDataSource(options);
+        await router.RefreshAsync();
+
+        (string Name, Func<int, Task> Run)[] cases =
+        [
+            ("read: direct NpgsqlDataSource (replica) + Dapper", async i =>
+            {
+                await using var connection = await directReplica.OpenConnectionAsync();
+                await connection.QueryAsync<int>(ReadSql, new { id = i });
+            }),
+            ("read: router.QueryAsync (eventual, replica)", async i => await router.QueryAsync<int>(ReadSql, new { id = i })),
+            ("write: direct NpgsqlDataSource (primary) + Dapper", async _ =>
+            {
+                await using var connection = await directPrimary.OpenConnectionAsync();
+                await connection.ExecuteAsync(WriteSql);
+            }),
+            ("write: router.ExecuteAsync (writer)", async _ => await router.ExecuteAsync(WriteSql)),
+        ];
+
+        // Batches alternate within each pair (direct, routed, routed, direct, ...) so both sides see the same drifting
+        // load. Wall time per call is what the application sees; the process's CPU time per call (client side: the
+        // router, Npgsql, Dapper) is what the router adds to, and it is steadier on a loaded machine. Linux reports
+        // process CPU time in 10 ms ticks, so a batch runs for about a second.
+        var wall = cases.Select(_ => new double[Rounds]).ToArray();
+        var cpu = cases.Select(_ => new double[Rounds]).ToArray();
+        using var process = Process.GetCurrentProcess();
+        for (var pair = 0; pair < cases.Length; pair += 2)
+        {
+            for (var round = -WarmupRounds; round < Rounds; round++)
+            {
+                var first = pair + (Math.Abs(round) % 2);
+                foreach (var c in new[] { first, first ^ 1 })
+                {
+                    process.Refresh();
+                    var cpuBefore = process.TotalProcessorTime;
+                    var started = Stopwatch.GetTimestamp();
+                    for (var i = 0; i < Batch; i++)
+                    {
+                        await cases[c].Run(i);
+                    }
+
+                    var elapsed = Stopwatch.GetElapsedTime(started);
+                    process.Refresh();
+                    if (round >= 0)
+                    {
+                        wall[c][round] = elapsed.TotalMicroseconds / Batch;
+                        cpu[c][round] = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Batch;
+                    }
+                }
+            }
+        }
+
+        output.WriteLine($"Routing overhead: {Rounds} rounds (after {WarmupRounds} warm-up rounds) of {Batch} sequential calls per case, direct and routed batches alternating; median of the per-round means; ratio = routed / direct.");
+        output.WriteLine();
+        output.WriteLine("| case | wall median | wall p25–p75 | wall ratio | client CPU median | CPU ratio |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        for (var c = 0; c < cases.Length; c++)
+        {
+            var b = c - (c % 2);
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {cases[c].Name} | {Percentile(wall[c], 0.5):0.0} µs | {Percentile(wall[c], 0.25):0.0}–{Percentile(wall[c], 0.75):0.0} µs | {Percentile(wall[c], 0.5) / Percentile(wall[b], 0.5):0.000} | {Percentile(cpu[c], 0.5):0.0} µs | {Percentile(cpu[c], 0.5) / Percentile(cpu[b], 0.5):0.000} |"));
+        }
+    }
+
+    /// <summary>
+    /// The router's own work per connection (choosing the endpoint, tracking it, the async layers), measured on data
+    /// sources that do no I/O, against opening and closing the same fake connection directly. Rounds interleaved.
+    /// </summary>
+    private static async Task MeasureInProcessCostAsync(TextWriter output)
+    {
+        const int batch = 50_000;
+        const int rounds = 40;
+        await using var cluster = new FakeCluster(["p", "r1", "r2"]);
+        cluster.Probe.Primary("p").Replica("r1").Replica("r2");
+        await cluster.Router.RefreshAsync();
+        var direct = cluster.Sources["r1"];
+        (string Name, Func<Task> Run)[] cases =
+        [
+            ("open + close, direct", async () =>
+            {
+                await using var connection = direct.CreateConnection();
+                await connection.OpenAsync();
+            }),
+            ("open + close, router reader (eventual)", async () =>
+            {
+                await using var connection = await cluster.Router.OpenReaderConnectionAsync();
+            }),
+            ("open + close, router writer", async () =>
+            {
+                await using var connection = await cluster.Router.OpenWriterConnectionAsync();
+            }),
+        ];
+        var times = cases.Select(_ => new double[rounds]).ToArray();
+        for (var round = -5; round < rounds; round++)
+        {
+            for (var c = 0; c < cases.Length; c++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                for (var i = 0; i < batch; i++)
+                {
+                    await cases[c].Run();
+                }
+
+                if (round >= 0)
+                {
+                    times[c][round] = Stopwatch.GetElapsedTime(started).TotalNanoseconds / batch;
+                }
+            }
+        }
+
+        output.WriteLine($"Router's own cost per connection, no I/O: {rounds} rounds of {batch:N0} calls per case (after 5 warm-up rounds), cases interleaved; median of the per-round means.");
+        output.WriteLine();
+        output.WriteLine("| case | median | extra over direct |");
+        output.WriteLine("|---|---:|---:|");
+        var baseline = Percentile(times[0], 0.5);
+        foreach (var (c, name) in cases.Select((x, i) => (i, x.Name)))
+        {
+            var median = Percentile(times[c], 0.5);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0} ns | {median - baseline:0} ns |"));
+        }
+    }
+
+    private static async Task MeasureFailoverAsync(TextWriter output)
+    {
+        output.WriteLine($"Failover: {FailoverRuns} runs, each on a new cluster; ProbeInterval 1 s, ProbeTimeout 1 s, FailuresBeforeEjection 2; a write is retried every 50 ms.");
+        output.WriteLine();
+        output.WriteLine("| run | stop -> promoted (pg_ctl promote -w) | promoted -> first successful write | stop -> first successful write | failed attempts |");
+        output.WriteLine("|---:|---:|---:|---:|---:|");
+        for (var run = 1; run <= FailoverRuns; run++)
+        {
+            await using var cluster = await PgCluster.StartAsync(TimeSpan.Zero);
+            var (primary, replica) = (cluster.Nodes[0], cluster.Nodes[1]);
+            await primary.ExecuteAsync("CREATE TABLE counters (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO counters VALUES (1, 0)");
+            await cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
+            await using var router = new RoutingDataSource(new RoutingOptions
+            {
+                ConnectionString = cluster.HostList,
+                ProbeInterval = TimeSpan.FromSeconds(1),
+                ProbeTimeout = TimeSpan.FromSeconds(1),
+                FailuresBeforeEjection = 2,
+            });
+            await router.ExecuteAsync(WriteSql);
+
+            var watch = Stopwatch.StartNew();
+            await primary.KillAsync();
+            await replica.PromoteAsync();
+            var promoted = watch.Elapsed;
+            var failed = 0;
+            while (true)
+            {
+                try
+                {
+                    await router.ExecuteAsync(WriteSql);
+                    break;
+                }
+                catch (RoutingException) when (watch.Elapsed < TimeSpan.FromSeconds(60))
+                {
+                    failed++;
+                    await Task.Delay(50);
+                }
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {run} | {promoted.TotalMilliseconds:0} ms | {(watch.Elapsed - promoted).TotalMilliseconds:0} ms | {watch.Elapsed.TotalMilliseconds:0} ms | {failed} |"));
+        }
+    }
+
+    private static double Percentile(double[] values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[(int)Math.Round(p * (sorted.Length - 1))];
+    }
+}

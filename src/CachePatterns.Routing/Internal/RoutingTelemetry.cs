@@ -1,0 +1,30 @@
+using System.Diagnostics.Metrics;
+
+namespace CachePatterns.Routing.Internal;
+
+/// <summary>The router's instruments (meter <c>CachePatterns.Routing</c>).</summary>
+internal sealed class RoutingTelemetry : IDisposable
+{
+    public const string MeterName = "CachePatterns.Routing";
+
+    private readonly Meter _meter;
+
+    public RoutingTelemetry(IMeterFactory? meterFactory)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Connections = _meter.CreateCounter<long>("cachepatterns.routing.connections", description: "Connections opened through the router, by endpoint and role.");
+        WriterFallbacks = _meter.CreateCounter<long>("cachepatterns.routing.reads_on_writer", description: "Reads sent to the writer, by reason (strong, position, no_replica, locking).");
+        WriterChanges = _meter.CreateCounter<long>("cachepatterns.routing.writer_changes", description: "Times the writer moved to another endpoint (failovers).");
+        Ejections = _meter.CreateCounter<long>("cachepatterns.routing.ejections", description: "Endpoints ejected after failed probes.");
+    }
+
+    public Counter<long> Connections { get; }
+
+    public Counter<long> WriterFallbacks { get; }
+
+    public Counter<long> WriterChanges { get; }
+
+    public Counter<long> Ejections { get; }
+
+    public void Dispose() => _meter.Dispose();
+}

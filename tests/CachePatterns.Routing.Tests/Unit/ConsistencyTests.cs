@@ -1,0 +1,128 @@
+using CachePatterns.Routing.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CachePatterns.Routing.Tests.Unit;
+
+public sealed class ConsistencyTests
+{
+    [Fact]
+    public async Task In_a_scope_a_read_after_a_write_goes_to_the_writer_until_a_replica_has_replayed_the_write()
+    {
+        await using var cluster = Cluster(replicaPosition: 100);
+        using var scope = cluster.Router.BeginConsistencyScope();
+        Assert.Equal("r", await cluster.ReadOnAsync());
+        Assert.Equal(0, cluster.Probe.WritePositionReads);
+
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+        var beforeReplay = await cluster.ReadOnAsync();
+        cluster.Probe.Replica("r", 150);
+        await cluster.Router.RefreshAsync();
+        var afterReplay = await cluster.ReadOnAsync();
+
+        Assert.Equal("p", beforeReplay);
+        Assert.Equal("r", afterReplay);
+        Assert.Equal(150UL, scope.WritePosition);
+        Assert.Equal(1, cluster.Probe.WritePositionReads);
+    }
+
+    [Fact]
+    public async Task Eventual_reads_ignore_the_scopes_writes_and_strong_reads_always_use_the_writer()
+    {
+        await using var cluster = Cluster(replicaPosition: 100);
+        using var scope = cluster.Router.BeginConsistencyScope(ReadConsistency.Eventual);
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+
+        Assert.Equal("r", await cluster.ReadOnAsync());
+        Assert.Equal("r", await cluster.ReadOnAsync(ReadConsistency.Eventual));
+        Assert.Equal("p", await cluster.ReadOnAsync(ReadConsistency.ReadYourWrites));
+        Assert.Equal("p", await cluster.ReadOnAsync(ReadConsistency.Strong));
+    }
+
+    [Fact]
+    public async Task A_read_under_a_cache_fill_sees_every_write_of_the_process_and_others_do_not_wait_for_it()
+    {
+        await using var cluster = Cluster(replicaPosition: 100);
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+
+        var outsideFill = await cluster.ReadOnAsync();
+        var underFill = await InsideCacheFillAsync(() => cluster.ReadOnAsync());
+
+        Assert.Equal("r", outsideFill);
+        Assert.Equal("p", underFill);
+        Assert.Equal(150UL, cluster.Router.LastWritePosition);
+    }
+
+    [Fact]
+    public async Task A_fill_with_fill_awareness_off_reads_the_lagging_replica()
+    {
+        await using var cluster = Cluster(replicaPosition: 100, o => o.FillAwareRouting = false);
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+
+        Assert.Equal("r", await InsideCacheFillAsync(() => cluster.ReadOnAsync()));
+    }
+
+    [Fact]
+    public async Task A_nested_scope_sees_the_outer_scopes_writes_and_hands_its_own_back()
+    {
+        await using var cluster = Cluster(replicaPosition: 100);
+        using var outer = cluster.Router.BeginConsistencyScope();
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+        using (var inner = cluster.Router.BeginConsistencyScope())
+        {
+            Assert.Same(inner, cluster.Router.CurrentScope);
+            Assert.Equal("p", await cluster.ReadOnAsync());
+            await WriteAsync(cluster, primaryPositionAfter: 180);
+            Assert.Equal("p", await cluster.ReadOnAsync());
+        }
+
+        cluster.Probe.Replica("r", 160);
+        await cluster.Router.RefreshAsync();
+
+        Assert.Same(outer, cluster.Router.CurrentScope);
+        Assert.Equal(180UL, outer.WritePosition);
+        Assert.Equal("p", await cluster.ReadOnAsync());
+    }
+
+    [Fact]
+    public async Task The_synchronous_reader_endpoint_gives_an_unopened_replica_connection_and_the_writer_while_a_write_position_is_unresolved()
+    {
+        await using var cluster = Cluster(replicaPosition: 100);
+        using var scope = cluster.Router.BeginConsistencyScope();
+
+        using var plain = cluster.Router.Readers.CreateConnection();
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+        using var afterWrite = cluster.Router.Readers.CreateConnection();
+
+        Assert.Equal(System.Data.ConnectionState.Closed, plain.State);
+        Assert.Equal("r", plain.DataSource);
+        Assert.Equal("p", afterWrite.DataSource);
+        Assert.Equal(0, cluster.Probe.WritePositionReads);
+    }
+
+    private static FakeCluster Cluster(ulong replicaPosition, Action<RoutingOptions>? configure = null)
+    {
+        var cluster = new FakeCluster(["p", "r"], configure);
+        cluster.Probe.Primary("p", replicaPosition).Replica("r", replicaPosition);
+        cluster.Router.RefreshAsync().AsTask().GetAwaiter().GetResult();
+        return cluster;
+    }
+
+    /// <summary>A write through the router: a writer connection opened and closed, after which the primary is at <paramref name="primaryPositionAfter"/>.</summary>
+    private static async Task WriteAsync(FakeCluster cluster, ulong primaryPositionAfter)
+    {
+        await using (await cluster.Router.OpenWriterConnectionAsync())
+        {
+            cluster.Probe.WritePosition = primaryPositionAfter;
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> as a cache-aside loader, so <see cref="CacheFillContext.IsActive"/> is set by the core.</summary>
+    private static async Task<string> InsideCacheFillAsync(Func<Task<string>> read)
+    {
+        var services = new ServiceCollection();
+        services.AddCachePatterns().AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => null);
+        await using var provider = services.BuildServiceProvider();
+        var strategy = provider.GetRequiredService<ICacheStrategy<int, string>>();
+        return (await strategy.GetOrLoadAsync(1, async (_, _) => LoadResult.Found(await read())))!;
+    }
+}
