@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
@@ -11,6 +12,10 @@ namespace CachePatterns.Memcached.Internal;
 /// <c>Z</c> = another client holds it (<see cref="CacheLookupStatus.MissLeaseHeldElsewhere"/>);</item>
 /// <item>a fill is <c>ms key … C&lt;cas&gt;</c>: <c>EX</c>/<c>NF</c> means a set, invalidation or write touched the key since (fenced);</item>
 /// <item>invalidate is <c>md</c>, set is <c>ms</c> (both change or remove the item, so every outstanding lease fails);</item>
+/// <item>a stale entry (past the logical deadline in its envelope, kept for <see cref="StoreEntryOptions.StaleRetention"/>) is
+/// refreshed by one client at a time: a lease lookup adds the companion item <c>key|refresh</c> (<c>ms … ME</c>, atomic on the
+/// server, expires after the lease time); the client that added it gets the lease (token = the stale item's CAS), the others
+/// <see cref="CacheLookupStatus.StaleLeaseHeldElsewhere"/> with the stale value;</item>
 /// <item>write-through is mapped conservatively: begin, complete and abort all remove the key (<c>md</c>), so a completion
 /// never stores. Memcached cannot tell atomically whether another write of the key is still in flight, and the contract
 /// allows removing instead of storing. Reads after a write miss once and load.</item>
@@ -21,14 +26,21 @@ namespace CachePatterns.Memcached.Internal;
 internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
-    /// <summary>Marks a lease on a vivified placeholder (releasing it deletes the placeholder); a stale entry's lease has no state.</summary>
+    /// <summary>Suffix of the companion item that says one client is refreshing a stale entry (routed to the entry's node).</summary>
+    internal const string RefreshSuffix = "|refresh";
+
+    /// <summary>Marks a lease on a vivified placeholder (releasing it deletes the placeholder).</summary>
     private static readonly object PlaceholderLease = new();
+
+    /// <summary>Marks the exclusive lease on a stale entry: this client added its refresh companion (filling or releasing deletes it).</summary>
+    private static readonly object RefreshLease = new();
 
     private readonly CacheStoreDescriptor<TKey, TValue> _descriptor;
     private readonly MemcachedClient _client;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _leaseFlags;
+    private readonly TimeSpan _leaseTime;
 
     public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeProvider time, ILogger logger)
     {
@@ -36,6 +48,7 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         _client = client;
         _time = time;
         _logger = logger;
+        _leaseTime = leaseTime;
         _leaseFlags = string.Create(CultureInfo.InvariantCulture, $"v f c N{client.TtlSeconds(leaseTime)}");
     }
 
@@ -91,8 +104,15 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         }
 
         var flags = string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)} C{(ulong)lease.Token}");
-        var response = await _client.SetAsync(k, bytes, PhysicalTtl(options), flags, cancellationToken).ConfigureAwait(false);
-        return response.Status == MetaStatus.Stored;
+        var store = _client.StoreCommand(k, bytes, PhysicalTtl(options), flags);
+        if (lease.State != RefreshLease)
+        {
+            return (await _client.ExecuteAsync(store, cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored;
+        }
+
+        // The fill and the end of the refresh in one write: the companion goes whether or not the fill was fenced off.
+        var replies = await _client.ExecuteOnNodeOfAsync(k, [store, _client.Command("md", k + RefreshSuffix, string.Empty)], cancellationToken).ConfigureAwait(false);
+        return replies[0].Status == MetaStatus.Stored;
     }
 
     public ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken) =>
@@ -211,9 +231,53 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
             return CacheLookup<TValue>.Hit(value);
         }
 
-        // Past its logical expiry, kept for fail-safe. Several clients may hold this lease; the CAS lets only the first fill in.
-        var lease = acquireLease ? new CacheLease((long)response.Cas, null) : CacheLease.None;
-        return CacheLookup<TValue>.Stale(value, lease, TimeSpan.FromMilliseconds(now - deadline));
+        // Past its logical expiry, kept for stale serving: one client at a time may refresh it.
+        var expiredFor = TimeSpan.FromMilliseconds(now - deadline);
+        return acquireLease
+            ? await ClaimRefreshAsync(key, response.Cas, value, expiredFor, cancellationToken).ConfigureAwait(false)
+            : CacheLookup<TValue>.Stale(value, CacheLease.None, expiredFor);
+    }
+
+    /// <summary>
+    /// Takes the right to refresh a stale entry by adding its companion item (<c>ms key|refresh … ME</c>: only one client
+    /// succeeds, and it expires after the lease time if that client dies). A companion left from an older version of the
+    /// entry (it holds another CAS) is taken over with a CAS-fenced store. When the node cannot answer, the lease is not
+    /// exclusive but still fenced by the entry's CAS.
+    /// </summary>
+    private async ValueTask<CacheLookup<TValue>> ClaimRefreshAsync(string key, ulong cas, CacheValue<TValue> value, TimeSpan expiredFor, CancellationToken cancellationToken)
+    {
+        var companion = key + RefreshSuffix;
+        var target = new byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64LittleEndian(target, cas);
+        var won = CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, RefreshLease), expiredFor);
+        try
+        {
+            var replies = await _client.ExecuteOnNodeOfAsync(
+                key,
+                [_client.StoreCommand(companion, target, _leaseTime, "ME"), _client.Command("mg", companion, "v c")],
+                cancellationToken).ConfigureAwait(false);
+            if (replies[0].Status == MetaStatus.Stored)
+            {
+                return won;
+            }
+
+            if (replies[1] is { Status: MetaStatus.Value, Value: { Length: sizeof(ulong) } held } holder
+                && BinaryPrimitives.ReadUInt64LittleEndian(held) != cas)
+            {
+                var flags = string.Create(CultureInfo.InvariantCulture, $"C{holder.Cas}");
+                var takeover = await _client.ExecuteOnNodeOfAsync(key, [_client.StoreCommand(companion, target, _leaseTime, flags)], cancellationToken).ConfigureAwait(false);
+                if (takeover[0].Status == MetaStatus.Stored)
+                {
+                    return won;
+                }
+            }
+
+            return new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor);
+        }
+        catch (MemcachedException)
+        {
+            return CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, null), expiredFor);
+        }
     }
 
     private async ValueTask TouchAsync(string key, long ttlMs, CancellationToken cancellationToken)
@@ -231,6 +295,13 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
 
     private async ValueTask ReleaseAsync(string key, CacheLease lease, CancellationToken cancellationToken)
     {
+        if (lease.State == RefreshLease)
+        {
+            // The stale value stays (fail-safe); another client may refresh it now.
+            await _client.ExecuteOnNodeOfAsync(key, [_client.Command("md", key + RefreshSuffix, string.Empty)], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (lease.State != PlaceholderLease)
         {
             return;

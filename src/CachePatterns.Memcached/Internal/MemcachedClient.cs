@@ -99,17 +99,31 @@ internal sealed class MemcachedClient : IDisposable
         return result[0];
     }
 
+    /// <summary>
+    /// Sends several commands to the node of <paramref name="routingKey"/> in one write (not quiet: one reply each, in
+    /// order). Companion keys (a refresh lease, a write marker) are routed with their entry, so they share its node.
+    /// </summary>
+    public Task<MetaResponse[]> ExecuteOnNodeOfAsync(string routingKey, MetaCommand[] commands, CancellationToken cancellationToken) =>
+        NodeFor(EncodeKey(routingKey)).ExecuteAsync(commands, quiet: false, cancellationToken);
+
+    /// <summary>Builds an <c>mg</c>/<c>md</c> command for <paramref name="key"/> (validated or hashed like every key).</summary>
+    public MetaCommand Command(string verb, string key, string flags) => new(verb, EncodeKey(key), flags);
+
+    /// <summary>Builds an <c>ms</c> command: the TTL first, then <paramref name="flags"/>.</summary>
+    public MetaCommand StoreCommand(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags)
+    {
+        CheckValueSize(key, value.Length);
+        var all = string.Create(CultureInfo.InvariantCulture, $"T{TtlSeconds(ttl)}") + (flags.Length > 0 ? " " + flags : string.Empty);
+        return new MetaCommand("ms", EncodeKey(key), all, value);
+    }
+
     /// <summary><c>mg</c> with the given flags.</summary>
     public Task<MetaResponse> GetAsync(string key, string flags, CancellationToken cancellationToken) =>
         ExecuteAsync(new MetaCommand("mg", EncodeKey(key), flags), cancellationToken);
 
     /// <summary><c>ms</c> of <paramref name="value"/> with the TTL and extra flags (<c>C&lt;cas&gt;</c>, <c>F&lt;flags&gt;</c>, <c>I</c>).</summary>
-    public Task<MetaResponse> SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags, CancellationToken cancellationToken)
-    {
-        CheckValueSize(key, value.Length);
-        var all = string.Create(CultureInfo.InvariantCulture, $"T{TtlSeconds(ttl)}") + (flags.Length > 0 ? " " + flags : string.Empty);
-        return ExecuteAsync(new MetaCommand("ms", EncodeKey(key), all, value), cancellationToken);
-    }
+    public Task<MetaResponse> SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags, CancellationToken cancellationToken) =>
+        ExecuteAsync(StoreCommand(key, value, ttl, flags), cancellationToken);
 
     /// <summary><c>md</c> with the given flags.</summary>
     public Task<MetaResponse> DeleteAsync(string key, string flags, CancellationToken cancellationToken) =>
