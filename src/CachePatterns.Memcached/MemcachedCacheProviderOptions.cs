@@ -43,6 +43,13 @@ public sealed class MemcachedCacheProviderOptions
     /// <summary>Gets or sets how long a fill lease (memcached's vivified placeholder) lives. Default: 30 seconds.</summary>
     public TimeSpan LeaseTime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets how long a write-through's registration (the write marker that takes the entry's place while the
+    /// database is written) lives. A write that takes longer loses it, and its completion removes the key instead of
+    /// storing. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets after how many consecutive failures a node is marked dead. Default: 3.</summary>
     [Range(1, int.MaxValue)]
     public int FailuresBeforeDead { get; set; } = 3;

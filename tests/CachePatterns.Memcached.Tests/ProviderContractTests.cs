@@ -103,31 +103,6 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Write_through_is_conservative_complete_removes_and_abort_removes()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-        var key = NewKey();
-        await store.SetAsync(key, CacheValue<string>.Of("before"), FiveMinutes, default);
-
-        var token = await store.BeginWriteAsync(key, default);
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-        Assert.False(await store.CompleteWriteAsync(key, token, CacheValue<string>.Of("after"), FiveMinutes, default));
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        await store.SetAsync(key, CacheValue<string>.Of("again"), FiveMinutes, default);
-        token = await store.BeginWriteAsync(key, default);
-        await store.AbortWriteAsync(key, token, default);
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        // A lease taken during the write is revoked by its completion.
-        token = await store.BeginWriteAsync(key, default);
-        var lease = (await store.GetAsync(key, true, default)).Lease;
-        await store.CompleteWriteAsync(key, token, CacheValue<string>.Of("x"), FiveMinutes, default);
-        Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("loaded before the commit"), FiveMinutes, default));
-    }
-
-    [Fact]
     public async Task Negative_entries_round_trip()
     {
         using var provider = CreateProvider();

@@ -16,9 +16,11 @@ namespace CachePatterns.Memcached.Internal;
 /// refreshed by one client at a time: a lease lookup adds the companion item <c>key|refresh</c> (<c>ms … ME</c>, atomic on the
 /// server, expires after the lease time); the client that added it gets the lease (token = the stale item's CAS), the others
 /// <see cref="CacheLookupStatus.StaleLeaseHeldElsewhere"/> with the stale value;</item>
-/// <item>write-through is mapped conservatively: begin, complete and abort all remove the key (<c>md</c>), so a completion
-/// never stores. Memcached cannot tell atomically whether another write of the key is still in flight, and the contract
-/// allows removing instead of storing. Reads after a write miss once and load.</item>
+/// <item>write-through registers each write in a <em>write marker</em> that takes the entry's place (one item, so every
+/// change of it is a CAS-fenced read-modify-write): <c>{writers in flight, token of the latest write}</c>. A completion stores
+/// its value with the marker's CAS only when it finds the marker with one writer and its own token; when writes overlapped
+/// (or an invalidation, a set or the marker's expiry intervened) the last completion removes the key. See docs/providers.md
+/// for the interleavings.</item>
 /// </list>
 /// A node that cannot answer makes reads <see cref="CacheLookupStatus.Unavailable"/>; writes throw
 /// <see cref="MemcachedException"/>, which the core's resilience layer turns into a pending invalidation.
@@ -35,20 +37,28 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     /// <summary>Marks the exclusive lease on a stale entry: this client added its refresh companion (filling or releasing deletes it).</summary>
     private static readonly object RefreshLease = new();
 
+    /// <summary>Marks a write that could not register (the marker kept changing under it): its completion only removes.</summary>
+    private static readonly object UnregisteredWrite = new();
+
+    /// <summary>How many times a CAS-fenced read-modify-write of a write marker is retried before falling back to removing.</summary>
+    private const int MaxCasAttempts = 16;
+
     private readonly CacheStoreDescriptor<TKey, TValue> _descriptor;
     private readonly MemcachedClient _client;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _leaseFlags;
     private readonly TimeSpan _leaseTime;
+    private readonly TimeSpan _writeTimeout;
 
-    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeProvider time, ILogger logger)
+    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time, ILogger logger)
     {
         _descriptor = descriptor;
         _client = client;
         _time = time;
         _logger = logger;
         _leaseTime = leaseTime;
+        _writeTimeout = writeTimeout;
         _leaseFlags = string.Create(CultureInfo.InvariantCulture, $"v f c N{client.TtlSeconds(leaseTime)}");
     }
 
@@ -141,19 +151,102 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
 
     public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
     {
-        await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
-        return new CacheWriteToken(1, null);
+        var k = KeyOf(key);
+        var token = Random.Shared.NextInt64(1, long.MaxValue);
+        for (var attempt = 0; attempt < MaxCasAttempts; attempt++)
+        {
+            var current = await _client.GetAsync(k, "v c", cancellationToken).ConfigureAwait(false);
+            MetaCommand register;
+            if (current.Status != MetaStatus.Value)
+            {
+                register = _client.StoreCommand(k, Envelope.WriteMarker(1, token), _writeTimeout, "ME");
+            }
+            else
+            {
+                // Replacing a value, a lease placeholder or a stale entry changes the CAS: every outstanding lease fails.
+                var writers = Envelope.TryReadMarker(current.Value, out var inFlight, out _) ? inFlight + 1 : 1;
+                register = _client.StoreCommand(k, Envelope.WriteMarker(writers, token), _writeTimeout, Cas(current.Cas));
+            }
+
+            if ((await _client.ExecuteAsync(register, cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored)
+            {
+                return new CacheWriteToken(token, null);
+            }
+        }
+
+        await _client.DeleteAsync(k, string.Empty, cancellationToken).ConfigureAwait(false);
+        return new CacheWriteToken(token, UnregisteredWrite);
     }
 
     public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
-        // Conservative mapping (see the class remarks): remove instead of storing.
-        await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
-        return false;
+        var k = KeyOf(key);
+        MetaCommand? store;
+        try
+        {
+            var bytes = Encode(k, value, options, out _);
+            store = _client.StoreCommand(k, bytes, PhysicalTtl(options), string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)}"));
+        }
+        catch (Exception ex) when (ex is CacheValueTooLargeException or ArgumentException)
+        {
+            await EndWriteAsync(k, token, null, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        return await EndWriteAsync(k, token, store, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken) =>
-        await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
+        await EndWriteAsync(KeyOf(key), token, null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Ends a write: stores <paramref name="store"/> (with the marker's CAS) when the marker shows this write alone and
+    /// latest; otherwise leaves the marker to the writers still in flight (with no latest token, so none of them stores),
+    /// or removes the key when this was the last one. Never enables another write to store.
+    /// </summary>
+    private async ValueTask<bool> EndWriteAsync(string key, CacheWriteToken token, MetaCommand? store, CancellationToken cancellationToken)
+    {
+        if (token.State != UnregisteredWrite)
+        {
+            for (var attempt = 0; attempt < MaxCasAttempts; attempt++)
+            {
+                var current = await _client.GetAsync(key, "v c", cancellationToken).ConfigureAwait(false);
+                if (current.Status != MetaStatus.Value)
+                {
+                    return false; // the marker expired or was invalidated, and nothing was stored since
+                }
+
+                MetaCommand next;
+                var storing = false;
+                if (Envelope.TryReadMarker(current.Value, out var writers, out var latest) && writers > 1)
+                {
+                    next = _client.StoreCommand(key, Envelope.WriteMarker(writers - 1, 0), _writeTimeout, Cas(current.Cas));
+                }
+                else if (writers == 1 && latest == token.Token && store is { } command)
+                {
+                    next = command with { Flags = command.Flags + " " + Cas(current.Cas) };
+                    storing = true;
+                }
+                else
+                {
+                    // The last write, but not alone or not the latest; or a value or placeholder stored after this write's
+                    // registration was dropped (expired, invalidated, overwritten by a set): remove it.
+                    next = _client.Command("md", key, Cas(current.Cas));
+                }
+
+                var reply = await _client.ExecuteAsync(next, cancellationToken).ConfigureAwait(false);
+                if (reply.Status is not (MetaStatus.Exists or MetaStatus.NotStored))
+                {
+                    return storing && reply.Status == MetaStatus.Stored;
+                }
+            }
+        }
+
+        await _client.DeleteAsync(key, string.Empty, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    private static string Cas(ulong cas) => string.Create(CultureInfo.InvariantCulture, $"C{cas}");
 
     private string KeyOf(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
 
@@ -185,15 +278,15 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
             return CacheLookup<TValue>.Miss;
         }
 
-        if (response.Value.Length == 0 || response.IsStale)
+        if (response.Value.Length == 0 || response.IsStale || Envelope.IsMarker(response.Value))
         {
-            // A vivified placeholder (someone's lease) or an item marked stale by md I.
+            // A vivified placeholder (someone's lease), a write marker (writes in flight) or an item marked stale by md I.
             if (acquireLease && response.Won)
             {
                 return new CacheLookup<TValue>(CacheLookupStatus.Miss, default, new CacheLease((long)response.Cas, PlaceholderLease));
             }
 
-            return acquireLease && response.LeaseHeldElsewhere
+            return acquireLease && (response.LeaseHeldElsewhere || Envelope.IsMarker(response.Value))
                 ? new CacheLookup<TValue>(CacheLookupStatus.MissLeaseHeldElsewhere, default, CacheLease.None)
                 : CacheLookup<TValue>.Miss;
         }
@@ -250,29 +343,39 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         var target = new byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(target, cas);
         var won = CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, RefreshLease), expiredFor);
+        var heldElsewhere = new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor);
+        var entry = _client.Command("mg", key, "c");
         try
         {
+            // The entry is read back after the claim, in the same batch: a claim that lands after another client's fill
+            // (or a write) replaced the stale version is given back at once instead of loading for nothing.
             var replies = await _client.ExecuteOnNodeOfAsync(
                 key,
-                [_client.StoreCommand(companion, target, _leaseTime, "ME"), _client.Command("mg", companion, "v c")],
+                [_client.StoreCommand(companion, target, _leaseTime, "ME"), _client.Command("mg", companion, "v c"), entry],
                 cancellationToken).ConfigureAwait(false);
-            if (replies[0].Status == MetaStatus.Stored)
+            var claimed = replies[0].Status == MetaStatus.Stored;
+            if (!claimed
+                && replies[1] is { Status: MetaStatus.Value, Value: { Length: sizeof(ulong) } held } holder
+                && BinaryPrimitives.ReadUInt64LittleEndian(held) != cas)
+            {
+                var flags = string.Create(CultureInfo.InvariantCulture, $"C{holder.Cas}");
+                replies = await _client.ExecuteOnNodeOfAsync(key, [_client.StoreCommand(companion, target, _leaseTime, flags), entry], cancellationToken).ConfigureAwait(false);
+                claimed = replies[0].Status == MetaStatus.Stored;
+            }
+
+            if (!claimed)
+            {
+                return heldElsewhere;
+            }
+
+            if (replies[^1] is { Status: MetaStatus.Value or MetaStatus.Stored } current && current.Cas == cas)
             {
                 return won;
             }
 
-            if (replies[1] is { Status: MetaStatus.Value, Value: { Length: sizeof(ulong) } held } holder
-                && BinaryPrimitives.ReadUInt64LittleEndian(held) != cas)
-            {
-                var flags = string.Create(CultureInfo.InvariantCulture, $"C{holder.Cas}");
-                var takeover = await _client.ExecuteOnNodeOfAsync(key, [_client.StoreCommand(companion, target, _leaseTime, flags)], cancellationToken).ConfigureAwait(false);
-                if (takeover[0].Status == MetaStatus.Stored)
-                {
-                    return won;
-                }
-            }
-
-            return new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor);
+            // Someone else's fill or a write replaced the version this client saw: its refresh is not needed.
+            await _client.ExecuteOnNodeOfAsync(key, [_client.Command("md", companion, string.Empty)], cancellationToken).ConfigureAwait(false);
+            return heldElsewhere;
         }
         catch (MemcachedException)
         {
