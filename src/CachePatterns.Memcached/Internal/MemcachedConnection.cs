@@ -83,6 +83,40 @@ internal sealed class MemcachedConnection : IDisposable
     }
 
     /// <summary>
+    /// Empties a server with <c>flush_all</c> on a connection of its own (the text command has no opaque and answers
+    /// <c>OK</c>, which the pipelined connections do not expect).
+    /// </summary>
+    public static async Task FlushAllAsync(string host, int port, TimeSpan connectTimeout, TimeSpan timeout, TimeProvider time)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var deadline = new CancellationTokenSource(connectTimeout + timeout, time);
+        try
+        {
+            await socket.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
+            await socket.SendAsync("flush_all\r\n"u8.ToArray(), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            var reply = new byte[64];
+            var read = 0;
+            while (read < 4 || reply[read - 1] != (byte)'\n')
+            {
+                var n = await socket.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (n == 0 || (read += n) == reply.Length)
+                {
+                    break;
+                }
+            }
+
+            if (!reply.AsSpan(0, read).SequenceEqual("OK\r\n"u8))
+            {
+                throw new MemcachedException($"Memcached at {host}:{port} did not accept flush_all: {Encoding.ASCII.GetString(reply, 0, read).Trim()}");
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+        {
+            throw new MemcachedException($"Could not flush memcached at {host}:{port}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
     /// Sends commands as one write and waits for their replies. A quiet batch sends every command with <c>q</c>
     /// followed by <c>mn</c>: suppressed replies come back as <see cref="MetaResponse.SuppressedMiss"/>.
     /// </summary>
