@@ -11,6 +11,7 @@ return args switch
     ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
+    ["mcthroughput", .. var rest] => await MemcachedThroughputRunner.RunAsync(Console.Out, rest),
     _ => RunBenchmarks(args),
 };
 
