@@ -118,7 +118,7 @@ internal sealed class MemcachedNode : IDisposable
     }
 
     private Task<MemcachedConnection> ConnectAsync(CancellationToken cancellationToken) =>
-        MemcachedConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout, _time, _options.MaxInFlightPerConnection, cancellationToken);
+        MemcachedConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time, _options.MaxInFlightPerConnection, cancellationToken);
 
     private void RecordFailure(MemcachedException exception)
     {
