@@ -162,6 +162,26 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Stale_key_too_long_for_a_refresh_claim_gets_a_shared_fenced_lease_instead_of_an_error()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = CreateProvider(time, o => o.HashInvalidKeys = false);
+        var store = Store(provider);
+        var key = NewKey().PadRight(245 - "Test:".Length, 'k'); // 245 bytes stored; "|refresh" would make 253
+        await store.SetAsync(key, CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(1), null, TimeSpan.FromMinutes(10)), default);
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        var first = await store.GetAsync(key, true, default);
+        var second = await store.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Stale, first.Status);
+        Assert.True(first.Lease.IsGranted);
+        Assert.True(second.Lease.IsGranted);
+        Assert.True(await store.FillAsync(key, second.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
+        Assert.False(await store.FillAsync(key, first.Lease, CacheValue<string>.Of("also loaded"), FiveMinutes, default));
+        Assert.Equal("new", (await store.GetAsync(key, false, default)).Value.Value);
+    }
+
+    [Fact]
     public async Task Stale_refresh_lease_is_fenced_by_writes_and_a_leftover_claim_of_an_older_version_is_taken_over()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

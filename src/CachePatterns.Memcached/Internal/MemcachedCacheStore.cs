@@ -377,8 +377,9 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
             await _client.ExecuteOnNodeOfAsync(key, [_client.Command("md", companion, string.Empty)], cancellationToken).ConfigureAwait(false);
             return heldElsewhere;
         }
-        catch (MemcachedException)
+        catch (Exception ex) when (ex is MemcachedException or ArgumentException)
         {
+            // The node did not answer, or the claim's key is too long with HashInvalidKeys off: a shared lease, still fenced.
             return CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, null), expiredFor);
         }
     }
