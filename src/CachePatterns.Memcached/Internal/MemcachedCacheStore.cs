@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
@@ -15,17 +14,17 @@ namespace CachePatterns.Memcached.Internal;
 /// <item>a stale entry (past the logical deadline in its envelope, kept for <see cref="StoreEntryOptions.StaleRetention"/>) is
 /// refreshed by one client at a time: a lease lookup adds the companion item <c>key|refresh</c> (<c>ms … ME</c>, atomic on the
 /// server, expires after the lease time); the client that added it gets the lease (token = the stale item's CAS), the others
-/// <see cref="CacheLookupStatus.StaleLeaseHeldElsewhere"/> with the stale value;</item>
+/// <see cref="CacheLookupStatus.StaleLeaseHeldElsewhere"/> with the stale value (<c>MemcachedCacheStore.Refresh.cs</c>);</item>
 /// <item>write-through registers each write in a <em>write marker</em> that takes the entry's place (one item, so every
 /// change of it is a CAS-fenced read-modify-write): <c>{writers in flight, token of the latest write}</c>. A completion stores
 /// its value with the marker's CAS only when it finds the marker with one writer and its own token; when writes overlapped
 /// (or an invalidation, a set or the marker's expiry intervened) the last completion removes the key. See docs/providers.md
-/// for the interleavings.</item>
+/// for the interleavings (<c>MemcachedCacheStore.Writes.cs</c>).</item>
 /// </list>
 /// A node that cannot answer makes reads <see cref="CacheLookupStatus.Unavailable"/>; writes throw
 /// <see cref="MemcachedException"/>, which the core's resilience layer turns into a pending invalidation.
 /// </summary>
-internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
+internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
     /// <summary>Suffix of the companion item that says one client is refreshing a stale entry (routed to the entry's node).</summary>
@@ -149,105 +148,6 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken) =>
         await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
 
-    public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
-    {
-        var k = KeyOf(key);
-        var token = Random.Shared.NextInt64(1, long.MaxValue);
-        for (var attempt = 0; attempt < MaxCasAttempts; attempt++)
-        {
-            var current = await _client.GetAsync(k, "v c", cancellationToken).ConfigureAwait(false);
-            MetaCommand register;
-            if (current.Status != MetaStatus.Value)
-            {
-                register = _client.StoreCommand(k, Envelope.WriteMarker(1, token), _writeTimeout, "ME");
-            }
-            else
-            {
-                // Replacing a value, a lease placeholder or a stale entry changes the CAS: every outstanding lease fails.
-                var writers = Envelope.TryReadMarker(current.Value, out var inFlight, out _) ? inFlight + 1 : 1;
-                register = _client.StoreCommand(k, Envelope.WriteMarker(writers, token), _writeTimeout, Cas(current.Cas));
-            }
-
-            if ((await _client.ExecuteAsync(register, cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored)
-            {
-                return new CacheWriteToken(token, null);
-            }
-        }
-
-        await _client.DeleteAsync(k, string.Empty, cancellationToken).ConfigureAwait(false);
-        return new CacheWriteToken(token, UnregisteredWrite);
-    }
-
-    public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
-    {
-        var k = KeyOf(key);
-        MetaCommand? store;
-        try
-        {
-            var bytes = Encode(k, value, options, out _);
-            store = _client.StoreCommand(k, bytes, PhysicalTtl(options), string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)}"));
-        }
-        catch (Exception ex) when (ex is CacheValueTooLargeException or ArgumentException)
-        {
-            await EndWriteAsync(k, token, null, cancellationToken).ConfigureAwait(false);
-            throw;
-        }
-
-        return await EndWriteAsync(k, token, store, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken) =>
-        await EndWriteAsync(KeyOf(key), token, null, cancellationToken).ConfigureAwait(false);
-
-    /// <summary>
-    /// Ends a write: stores <paramref name="store"/> (with the marker's CAS) when the marker shows this write alone and
-    /// latest; otherwise leaves the marker to the writers still in flight (with no latest token, so none of them stores),
-    /// or removes the key when this was the last one. Never enables another write to store.
-    /// </summary>
-    private async ValueTask<bool> EndWriteAsync(string key, CacheWriteToken token, MetaCommand? store, CancellationToken cancellationToken)
-    {
-        if (token.State != UnregisteredWrite)
-        {
-            for (var attempt = 0; attempt < MaxCasAttempts; attempt++)
-            {
-                var current = await _client.GetAsync(key, "v c", cancellationToken).ConfigureAwait(false);
-                if (current.Status != MetaStatus.Value)
-                {
-                    return false; // the marker expired or was invalidated, and nothing was stored since
-                }
-
-                MetaCommand next;
-                var storing = false;
-                if (Envelope.TryReadMarker(current.Value, out var writers, out var latest) && writers > 1)
-                {
-                    next = _client.StoreCommand(key, Envelope.WriteMarker(writers - 1, 0), _writeTimeout, Cas(current.Cas));
-                }
-                else if (writers == 1 && latest == token.Token && store is { } command)
-                {
-                    next = command with { Flags = command.Flags + " " + Cas(current.Cas) };
-                    storing = true;
-                }
-                else
-                {
-                    // The last write, but not alone or not the latest; or a value or placeholder stored after this write's
-                    // registration was dropped (expired, invalidated, overwritten by a set): remove it.
-                    next = _client.Command("md", key, Cas(current.Cas));
-                }
-
-                var reply = await _client.ExecuteAsync(next, cancellationToken).ConfigureAwait(false);
-                if (reply.Status is not (MetaStatus.Exists or MetaStatus.NotStored))
-                {
-                    return storing && reply.Status == MetaStatus.Stored;
-                }
-            }
-        }
-
-        await _client.DeleteAsync(key, string.Empty, cancellationToken).ConfigureAwait(false);
-        return false;
-    }
-
-    private static string Cas(ulong cas) => string.Create(CultureInfo.InvariantCulture, $"C{cas}");
-
     private string KeyOf(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
 
     private static uint Flags(CacheValue<TValue> value) => value.Exists ? 0 : Envelope.NotFoundFlag;
@@ -329,59 +229,6 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         return acquireLease
             ? await ClaimRefreshAsync(key, response.Cas, value, expiredFor, cancellationToken).ConfigureAwait(false)
             : CacheLookup<TValue>.Stale(value, CacheLease.None, expiredFor);
-    }
-
-    /// <summary>
-    /// Takes the right to refresh a stale entry by adding its companion item (<c>ms key|refresh … ME</c>: only one client
-    /// succeeds, and it expires after the lease time if that client dies). A companion left from an older version of the
-    /// entry (it holds another CAS) is taken over with a CAS-fenced store. When the node cannot answer, the lease is not
-    /// exclusive but still fenced by the entry's CAS.
-    /// </summary>
-    private async ValueTask<CacheLookup<TValue>> ClaimRefreshAsync(string key, ulong cas, CacheValue<TValue> value, TimeSpan expiredFor, CancellationToken cancellationToken)
-    {
-        var companion = key + RefreshSuffix;
-        var target = new byte[sizeof(ulong)];
-        BinaryPrimitives.WriteUInt64LittleEndian(target, cas);
-        var won = CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, RefreshLease), expiredFor);
-        var heldElsewhere = new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor);
-        var entry = _client.Command("mg", key, "c");
-        try
-        {
-            // The entry is read back after the claim, in the same batch: a claim that lands after another client's fill
-            // (or a write) replaced the stale version is given back at once instead of loading for nothing.
-            var replies = await _client.ExecuteOnNodeOfAsync(
-                key,
-                [_client.StoreCommand(companion, target, _leaseTime, "ME"), _client.Command("mg", companion, "v c"), entry],
-                cancellationToken).ConfigureAwait(false);
-            var claimed = replies[0].Status == MetaStatus.Stored;
-            if (!claimed
-                && replies[1] is { Status: MetaStatus.Value, Value: { Length: sizeof(ulong) } held } holder
-                && BinaryPrimitives.ReadUInt64LittleEndian(held) != cas)
-            {
-                var flags = string.Create(CultureInfo.InvariantCulture, $"C{holder.Cas}");
-                replies = await _client.ExecuteOnNodeOfAsync(key, [_client.StoreCommand(companion, target, _leaseTime, flags), entry], cancellationToken).ConfigureAwait(false);
-                claimed = replies[0].Status == MetaStatus.Stored;
-            }
-
-            if (!claimed)
-            {
-                return heldElsewhere;
-            }
-
-            if (replies[^1] is { Status: MetaStatus.Value or MetaStatus.Stored } current && current.Cas == cas)
-            {
-                return won;
-            }
-
-            // Someone else's fill or a write replaced the version this client saw: its refresh is not needed.
-            await _client.ExecuteOnNodeOfAsync(key, [_client.Command("md", companion, string.Empty)], cancellationToken).ConfigureAwait(false);
-            return heldElsewhere;
-        }
-        catch (Exception ex) when (ex is MemcachedException or ArgumentException)
-        {
-            // The node did not answer, or the claim's key is too long with HashInvalidKeys off: a shared lease, still fenced.
-            return CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, null), expiredFor);
-        }
     }
 
     private async ValueTask TouchAsync(string key, long ttlMs, CancellationToken cancellationToken)
