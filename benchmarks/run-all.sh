@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite (BenchmarkDotNet classes and the console modes) and keeps
-# every output under BenchmarkDotNet.Artifacts/ (not committed). About 9 minutes on 2 cores (routing: 2–3).
+# every output under BenchmarkDotNet.Artifacts/ (not committed). About 12 minutes on 2 cores (routing: 2–3); needs
+# memcached, memcaslap, redis-server and PostgreSQL 15 on PATH (the remote benchmarks start their own servers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=benchmarks/CachePatterns.Benchmarks
@@ -14,3 +15,4 @@ run hitratio 2>&1 | tee "$out/hitratio.md"
 run stampede 2>&1 | tee "$out/stampede.md"
 # Needs PostgreSQL 15's server programs (apt-get install postgresql); starts throw-away clusters on loopback.
 run routing 2>&1 | tee "$out/routing.md"
+run mcthroughput 10 3 2>&1 | tee "$out/mcthroughput.md"

@@ -12,6 +12,7 @@ return args switch
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
     ["routing", ..] => await RoutingRunner.RunAsync(Console.Out),
+    ["mcthroughput", .. var rest] => await MemcachedThroughputRunner.RunAsync(Console.Out, rest),
     _ => RunBenchmarks(args),
 };
 

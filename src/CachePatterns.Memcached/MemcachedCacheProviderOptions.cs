@@ -43,10 +43,34 @@ public sealed class MemcachedCacheProviderOptions
     /// <summary>Gets or sets how long a fill lease (memcached's vivified placeholder) lives. Default: 30 seconds.</summary>
     public TimeSpan LeaseTime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets how long a write-through's registration (the write marker that takes the entry's place while the
+    /// database is written) lives. A write that takes longer loses it, and its completion removes the key instead of
+    /// storing. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets after how many consecutive failures a node is marked dead. Default: 3.</summary>
     [Range(1, int.MaxValue)]
     public int FailuresBeforeDead { get; set; } = 3;
 
     /// <summary>Gets or sets how often a dead node is probed; it is used again once it answers. Default: 2 seconds.</summary>
     public TimeSpan DeadNodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a dead node's keys move to the remaining nodes (the ketama continuum is
+    /// rebuilt without it, as libmemcached's auto-eject does) instead of answering as misses. When the node answers
+    /// again it is emptied (<c>flush_all</c>: what it held may have been changed elsewhere meanwhile) and put back.
+    /// Values stored on a node that is not their home live for at most <see cref="RemappedEntryTimeToLive"/>. Clients
+    /// notice failures at different moments, so for a while they may disagree about where a key lives: see
+    /// docs/providers.md before turning this on. Default: <see langword="false"/> (memcached's "failure, not failover").
+    /// </summary>
+    public bool RemapDeadNodes { get; set; }
+
+    /// <summary>
+    /// Gets or sets the longest time a value stored on a stand-in node (its home node is dead and
+    /// <see cref="RemapDeadNodes"/> is on) is kept, so that copies left behind when the home node returns expire soon.
+    /// Default: 1 minute.
+    /// </summary>
+    public TimeSpan RemappedEntryTimeToLive { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -51,6 +51,13 @@ public sealed class KetamaRingTests
 
         // Every key that moved went to the new node; nothing moved between the old ones.
         Assert.All(keys.Where(k => before.ServerFor(k) != after.ServerFor(k)), k => Assert.Equal(n, after.ServerFor(k)));
+
+        // Removing a node from the middle of the list (what RemapDeadNodes does): only its own keys move.
+        var without = new KetamaRing([.. servers[..1], .. servers[2..]]);
+        var removed = keys.Count(k => after.ServerFor(k) == 1);
+        var movedOnRemoval = keys.Count(k => servers[after.ServerFor(k)] != new[] { servers[0] }.Concat(servers[2..]).ElementAt(without.ServerFor(k)));
+        Assert.Equal(removed, movedOnRemoval);
+        Assert.InRange(removed, expected * 0.6, expected * 1.4);
     }
 
     [Fact]

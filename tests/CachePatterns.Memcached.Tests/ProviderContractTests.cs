@@ -103,31 +103,6 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Write_through_is_conservative_complete_removes_and_abort_removes()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-        var key = NewKey();
-        await store.SetAsync(key, CacheValue<string>.Of("before"), FiveMinutes, default);
-
-        var token = await store.BeginWriteAsync(key, default);
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-        Assert.False(await store.CompleteWriteAsync(key, token, CacheValue<string>.Of("after"), FiveMinutes, default));
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        await store.SetAsync(key, CacheValue<string>.Of("again"), FiveMinutes, default);
-        token = await store.BeginWriteAsync(key, default);
-        await store.AbortWriteAsync(key, token, default);
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        // A lease taken during the write is revoked by its completion.
-        token = await store.BeginWriteAsync(key, default);
-        var lease = (await store.GetAsync(key, true, default)).Lease;
-        await store.CompleteWriteAsync(key, token, CacheValue<string>.Of("x"), FiveMinutes, default);
-        Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("loaded before the commit"), FiveMinutes, default));
-    }
-
-    [Fact]
     public async Task Negative_entries_round_trip()
     {
         using var provider = CreateProvider();
@@ -141,29 +116,98 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Logically_expired_entry_is_stale_within_fail_safe_and_its_lease_fills_once()
+    public async Task Stale_entry_gives_one_refresh_lease_across_provider_instances_and_keeps_the_value_when_released()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var provider = CreateProvider(time);
-        var store = Store(provider);
+        using var first = CreateProvider(time);
+        using var second = CreateProvider(time);
+        var store = Store(first);
+        var other = Store(second);
         var key = NewKey();
         await store.SetAsync(key, CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(1), null, TimeSpan.FromMinutes(10)), default);
         Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
 
         time.Advance(TimeSpan.FromMinutes(2));
+        var plain = await other.GetAsync(key, false, default);
+        Assert.Equal(CacheLookupStatus.Stale, plain.Status);
+        Assert.Equal(TimeSpan.FromMinutes(1), plain.ExpiredFor);
+
         var stale = await store.GetAsync(key, true, default);
         Assert.Equal(CacheLookupStatus.Stale, stale.Status);
         Assert.Equal("old", stale.Value.Value);
         Assert.True(stale.Lease.IsGranted);
 
-        // Releasing a stale entry's lease keeps the stale value for fail-safe.
+        // Every other client, in this process or another, is told someone refreshes it, and gets the stale value.
+        var held = await other.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, held.Status);
+        Assert.Equal("old", held.Value.Value);
+        Assert.Equal(TimeSpan.FromMinutes(1), held.ExpiredFor);
+        Assert.False(held.Lease.IsGranted);
+        Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, (await other.GetManyAsync([key], true, default))[0].Status);
+        Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, (await store.GetAsync(key, true, default)).Status);
+
+        // Releasing keeps the stale value for fail-safe and lets the next client refresh.
         await store.ReleaseLeaseAsync(key, stale.Lease, default);
         Assert.Equal(CacheLookupStatus.Stale, (await store.GetAsync(key, false, default)).Status);
-
-        var second = await store.GetAsync(key, true, default);
-        Assert.True(await store.FillAsync(key, second.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
+        var next = await other.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Stale, next.Status);
+        Assert.True(next.Lease.IsGranted);
+        Assert.True(await other.FillAsync(key, next.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
         Assert.False(await store.FillAsync(key, stale.Lease, CacheValue<string>.Of("older"), FiveMinutes, default));
         Assert.Equal("new", (await store.GetAsync(key, false, default)).Value.Value);
+
+        // The fill ended the refresh: once stale again, the entry can be claimed again at once.
+        time.Advance(TimeSpan.FromMinutes(6));
+        Assert.True((await store.GetAsync(key, true, default)).Lease.IsGranted);
+    }
+
+    [Fact]
+    public async Task Stale_key_too_long_for_a_refresh_claim_gets_a_shared_fenced_lease_instead_of_an_error()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = CreateProvider(time, o => o.HashInvalidKeys = false);
+        var store = Store(provider);
+        var key = NewKey().PadRight(245 - "Test:".Length, 'k'); // 245 bytes stored; "|refresh" would make 253
+        await store.SetAsync(key, CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(1), null, TimeSpan.FromMinutes(10)), default);
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        var first = await store.GetAsync(key, true, default);
+        var second = await store.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Stale, first.Status);
+        Assert.True(first.Lease.IsGranted);
+        Assert.True(second.Lease.IsGranted);
+        Assert.True(await store.FillAsync(key, second.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
+        Assert.False(await store.FillAsync(key, first.Lease, CacheValue<string>.Of("also loaded"), FiveMinutes, default));
+        Assert.Equal("new", (await store.GetAsync(key, false, default)).Value.Value);
+    }
+
+    [Fact]
+    public async Task Stale_refresh_lease_is_fenced_by_writes_and_a_leftover_claim_of_an_older_version_is_taken_over()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = CreateProvider(time);
+        var store = Store(provider);
+        var retained = new StoreEntryOptions(TimeSpan.FromMinutes(1), null, TimeSpan.FromMinutes(10));
+        var key = NewKey();
+        await store.SetAsync(key, CacheValue<string>.Of("v1"), retained, default);
+        time.Advance(TimeSpan.FromMinutes(2));
+        var refresh = await store.GetAsync(key, true, default);
+        Assert.True(refresh.Lease.IsGranted);
+
+        // A set while the refresh loads: the refresh's fill is fenced off. Its claim stays behind (as if the refreshing
+        // client died before cleaning up), naming the older version.
+        await store.SetAsync(key, CacheValue<string>.Of("v2"), retained, default);
+        using var raw = Clients.Create(fixture.Addresses);
+        Assert.Equal(MetaStatus.Value, (await raw.ExecuteOnNodeOfAsync("Test:" + key, [raw.Command("mg", "Test:" + key + "|refresh", "v")], default))[0].Status);
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        var again = await store.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Stale, again.Status);
+        Assert.Equal("v2", again.Value.Value);
+        Assert.True(again.Lease.IsGranted);
+        Assert.False(await store.FillAsync(key, refresh.Lease, CacheValue<string>.Of("from v1's refresh"), FiveMinutes, default));
+        Assert.True(await store.FillAsync(key, again.Lease, CacheValue<string>.Of("v3"), FiveMinutes, default));
+        Assert.Equal("v3", (await store.GetAsync(key, false, default)).Value.Value);
     }
 
     [Fact]

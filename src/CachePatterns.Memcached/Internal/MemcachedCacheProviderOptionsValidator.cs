@@ -42,6 +42,16 @@ internal sealed class MemcachedCacheProviderOptionsValidator : IValidateOptions<
             errors.Add($"{at}: LeaseTime must be at least 1 second (memcached's resolution), but was {options.LeaseTime}.");
         }
 
+        if (options.RemappedEntryTimeToLive < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{at}: RemappedEntryTimeToLive must be at least 1 second (memcached's resolution), but was {options.RemappedEntryTimeToLive}.");
+        }
+
+        if (options.WriteTimeout < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{at}: WriteTimeout must be at least 1 second (memcached's resolution), but was {options.WriteTimeout}.");
+        }
+
         if (options.MaxInFlightPerConnection < 1)
         {
             errors.Add($"{at}: MaxInFlightPerConnection must be at least 1, but was {options.MaxInFlightPerConnection}.");

@@ -11,31 +11,53 @@ namespace CachePatterns.Memcached.Internal;
 /// <c>Z</c> = another client holds it (<see cref="CacheLookupStatus.MissLeaseHeldElsewhere"/>);</item>
 /// <item>a fill is <c>ms key … C&lt;cas&gt;</c>: <c>EX</c>/<c>NF</c> means a set, invalidation or write touched the key since (fenced);</item>
 /// <item>invalidate is <c>md</c>, set is <c>ms</c> (both change or remove the item, so every outstanding lease fails);</item>
-/// <item>write-through is mapped conservatively: begin, complete and abort all remove the key (<c>md</c>), so a completion
-/// never stores. Memcached cannot tell atomically whether another write of the key is still in flight, and the contract
-/// allows removing instead of storing. Reads after a write miss once and load.</item>
+/// <item>a stale entry (past the logical deadline in its envelope, kept for <see cref="StoreEntryOptions.StaleRetention"/>) is
+/// refreshed by one client at a time: a lease lookup adds the companion item <c>key|refresh</c> (<c>ms … ME</c>, atomic on the
+/// server, expires after the lease time); the client that added it gets the lease (token = the stale item's CAS), the others
+/// <see cref="CacheLookupStatus.StaleLeaseHeldElsewhere"/> with the stale value (<c>MemcachedCacheStore.Refresh.cs</c>);</item>
+/// <item>write-through registers each write in a <em>write marker</em> that takes the entry's place (one item, so every
+/// change of it is a CAS-fenced read-modify-write): <c>{writers in flight, token of the latest write}</c>. A completion stores
+/// its value with the marker's CAS only when it finds the marker with one writer and its own token; when writes overlapped
+/// (or an invalidation, a set or the marker's expiry intervened) the last completion removes the key. See docs/providers.md
+/// for the interleavings (<c>MemcachedCacheStore.Writes.cs</c>).</item>
 /// </list>
 /// A node that cannot answer makes reads <see cref="CacheLookupStatus.Unavailable"/>; writes throw
 /// <see cref="MemcachedException"/>, which the core's resilience layer turns into a pending invalidation.
 /// </summary>
-internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
+internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
-    /// <summary>Marks a lease on a vivified placeholder (releasing it deletes the placeholder); a stale entry's lease has no state.</summary>
+    /// <summary>Suffix of the companion item that says one client is refreshing a stale entry (routed to the entry's node).</summary>
+    internal const string RefreshSuffix = "|refresh";
+
+    /// <summary>Marks a lease on a vivified placeholder (releasing it deletes the placeholder).</summary>
     private static readonly object PlaceholderLease = new();
+
+    /// <summary>Marks the exclusive lease on a stale entry: this client added its refresh companion (filling or releasing deletes it).</summary>
+    private static readonly object RefreshLease = new();
+
+    /// <summary>Marks a write that could not register (the marker kept changing under it): its completion only removes.</summary>
+    private static readonly object UnregisteredWrite = new();
+
+    /// <summary>How many times a CAS-fenced read-modify-write of a write marker is retried before falling back to removing.</summary>
+    private const int MaxCasAttempts = 16;
 
     private readonly CacheStoreDescriptor<TKey, TValue> _descriptor;
     private readonly MemcachedClient _client;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _leaseFlags;
+    private readonly TimeSpan _leaseTime;
+    private readonly TimeSpan _writeTimeout;
 
-    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeProvider time, ILogger logger)
+    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time, ILogger logger)
     {
         _descriptor = descriptor;
         _client = client;
         _time = time;
         _logger = logger;
+        _leaseTime = leaseTime;
+        _writeTimeout = writeTimeout;
         _leaseFlags = string.Create(CultureInfo.InvariantCulture, $"v f c N{client.TtlSeconds(leaseTime)}");
     }
 
@@ -91,8 +113,15 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         }
 
         var flags = string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)} C{(ulong)lease.Token}");
-        var response = await _client.SetAsync(k, bytes, PhysicalTtl(options), flags, cancellationToken).ConfigureAwait(false);
-        return response.Status == MetaStatus.Stored;
+        var store = _client.StoreCommand(k, bytes, PhysicalTtl(options), flags);
+        if (lease.State != RefreshLease)
+        {
+            return (await _client.ExecuteAsync(store, cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored;
+        }
+
+        // The fill and the end of the refresh in one write: the companion goes whether or not the fill was fenced off.
+        var replies = await _client.ExecuteOnNodeOfAsync(k, [store, _client.Command("md", k + RefreshSuffix, string.Empty)], cancellationToken).ConfigureAwait(false);
+        return replies[0].Status == MetaStatus.Stored;
     }
 
     public ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken) =>
@@ -117,22 +146,6 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     }
 
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken) =>
-        await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
-
-    public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
-    {
-        await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
-        return new CacheWriteToken(1, null);
-    }
-
-    public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
-    {
-        // Conservative mapping (see the class remarks): remove instead of storing.
-        await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
-        return false;
-    }
-
-    public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken) =>
         await _client.DeleteAsync(KeyOf(key), string.Empty, cancellationToken).ConfigureAwait(false);
 
     private string KeyOf(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
@@ -165,15 +178,15 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
             return CacheLookup<TValue>.Miss;
         }
 
-        if (response.Value.Length == 0 || response.IsStale)
+        if (response.Value.Length == 0 || response.IsStale || Envelope.IsMarker(response.Value))
         {
-            // A vivified placeholder (someone's lease) or an item marked stale by md I.
+            // A vivified placeholder (someone's lease), a write marker (writes in flight) or an item marked stale by md I.
             if (acquireLease && response.Won)
             {
                 return new CacheLookup<TValue>(CacheLookupStatus.Miss, default, new CacheLease((long)response.Cas, PlaceholderLease));
             }
 
-            return acquireLease && response.LeaseHeldElsewhere
+            return acquireLease && (response.LeaseHeldElsewhere || Envelope.IsMarker(response.Value))
                 ? new CacheLookup<TValue>(CacheLookupStatus.MissLeaseHeldElsewhere, default, CacheLease.None)
                 : CacheLookup<TValue>.Miss;
         }
@@ -211,9 +224,11 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
             return CacheLookup<TValue>.Hit(value);
         }
 
-        // Past its logical expiry, kept for fail-safe. Several clients may hold this lease; the CAS lets only the first fill in.
-        var lease = acquireLease ? new CacheLease((long)response.Cas, null) : CacheLease.None;
-        return CacheLookup<TValue>.Stale(value, lease, TimeSpan.FromMilliseconds(now - deadline));
+        // Past its logical expiry, kept for stale serving: one client at a time may refresh it.
+        var expiredFor = TimeSpan.FromMilliseconds(now - deadline);
+        return acquireLease
+            ? await ClaimRefreshAsync(key, response.Cas, value, expiredFor, cancellationToken).ConfigureAwait(false)
+            : CacheLookup<TValue>.Stale(value, CacheLease.None, expiredFor);
     }
 
     private async ValueTask TouchAsync(string key, long ttlMs, CancellationToken cancellationToken)
@@ -231,6 +246,13 @@ internal sealed class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
 
     private async ValueTask ReleaseAsync(string key, CacheLease lease, CancellationToken cancellationToken)
     {
+        if (lease.State == RefreshLease)
+        {
+            // The stale value stays (fail-safe); another client may refresh it now.
+            await _client.ExecuteOnNodeOfAsync(key, [_client.Command("md", key + RefreshSuffix, string.Empty)], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (lease.State != PlaceholderLease)
         {
             return;

@@ -22,6 +22,10 @@ internal sealed class MemcachedClient : IDisposable
     private readonly TimeProvider _time;
     private readonly KetamaRing _ring;
     private readonly MemcachedNode[] _nodes;
+    private readonly Lock _routeLock = new();
+
+    /// <summary>The nodes keys are sent to: every node, or with <see cref="MemcachedCacheProviderOptions.RemapDeadNodes"/> the live ones.</summary>
+    private volatile Route _route;
 
     public MemcachedClient(MemcachedCacheProviderOptions options, TimeProvider time, ILogger logger)
     {
@@ -36,6 +40,14 @@ internal sealed class MemcachedClient : IDisposable
         var addresses = options.Servers.Select(ServerAddress.Parse).ToArray();
         _ring = new KetamaRing(addresses);
         _nodes = addresses.Select(a => new MemcachedNode(a, options, time, logger)).ToArray();
+        _route = new Route(_ring, _nodes);
+        if (options.RemapDeadNodes && _nodes.Length > 1)
+        {
+            foreach (var node in _nodes)
+            {
+                node.StateChanged += _ => Reroute();
+            }
+        }
     }
 
     public IReadOnlyList<MemcachedNode> Nodes => _nodes;
@@ -62,7 +74,14 @@ internal sealed class MemcachedClient : IDisposable
         throw new ArgumentException($"The memcached key '{Shorten(full)}' {problem} (set HashInvalidKeys to store such keys hashed).", nameof(key));
     }
 
-    public MemcachedNode NodeFor(byte[] key) => _nodes[_ring.ServerFor(key)];
+    public MemcachedNode NodeFor(byte[] key)
+    {
+        var route = _route;
+        return route.Nodes[route.Ring.ServerFor(key)];
+    }
+
+    /// <summary>Gets the node that holds <paramref name="key"/> when every node is up (libmemcached's choice).</summary>
+    public MemcachedNode HomeNodeFor(byte[] key) => _nodes[_ring.ServerFor(key)];
 
     /// <summary>
     /// The <c>T</c> flag value: 0 for no expiry; whole seconds rounded up; above 30 days an absolute Unix time from the
@@ -99,17 +118,38 @@ internal sealed class MemcachedClient : IDisposable
         return result[0];
     }
 
+    /// <summary>
+    /// Sends several commands to the node of <paramref name="routingKey"/> in one write (not quiet: one reply each, in
+    /// order). Companion keys (a refresh lease, a write marker) are routed with their entry, so they share its node.
+    /// </summary>
+    public Task<MetaResponse[]> ExecuteOnNodeOfAsync(string routingKey, MetaCommand[] commands, CancellationToken cancellationToken) =>
+        NodeFor(EncodeKey(routingKey)).ExecuteAsync(commands, quiet: false, cancellationToken);
+
+    /// <summary>Builds an <c>mg</c>/<c>md</c> command for <paramref name="key"/> (validated or hashed like every key).</summary>
+    public MetaCommand Command(string verb, string key, string flags) => new(verb, EncodeKey(key), flags);
+
+    /// <summary>Builds an <c>ms</c> command: the TTL first, then <paramref name="flags"/>.</summary>
+    public MetaCommand StoreCommand(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags)
+    {
+        CheckValueSize(key, value.Length);
+        var encoded = EncodeKey(key);
+        if (_route.Nodes.Length != _nodes.Length && NodeFor(encoded) != HomeNodeFor(encoded) && !(ttl < _options.RemappedEntryTimeToLive))
+        {
+            // Stored on a stand-in: a copy left behind when the home node returns must not outlive this.
+            ttl = _options.RemappedEntryTimeToLive;
+        }
+
+        var all = string.Create(CultureInfo.InvariantCulture, $"T{TtlSeconds(ttl)}") + (flags.Length > 0 ? " " + flags : string.Empty);
+        return new MetaCommand("ms", encoded, all, value);
+    }
+
     /// <summary><c>mg</c> with the given flags.</summary>
     public Task<MetaResponse> GetAsync(string key, string flags, CancellationToken cancellationToken) =>
         ExecuteAsync(new MetaCommand("mg", EncodeKey(key), flags), cancellationToken);
 
     /// <summary><c>ms</c> of <paramref name="value"/> with the TTL and extra flags (<c>C&lt;cas&gt;</c>, <c>F&lt;flags&gt;</c>, <c>I</c>).</summary>
-    public Task<MetaResponse> SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags, CancellationToken cancellationToken)
-    {
-        CheckValueSize(key, value.Length);
-        var all = string.Create(CultureInfo.InvariantCulture, $"T{TtlSeconds(ttl)}") + (flags.Length > 0 ? " " + flags : string.Empty);
-        return ExecuteAsync(new MetaCommand("ms", EncodeKey(key), all, value), cancellationToken);
-    }
+    public Task<MetaResponse> SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags, CancellationToken cancellationToken) =>
+        ExecuteAsync(StoreCommand(key, value, ttl, flags), cancellationToken);
 
     /// <summary><c>md</c> with the given flags.</summary>
     public Task<MetaResponse> DeleteAsync(string key, string flags, CancellationToken cancellationToken) =>
@@ -154,6 +194,18 @@ internal sealed class MemcachedClient : IDisposable
         foreach (var node in _nodes)
         {
             node.Dispose();
+        }
+    }
+
+    /// <summary>Rebuilds the continuum from the live nodes (all of them when none is live: requests then fail fast).</summary>
+    private void Reroute()
+    {
+        lock (_routeLock)
+        {
+            var live = _nodes.Where(n => !n.IsDead).ToArray();
+            _route = live.Length == _nodes.Length || live.Length == 0
+                ? new Route(_ring, _nodes)
+                : new Route(new KetamaRing(live.Select(n => n.Address).ToArray()), live);
         }
     }
 
@@ -211,4 +263,6 @@ internal sealed class MemcachedClient : IDisposable
 
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private sealed record Route(KetamaRing Ring, MemcachedNode[] Nodes);
 }

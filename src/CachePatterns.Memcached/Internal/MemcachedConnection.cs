@@ -7,9 +7,11 @@ using System.Text;
 namespace CachePatterns.Memcached.Internal;
 
 /// <summary>
-/// One TCP connection to one memcached server. Many requests are in flight at once: each is written under a
-/// write lock and queued in write order; one read loop matches replies to requests in that order and checks
-/// every reply's opaque token. A reply that does not match, a protocol error, a timeout or a half-written request
+/// One TCP connection to one memcached server. Many requests are in flight at once: each is formatted into an output
+/// pipe and queued in the same order under one lock (no waiting, no I/O there); a send loop writes whatever has
+/// accumulated with one socket write, so concurrent callers share system calls; one read loop matches replies to
+/// requests in order and checks every reply's opaque token. A timer looks at the oldest unanswered request: past its
+/// timeout the connection is poisoned. A reply that does not match, a protocol error, a timeout or a failed write
 /// poisons the connection: it is closed, every pending request fails, and it is never used again.
 /// </summary>
 internal sealed class MemcachedConnection : IDisposable
@@ -20,15 +22,17 @@ internal sealed class MemcachedConnection : IDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly PipeReader _reader;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Pipe _output = new(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
+    private readonly Lock _sendLock = new();
     private readonly Queue<Pending> _pending = new();
     private readonly TimeProvider _time;
+    private readonly ITimer _timeoutCheck;
     private readonly int _maxInFlight;
     private int _inFlight;
     private uint _nextOpaque = 1;
     private Exception? _failure;
 
-    private MemcachedConnection(string name, Socket socket, TimeProvider time, int maxInFlight)
+    private MemcachedConnection(string name, Socket socket, TimeProvider time, int maxInFlight, TimeSpan operationTimeout)
     {
         Name = name;
         _socket = socket;
@@ -36,7 +40,10 @@ internal sealed class MemcachedConnection : IDisposable
         _maxInFlight = maxInFlight;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+        var period = operationTimeout / 4 > TimeSpan.FromMilliseconds(5) ? operationTimeout / 4 : TimeSpan.FromMilliseconds(5);
+        _timeoutCheck = time.CreateTimer(static state => ((MemcachedConnection)state!).CheckTimeout(), this, period, period);
         _ = Task.Run(ReadLoopAsync);
+        _ = Task.Run(SendLoopAsync);
     }
 
     /// <summary>Gets the server's <c>host:port</c>.</summary>
@@ -52,7 +59,7 @@ internal sealed class MemcachedConnection : IDisposable
     public int InFlight => Volatile.Read(ref _inFlight);
 
     public static async Task<MemcachedConnection> ConnectAsync(
-        string host, int port, TimeSpan connectTimeout, TimeProvider time, int maxInFlight, CancellationToken cancellationToken)
+        string host, int port, TimeSpan connectTimeout, TimeSpan operationTimeout, TimeProvider time, int maxInFlight, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -73,7 +80,7 @@ internal sealed class MemcachedConnection : IDisposable
                 throw new MemcachedException($"Could not connect to memcached at {host}:{port}: {ex.Message}", ex);
             }
 
-            return new MemcachedConnection($"{host}:{port}", socket, time, maxInFlight);
+            return new MemcachedConnection($"{host}:{port}", socket, time, maxInFlight, operationTimeout);
         }
         catch
         {
@@ -83,10 +90,45 @@ internal sealed class MemcachedConnection : IDisposable
     }
 
     /// <summary>
-    /// Sends commands as one write and waits for their replies. A quiet batch sends every command with <c>q</c>
-    /// followed by <c>mn</c>: suppressed replies come back as <see cref="MetaResponse.SuppressedMiss"/>.
+    /// Empties a server with <c>flush_all</c> on a connection of its own (the text command has no opaque and answers
+    /// <c>OK</c>, which the pipelined connections do not expect).
     /// </summary>
-    public async Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task FlushAllAsync(string host, int port, TimeSpan connectTimeout, TimeSpan timeout, TimeProvider time)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var deadline = new CancellationTokenSource(connectTimeout + timeout, time);
+        try
+        {
+            await socket.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
+            await socket.SendAsync("flush_all\r\n"u8.ToArray(), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            var reply = new byte[64];
+            var read = 0;
+            while (read < 4 || reply[read - 1] != (byte)'\n')
+            {
+                var n = await socket.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (n == 0 || (read += n) == reply.Length)
+                {
+                    break;
+                }
+            }
+
+            if (!reply.AsSpan(0, read).SequenceEqual("OK\r\n"u8))
+            {
+                throw new MemcachedException($"Memcached at {host}:{port} did not accept flush_all: {Encoding.ASCII.GetString(reply, 0, read).Trim()}");
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+        {
+            throw new MemcachedException($"Could not flush memcached at {host}:{port}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Queues commands to be sent together and returns their replies. A quiet batch sends every command with <c>q</c>
+    /// followed by <c>mn</c>: suppressed replies come back as <see cref="MetaResponse.SuppressedMiss"/>. A caller that
+    /// cancels stops waiting; its request is still sent and its reply read and discarded in order.
+    /// </summary>
+    public Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var count = commands.Count;
         var slots = Math.Max(count, 1);
@@ -98,76 +140,32 @@ internal sealed class MemcachedConnection : IDisposable
                 $"Too many requests in flight to memcached at {Name} (the limit is {_maxInFlight} per connection); the request was not sent.");
         }
 
-        var pending = new Pending(count, quiet, slots);
-        var enqueued = false;
-        var sent = false;
-        using var timeoutSource = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
-        try
+        var pending = new Pending(count, quiet, slots, _time.GetTimestamp(), timeout);
+        lock (_sendLock)
         {
-            await _writeLock.WaitAsync(linked.Token).ConfigureAwait(false);
-            try
-            {
-                ThrowIfBroken();
-                pending.First = _nextOpaque;
-                _nextOpaque += (uint)count;
-                var buffer = Format(commands, quiet, pending.First);
-                lock (_pending)
-                {
-                    _pending.Enqueue(pending);
-                }
-
-                enqueued = true;
-                if (IsBroken)
-                {
-                    FailPending();
-                }
-
-                await _stream.WriteAsync(buffer.WrittenMemory, linked.Token).ConfigureAwait(false);
-                sent = true;
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-
-            return await pending.Completion.Task.WaitAsync(linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            if (!enqueued)
-            {
-                throw new MemcachedException($"A request to memcached at {Name} timed out after {timeout} waiting to be written.");
-            }
-
-            var error = new MemcachedException($"A request to memcached at {Name} timed out after {timeout}; the connection was closed.");
-            Poison(error);
-            throw error;
-        }
-        catch (OperationCanceledException)
-        {
-            // The caller gave up. A request written in full is answered later and its reply discarded in order;
-            // one cut off mid-write leaves the stream in an unknown state.
-            if (enqueued && !sent)
-            {
-                Poison(new MemcachedException($"A request to memcached at {Name} was cancelled while being written."));
-            }
-
-            throw;
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
-        {
-            var error = new MemcachedException($"The connection to memcached at {Name} failed: {ex.Message}", ex);
-            Poison(error);
-            throw error;
-        }
-        finally
-        {
-            if (!enqueued)
+            if (Failure is { } failure)
             {
                 Interlocked.Add(ref _inFlight, -slots);
+                throw new MemcachedException($"The connection to memcached at {Name} is closed: {failure.Message}", failure);
+            }
+
+            pending.First = _nextOpaque;
+            _nextOpaque += (uint)count;
+            Format(_output.Writer, commands, quiet, pending.First);
+            lock (_pending)
+            {
+                _pending.Enqueue(pending);
+            }
+
+            // Never waits: the output pipe has no back-pressure threshold; the in-flight cap bounds it instead.
+            var flushed = _output.Writer.FlushAsync(CancellationToken.None);
+            if (!flushed.IsCompleted)
+            {
+                flushed.AsTask().GetAwaiter().GetResult();
             }
         }
+
+        return cancellationToken.CanBeCanceled ? pending.Completion.Task.WaitAsync(cancellationToken) : pending.Completion.Task;
     }
 
     /// <summary>Closes the connection and fails every pending request.</summary>
@@ -185,6 +183,11 @@ internal sealed class MemcachedConnection : IDisposable
             }
 
             _socket.Dispose();
+            _timeoutCheck.Dispose();
+            lock (_sendLock)
+            {
+                _output.Writer.Complete();
+            }
         }
 
         FailPending();
@@ -236,9 +239,8 @@ internal sealed class MemcachedConnection : IDisposable
         }
     }
 
-    private static ArrayBufferWriter<byte> Format(IReadOnlyList<MetaCommand> commands, bool quiet, uint firstOpaque)
+    private static void Format(IBufferWriter<byte> buffer, IReadOnlyList<MetaCommand> commands, bool quiet, uint firstOpaque)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
         for (var i = 0; i < commands.Count; i++)
         {
             var command = commands[i];
@@ -276,22 +278,66 @@ internal sealed class MemcachedConnection : IDisposable
         {
             buffer.Write("mn\r\n"u8);
         }
-
-        return buffer;
     }
 
-    private static void WriteAscii(ArrayBufferWriter<byte> buffer, string text)
+    private static void WriteAscii(IBufferWriter<byte> buffer, string text)
     {
         var span = buffer.GetSpan(text.Length);
         var written = Encoding.ASCII.GetBytes(text, span);
         buffer.Advance(written);
     }
 
-    private static void WriteNumber(ArrayBufferWriter<byte> buffer, long number)
+    private static void WriteNumber(IBufferWriter<byte> buffer, long number)
     {
         var span = buffer.GetSpan(20);
         Utf8Formatter.TryFormat(number, span, out var written);
         buffer.Advance(written);
+    }
+
+    /// <summary>Writes whatever requests have accumulated, one socket write per batch, until the connection closes.</summary>
+    private async Task SendLoopAsync()
+    {
+        var output = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await output.ReadAsync().ConfigureAwait(false);
+                foreach (var segment in result.Buffer)
+                {
+                    await _stream.WriteAsync(segment).ConfigureAwait(false);
+                }
+
+                output.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Poison(ex is MemcachedException ? ex : new MemcachedException($"The connection to memcached at {Name} failed: {ex.Message}", ex));
+        }
+        finally
+        {
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Replies come in order, so only the oldest unanswered request can be late.</summary>
+    private void CheckTimeout()
+    {
+        Pending? oldest;
+        lock (_pending)
+        {
+            _pending.TryPeek(out oldest);
+        }
+
+        if (oldest is not null && _time.GetElapsedTime(oldest.Started) > oldest.Timeout)
+        {
+            Poison(new MemcachedException($"A request to memcached at {Name} timed out after {oldest.Timeout}; the connection was closed."));
+        }
     }
 
     private async Task ReadLoopAsync()
@@ -397,8 +443,10 @@ internal sealed class MemcachedConnection : IDisposable
 
     private static string Describe(uint? opaque) => opaque?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)";
 
-    private sealed class Pending(int count, bool quiet, int slots)
+    private sealed class Pending(int count, bool quiet, int slots, long started, TimeSpan timeout)
     {
+        public readonly long Started = started;
+        public readonly TimeSpan Timeout = timeout;
         public readonly TaskCompletionSource<MetaResponse[]> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly MetaResponse[] Results = new MetaResponse[count];
         public readonly bool Quiet = quiet;

@@ -30,6 +30,9 @@ internal sealed class MemcachedNode : IDisposable
         _logger = logger;
     }
 
+    /// <summary>Raised after the node is marked dead and after it is put back in use.</summary>
+    public event Action<MemcachedNode>? StateChanged;
+
     public ServerAddress Address { get; }
 
     public string Name => Address.Name;
@@ -115,7 +118,7 @@ internal sealed class MemcachedNode : IDisposable
     }
 
     private Task<MemcachedConnection> ConnectAsync(CancellationToken cancellationToken) =>
-        MemcachedConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout, _time, _options.MaxInFlightPerConnection, cancellationToken);
+        MemcachedConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time, _options.MaxInFlightPerConnection, cancellationToken);
 
     private void RecordFailure(MemcachedException exception)
     {
@@ -137,6 +140,7 @@ internal sealed class MemcachedNode : IDisposable
         }
 
         Log.NodeDead(_logger, Name, failures, _options.DeadNodeProbeInterval, exception);
+        StateChanged?.Invoke(this);
     }
 
     private void Probe()
@@ -152,6 +156,12 @@ internal sealed class MemcachedNode : IDisposable
         MemcachedConnection? fresh = null;
         try
         {
+            if (_options.RemapDeadNodes)
+            {
+                // Its keys were served by other nodes meanwhile, so what it still holds may be stale: empty it first.
+                await MemcachedConnection.FlushAllAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time).ConfigureAwait(false);
+            }
+
             fresh = await ConnectAsync(CancellationToken.None).ConfigureAwait(false);
             await fresh.ExecuteAsync(NoCommands, quiet: true, _options.OperationTimeout, CancellationToken.None).ConfigureAwait(false);
             lock (_stateLock)
@@ -170,6 +180,7 @@ internal sealed class MemcachedNode : IDisposable
             }
 
             Log.NodeAlive(_logger, Name);
+            StateChanged?.Invoke(this);
         }
         catch (Exception)
         {

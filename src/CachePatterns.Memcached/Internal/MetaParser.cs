@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Globalization;
+using System.Buffers.Text;
 using System.Text;
 
 namespace CachePatterns.Memcached.Internal;
@@ -19,49 +19,44 @@ internal static class MetaParser
     /// <summary>
     /// Reads one reply from the front of <paramref name="buffer"/>. Returns <see langword="false"/> when more bytes are
     /// needed; <paramref name="error"/> is set for <c>ERROR</c>, <c>CLIENT_ERROR</c>, <c>SERVER_ERROR</c> or an unknown reply.
+    /// The header is parsed as bytes (no strings on the hot path).
     /// </summary>
     public static bool TryParse(ref ReadOnlySequence<byte> buffer, out MetaResponse? response, out string? error)
     {
         response = null;
         error = null;
         var reader = new SequenceReader<byte>(buffer);
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> lineBytes, CrLf))
+        if (!reader.TryReadTo(out ReadOnlySpan<byte> line, CrLf))
         {
             return false;
         }
 
-        var line = Encoding.ASCII.GetString(lineBytes);
-        var tokens = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (tokens.Length == 0)
-        {
-            error = "an empty reply line";
-            buffer = buffer.Slice(reader.Position);
-            return true;
-        }
-
         MetaStatus status;
-        switch (tokens[0])
+        if (line.Length < 2 || (line.Length > 2 && line[2] != (byte)' '))
         {
-            case "VA": status = MetaStatus.Value; break;
-            case "HD": status = MetaStatus.Stored; break;
-            case "EN": status = MetaStatus.Miss; break;
-            case "NF": status = MetaStatus.NotFound; break;
-            case "NS": status = MetaStatus.NotStored; break;
-            case "EX": status = MetaStatus.Exists; break;
-            case "MN": status = MetaStatus.NoOp; break;
-            default:
-                error = line;
-                buffer = buffer.Slice(reader.Position);
-                return true;
+            return Fail(ref buffer, reader, line, out error);
         }
 
+        switch (line[0] << 8 | line[1])
+        {
+            case 'V' << 8 | 'A': status = MetaStatus.Value; break;
+            case 'H' << 8 | 'D': status = MetaStatus.Stored; break;
+            case 'E' << 8 | 'N': status = MetaStatus.Miss; break;
+            case 'N' << 8 | 'F': status = MetaStatus.NotFound; break;
+            case 'N' << 8 | 'S': status = MetaStatus.NotStored; break;
+            case 'E' << 8 | 'X': status = MetaStatus.Exists; break;
+            case 'M' << 8 | 'N': status = MetaStatus.NoOp; break;
+            default: return Fail(ref buffer, reader, line, out error);
+        }
+
+        var rest = line.Length > 3 ? line[3..] : [];
         byte[]? value = null;
-        var first = 1;
         if (status == MetaStatus.Value)
         {
-            if (tokens.Length < 2 || !int.TryParse(tokens[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+            var token = NextToken(ref rest);
+            if (!Utf8Parser.TryParse(token, out int length, out var used) || used != token.Length || length < 0)
             {
-                error = "a VA reply without a valid length: " + line;
+                error = "a VA reply without a valid length: " + Encoding.ASCII.GetString(line);
                 buffer = buffer.Slice(reader.Position);
                 return true;
             }
@@ -76,12 +71,10 @@ internal static class MetaParser
             reader.Advance(length);
             if (!reader.IsNext(CrLf, advancePast: true))
             {
-                error = "a value not followed by CRLF: " + line;
+                error = "a value not followed by CRLF: " + Encoding.ASCII.GetString(line);
                 buffer = buffer.Slice(reader.Position);
                 return true;
             }
-
-            first = 2;
         }
 
         ulong cas = 0;
@@ -89,20 +82,36 @@ internal static class MetaParser
         long ttl = -1;
         uint? opaque = null;
         bool won = false, stale = false, held = false;
-        for (var i = first; i < tokens.Length; i++)
+        while (rest.Length > 0)
         {
-            var token = tokens[i];
-            var argument = token.AsSpan(1);
+            var token = NextToken(ref rest);
+            if (token.IsEmpty)
+            {
+                continue;
+            }
+
+            var argument = token[1..];
+            var ok = true;
             switch (token[0])
             {
-                case 'c': cas = ulong.Parse(argument, NumberStyles.None, CultureInfo.InvariantCulture); break;
-                case 'f': flags = uint.Parse(argument, NumberStyles.None, CultureInfo.InvariantCulture); break;
-                case 't': ttl = long.Parse(argument, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture); break;
-                case 'O': opaque = uint.Parse(argument, NumberStyles.None, CultureInfo.InvariantCulture); break;
-                case 'W': won = true; break;
-                case 'X': stale = true; break;
-                case 'Z': held = true; break;
+                case (byte)'c': ok = Utf8Parser.TryParse(argument, out cas, out _); break;
+                case (byte)'f': ok = Utf8Parser.TryParse(argument, out flags, out _); break;
+                case (byte)'t': ok = Utf8Parser.TryParse(argument, out ttl, out _); break;
+                case (byte)'O':
+                    ok = Utf8Parser.TryParse(argument, out uint o, out _);
+                    opaque = o;
+                    break;
+                case (byte)'W': won = true; break;
+                case (byte)'X': stale = true; break;
+                case (byte)'Z': held = true; break;
                 default: break;
+            }
+
+            if (!ok)
+            {
+                error = "a reply flag that is not a number: " + Encoding.ASCII.GetString(line);
+                buffer = buffer.Slice(reader.Position);
+                return true;
             }
         }
 
@@ -118,6 +127,31 @@ internal static class MetaParser
             IsStale = stale,
             LeaseHeldElsewhere = held,
         };
+        buffer = buffer.Slice(reader.Position);
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> NextToken(ref ReadOnlySpan<byte> rest)
+    {
+        var space = rest.IndexOf((byte)' ');
+        ReadOnlySpan<byte> token;
+        if (space < 0)
+        {
+            token = rest;
+            rest = [];
+        }
+        else
+        {
+            token = rest[..space];
+            rest = rest[(space + 1)..];
+        }
+
+        return token;
+    }
+
+    private static bool Fail(ref ReadOnlySequence<byte> buffer, SequenceReader<byte> reader, ReadOnlySpan<byte> line, out string? error)
+    {
+        error = line.IsEmpty ? "an empty reply line" : Encoding.ASCII.GetString(line);
         buffer = buffer.Slice(reader.Position);
         return true;
     }
