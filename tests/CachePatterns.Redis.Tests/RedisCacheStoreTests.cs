@@ -1,4 +1,5 @@
 using CachePatterns.Providers;
+using CachePatterns.Redis.Internal;
 using CachePatterns.Redis.Tests.Support;
 using StackExchange.Redis;
 
@@ -286,6 +287,18 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
         var other = await b.GetAsync("k", true, default);
         Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, other.Status);
         Assert.Equal("old", other.Value.Value);
+
+        // How long ago it expired, by the server's clock: between what TIME said just before and just after the lookup.
+        var expiresAt = RedisEnvelope.ExpiresAt((byte[])(await redis.Database.StringGetAsync($"{{{instance}P:k}}"))!);
+        var server = redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]);
+        var before = (await server.TimeAsync()).Ticks;
+        var lookup = await b.GetAsync("k", false, default);
+        var after = (await server.TimeAsync()).Ticks;
+        Assert.Equal(CacheLookupStatus.Stale, lookup.Status);
+        Assert.NotNull(lookup.ExpiredFor);
+        var unixMs = (long ticks) => (ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+        Assert.InRange(lookup.ExpiredFor!.Value.TotalMilliseconds, unixMs(before) - expiresAt - 1, unixMs(after) - expiresAt + 1);
+        Assert.NotNull(other.ExpiredFor);
 
         Assert.True(await a.FillAsync("k", stale.Lease, CacheValue<string>.Of("new"), Minute, default));
         Assert.Equal("new", (await b.GetAsync("k", true, default)).Value.Value);

@@ -326,14 +326,18 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return new CacheLookup<TValue>(status == 3 ? CacheLookupStatus.MissLeaseHeldElsewhere : CacheLookupStatus.Miss, default, lease);
         }
 
-        return status switch
+        if (status == 1)
         {
-            1 => CacheLookup<TValue>.Hit(value),
-            2 => new CacheLookup<TValue>(CacheLookupStatus.Stale, value, lease),
+            return CacheLookup<TValue>.Hit(value);
+        }
+
+        // How long ago the value expired, by the server's clock (the same clock that decided it is stale).
+        var expiredFor = TimeSpan.FromMilliseconds(Math.Max(0, (long)parts[4]));
+        return status == 2
+            ? CacheLookup<TValue>.Stale(value, lease, expiredFor)
 
             // No fresh entry and another client loads it; the stale value travels along.
-            _ => new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None),
-        };
+            : new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor);
     }
 
     private bool TryDecode(RedisKey key, byte[] stored, out CacheValue<TValue> value)

@@ -37,13 +37,13 @@ internal static class RedisScripts
             redis.call('SET', key, env)
           end
         end
-        -- 0 miss, 1 hit, 2 stale, 9 corrupt header (deleted); the stored bytes
+        -- 0 miss, 1 hit, 2 stale, 9 corrupt header (deleted); the stored bytes; for a stale entry, ms since it expired
         local function read(key, now, renew)
           local v = redis.call('GET', key)
-          if not v then return 0, false end
+          if not v then return 0, false, 0 end
           if #v < 34 or string.byte(v, 1) ~= 1 then
             redis.call('DEL', key)
-            return 9, false
+            return 9, false, 0
           end
           local _, _, expires, sliding, deadline, retention = struct.unpack('<BBi8i8i8i8', v)
           if expires == 0 or now < expires then
@@ -55,22 +55,25 @@ internal static class RedisScripts
                 redis.call('PEXPIRE', key, math.max(1, renewed - now + retention))
               end
             end
-            return 1, v
+            return 1, v, 0
           end
-          return 2, v
+          return 2, v, now - expires
         end
 
         """;
 
-    /// <summary>ARGV: acquire lease (0/1), lease token, lease ms. Returns {status, value, lease granted, corrupt}; status 3 = lease held elsewhere.</summary>
+    /// <summary>
+    /// ARGV: acquire lease (0/1), lease token, lease ms. Returns {status, value, lease granted, corrupt, ms since a stale
+    /// value expired (server clock)}; status 3 = lease held elsewhere.
+    /// </summary>
     public const string Get = Common + """
-        local s, v = read(KEYS[1], now_ms(), true)
+        local s, v, late = read(KEYS[1], now_ms(), true)
         local corrupt = 0
         if s == 9 then s = 0; corrupt = 1 end
-        if s == 1 or ARGV[1] ~= '1' then return {s, v, 0, corrupt} end
-        if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {3, v, 0, corrupt} end
+        if s == 1 or ARGV[1] ~= '1' then return {s, v, 0, corrupt, late} end
+        if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {3, v, 0, corrupt, late} end
         redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-        return {s, v, 1, corrupt}
+        return {s, v, 1, corrupt, late}
         """;
 
     /// <summary>Renews a fresh entry's sliding window. No ARGV.</summary>
