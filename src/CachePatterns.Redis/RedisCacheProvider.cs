@@ -22,17 +22,21 @@ public sealed class RedisCacheProvider : ICacheProvider
 {
     private readonly RedisCacheProviderOptions _options;
     private readonly RedisConnection _connection;
+    private readonly PendingInvalidations _pending;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
     /// <param name="options">The options.</param>
     /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    /// <param name="timeProvider">The clock of the replay timer of failed invalidations; <see langword="null"/> for the system clock.</param>
     /// <exception cref="OptionsValidationException">The options are invalid (the message names the setting).</exception>
-    public RedisCacheProvider(IOptions<RedisCacheProviderOptions> options, ILogger<RedisCacheProvider>? logger = null)
+    public RedisCacheProvider(IOptions<RedisCacheProviderOptions> options, ILogger<RedisCacheProvider>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         RedisCacheProviderOptionsValidator.ThrowIfInvalid(Options.DefaultName, _options);
-        _connection = new RedisConnection(_options, (ILogger?)logger ?? NullLogger.Instance);
+        var log = (ILogger?)logger ?? NullLogger.Instance;
+        _connection = new RedisConnection(_options, log);
+        _pending = new PendingInvalidations(_connection, _options, timeProvider ?? TimeProvider.System, log);
     }
 
     /// <inheritdoc/>
@@ -46,7 +50,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _pending);
     }
 
     /// <summary>
@@ -89,10 +93,17 @@ public sealed class RedisCacheProvider : ICacheProvider
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _pending.Dispose();
+        _connection.Dispose();
+    }
 
     /// <summary>Gets the connection (tests).</summary>
     internal RedisConnection Connection => _connection;
+
+    /// <summary>Gets the invalidations waiting for Redis to answer again (tests).</summary>
+    internal PendingInvalidations Pending => _pending;
 
     private static Dictionary<string, string> ParseInfo(string info)
     {

@@ -44,4 +44,18 @@ public sealed class RedisCacheProviderOptions
 
     /// <summary>Gets or sets the largest serialized value, in bytes. Default: 1 MiB.</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets how many keys whose invalidation failed (Redis unreachable) are remembered for a replay when the
+    /// connection is restored. Over this, the provider forgets them and invalidates every key of its
+    /// <see cref="InstanceName"/> instead (SCAN on every primary), reading nothing from Redis until that is done.
+    /// Default: 10,000.
+    /// </summary>
+    public int MaxPendingInvalidations { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets how often remembered invalidations are retried while Redis does not answer (they are also replayed
+    /// at once when StackExchange.Redis reports the connection restored), and the timeout of each replay. Default: 1 second.
+    /// </summary>
+    public TimeSpan PendingReplayInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -29,9 +29,11 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     private readonly string _prefix;
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _writeMs;
+    private readonly PendingInvalidations _pending;
 
-    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options)
+    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, PendingInvalidations pending)
     {
+        _pending = pending;
         _descriptor = descriptor;
         _connection = connection;
         _options = options;
@@ -43,6 +45,12 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
+        if (!_pending.IsEmpty && _pending.Blocks(keys[0]) && !await _pending.TryReplayAsync(keys[0], cancellationToken).ConfigureAwait(false))
+        {
+            // Its invalidation has not reached Redis yet: the entry there may be older than the database.
+            return CacheLookup<TValue>.Unavailable;
+        }
+
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var token = acquireLease ? NewToken() : 0;
         RedisResult result;
@@ -111,6 +119,15 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         for (var i = 0; i < results.Length; i++)
         {
             results[i] = await ToLookupAsync(db, allKeys[i], tokens[i], pending[i].Result, cancellationToken).ConfigureAwait(false);
+            if (!_pending.IsEmpty && _pending.Blocks(allKeys[i][0]) && !await _pending.TryReplayAsync(allKeys[i][0], cancellationToken).ConfigureAwait(false))
+            {
+                if (results[i].Lease.IsGranted)
+                {
+                    AbandonLease(db, allKeys[i], tokens[i]);
+                }
+
+                results[i] = CacheLookup<TValue>.Unavailable;
+            }
         }
 
         return results;
@@ -125,6 +142,13 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 
         var keys = Keys(key);
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        if (!_pending.IsEmpty && _pending.Blocks(keys[0]))
+        {
+            // A lease taken before an invalidation that has not reached Redis yet would store the older value.
+            AbandonLease(db, keys, lease.Token);
+            return false;
+        }
+
         byte[] payload;
         try
         {
@@ -159,9 +183,17 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var keys = Keys(key);
         var payload = Serialize(keys[0], value);
         var (abs, sliding, retention) = Expiration(options);
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await db.ScriptEvaluateAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            await db.ScriptEvaluateAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            _pending.Remember(keys[0]);
+            throw;
+        }
     }
 
     public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken)
@@ -174,8 +206,19 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var removed = (long)await db.ScriptEvaluateAsync(RedisScripts.Invalidate, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        long removed;
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            removed = (long)await db.ScriptEvaluateAsync(RedisScripts.Invalidate, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            // Whether it reached the server is unknown (a timeout may still be delivered later): replay it when Redis answers.
+            _pending.Remember(keys[0]);
+            throw;
+        }
+
         if (removed > 0)
         {
             _descriptor.Observer?.OnEvicted(CacheEvictionReason.Removed, 1);
@@ -211,23 +254,31 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return false;
         }
 
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        byte[] payload;
         try
         {
-            payload = Serialize(keys[0], value);
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            byte[] payload;
+            try
+            {
+                payload = Serialize(keys[0], value);
+            }
+            catch
+            {
+                // The database has the value but the cache cannot hold it: end the write by removing the key.
+                await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+
+            var (abs, sliding, retention) = Expiration(options);
+            var result = await db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token.Token, One, payload, Flags(value), abs, sliding, retention])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            return (long)result == 1;
         }
-        catch
+        catch (Exception ex) when (ex is not ArgumentException)
         {
-            // The database has the value but the cache cannot hold it: end the write by removing the key.
-            await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+            _pending.Remember(keys[0]);
             throw;
         }
-
-        var (abs, sliding, retention) = Expiration(options);
-        var result = await db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token.Token, One, payload, Flags(value), abs, sliding, retention])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        return (long)result == 1;
     }
 
     public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)
@@ -239,8 +290,16 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return;
         }
 
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            _pending.Remember(keys[0]);
+            throw;
+        }
     }
 
     /// <summary>Formats and checks a key: value, lease and writes keys, all hash-tagged alike.</summary>

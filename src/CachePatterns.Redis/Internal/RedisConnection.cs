@@ -36,6 +36,9 @@ internal sealed class RedisConnection : IDisposable
         }
     }
 
+    /// <summary>Raised when a connection to a server is restored (pending invalidations are replayed then).</summary>
+    public event Action? Restored;
+
     /// <summary>Gets the multiplexer if a connection was started (health checks, tests).</summary>
     public ConnectionMultiplexer? Multiplexer => Volatile.Read(ref _multiplexer);
 
@@ -131,8 +134,11 @@ internal sealed class RedisConnection : IDisposable
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
         Log.ConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
 
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
         Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+        Restored?.Invoke();
+    }
 
     public void Dispose()
     {
