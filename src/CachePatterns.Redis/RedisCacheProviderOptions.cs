@@ -58,4 +58,14 @@ public sealed class RedisCacheProviderOptions
     /// at once when StackExchange.Redis reports the connection restored), and the timeout of each replay. Default: 1 second.
     /// </summary>
     public TimeSpan PendingReplayInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether plain reads (no lease asked) are served by replicas when the
+    /// configuration names some (<c>EVAL_RO</c> with <see cref="CommandFlags.PreferReplica"/>; the primary answers when no
+    /// replica does). Reads become <b>eventually consistent</b>: a replica may answer with a value the primary has already
+    /// invalidated, for as long as its replication lag. Lease-taking reads, fills, writes and invalidations always run on the
+    /// primary, so fencing is unchanged; a sliding entry read on a replica with less than half its window left is renewed
+    /// by a fire-and-forget script on the primary. Default: <see langword="false"/>.
+    /// </summary>
+    public bool ReadFromReplicas { get; set; }
 }

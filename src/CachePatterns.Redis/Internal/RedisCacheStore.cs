@@ -52,6 +52,13 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        if (!acquireLease && _options.ReadFromReplicas)
+        {
+            var fromReplica = await db.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, keys, null, CommandFlags.PreferReplica)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await FromReplicaAsync(db, keys, fromReplica, cancellationToken).ConfigureAwait(false);
+        }
+
         var token = acquireLease ? NewToken() : 0;
         RedisResult result;
         try
@@ -94,10 +101,13 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var batch = db.CreateBatch();
         var tokens = new long[allKeys.Length];
         var pending = new Task<RedisResult>[allKeys.Length];
+        var fromReplicas = !acquireLeases && _options.ReadFromReplicas;
         for (var i = 0; i < allKeys.Length; i++)
         {
             tokens[i] = acquireLeases ? NewToken() : 0;
-            pending[i] = batch.ScriptEvaluateAsync(RedisScripts.Get, allKeys[i], [acquireLeases ? One : Zero, tokens[i], _leaseMs]);
+            pending[i] = fromReplicas
+                ? batch.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, allKeys[i], null, CommandFlags.PreferReplica)
+                : batch.ScriptEvaluateAsync(RedisScripts.Get, allKeys[i], [acquireLeases ? One : Zero, tokens[i], _leaseMs]);
         }
 
         batch.Execute();
@@ -118,7 +128,9 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var results = new CacheLookup<TValue>[allKeys.Length];
         for (var i = 0; i < results.Length; i++)
         {
-            results[i] = await ToLookupAsync(db, allKeys[i], tokens[i], pending[i].Result, cancellationToken).ConfigureAwait(false);
+            results[i] = fromReplicas
+                ? await FromReplicaAsync(db, allKeys[i], pending[i].Result, cancellationToken).ConfigureAwait(false)
+                : await ToLookupAsync(db, allKeys[i], tokens[i], pending[i].Result, cancellationToken).ConfigureAwait(false);
             if (!_pending.IsEmpty && _pending.Blocks(allKeys[i][0]) && !await _pending.TryReplayAsync(allKeys[i][0], cancellationToken).ConfigureAwait(false))
             {
                 if (results[i].Lease.IsGranted)
@@ -360,6 +372,28 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Reads the answer of <see cref="RedisScripts.GetReadOnly"/> (possibly from a replica): a corrupt entry is deleted on
+    /// the primary (only if unchanged), and a sliding entry running out is renewed there, both without waiting.
+    /// </summary>
+    private ValueTask<CacheLookup<TValue>> FromReplicaAsync(IDatabase db, RedisKey[] keys, RedisResult result, CancellationToken cancellationToken)
+    {
+        var parts = (RedisResult[])result!;
+        if ((int)parts[0] == 9)
+        {
+            Corrupt(keys[0], new InvalidDataException("The Redis entry is not a CachePatterns envelope (format version 1); it was deleted."));
+            _ = db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [(byte[]?)parts[1]], CommandFlags.FireAndForget | CommandFlags.DemandMaster);
+            return new ValueTask<CacheLookup<TValue>>(CacheLookup<TValue>.Miss);
+        }
+
+        if ((long)parts[5] == 1)
+        {
+            _ = db.ScriptEvaluateAsync(RedisScripts.Refresh, keys, flags: CommandFlags.FireAndForget | CommandFlags.DemandMaster);
+        }
+
+        return ToLookupAsync(db, keys, 0, result, cancellationToken);
     }
 
     private async ValueTask<CacheLookup<TValue>> ToLookupAsync(IDatabase db, RedisKey[] keys, long token, RedisResult result, CancellationToken cancellationToken)

@@ -76,6 +76,26 @@ internal static class RedisScripts
         return {s, v, 1, corrupt, late}
         """;
 
+    /// <summary>
+    /// A plain read that writes nothing, for <c>EVAL_RO</c>/<c>EVALSHA_RO</c> on a replica. No ARGV. Returns the shape of
+    /// <see cref="Get"/> plus <c>[6] renew</c>: 1 when a sliding entry has less than half its window left, so the client
+    /// renews it on the primary (a replica cannot). A corrupt header answers status 9 with the bytes (not deleted here).
+    /// </summary>
+    public const string GetReadOnly = """
+        local v = redis.call('GET', KEYS[1])
+        if not v then return {0, false, 0, 0, 0, 0} end
+        if #v < 34 or string.byte(v, 1) ~= 1 then return {9, v, 0, 0, 0, 0} end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local _, _, expires, sliding, deadline = struct.unpack('<BBi8i8i8', v)
+        if expires == 0 or now < expires then
+          local renew = 0
+          if sliding > 0 and expires - now < sliding / 2 and (deadline == 0 or expires < deadline) then renew = 1 end
+          return {1, v, 0, 0, 0, renew}
+        end
+        return {2, v, 0, 0, now - expires, 0}
+        """;
+
     /// <summary>Renews a fresh entry's sliding window. No ARGV.</summary>
     public const string Refresh = Common + """
         read(KEYS[1], now_ms(), true)
