@@ -10,8 +10,7 @@ namespace CachePatterns.Redis.Tests;
 /// The strategies over Redis with two DI containers (two providers, two connections) sharing one database and one
 /// server, as two application processes would: no stale entry under races, one load for a cold key across both.
 /// </summary>
-[Collection(RedisServerGroup.Name)]
-public sealed class RedisStrategyTests(RedisServer redis)
+public abstract class RedisStrategyContract(IRedisTarget redis)
 {
     private const int Rounds = 4;
 
@@ -332,3 +331,9 @@ public sealed class RedisStrategyTests(RedisServer redis)
         public ValueTask AbortWriteAsync(int key, CacheWriteToken token, CancellationToken cancellationToken) => inner.AbortWriteAsync(K(key), token, cancellationToken);
     }
 }
+
+[Collection(RedisServerGroup.Name)]
+public sealed class RedisStrategyTests(RedisServer redis) : RedisStrategyContract(redis);
+
+[Collection(RedisClusterGroup.Name)]
+public sealed class RedisClusterStrategyTests(RedisCluster cluster) : RedisStrategyContract(cluster);

@@ -13,7 +13,7 @@ namespace CachePatterns.Redis.Tests.Support;
 /// every test of the assembly and killed by its process handle when they are done. Fails, never skips, when
 /// <c>redis-server</c> is not installed.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime
+public sealed class RedisServer : IAsyncLifetime, IRedisTarget
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "cachepatterns-redis-" + Guid.NewGuid().ToString("N"));
     private readonly string[] _extraArguments;
