@@ -88,7 +88,14 @@ public sealed class RedisCacheProvider : ICacheProvider
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            return new CacheProviderHealth(false, $"Redis does not answer: {ex.GetType().Name}: {ex.Message}");
+            var refused = _connection.LastFailure == nameof(ConnectionFailureType.AuthenticationFailure)
+                || ex.Message.Contains("NOAUTH", StringComparison.Ordinal)
+                || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal);
+            var description = refused
+                ? "Redis refused to authenticate the connection (AuthenticationFailure): check the user name and password, " +
+                  "and for TLS that the server certificate chains to a trusted CA and names the host. "
+                : string.Empty;
+            return new CacheProviderHealth(false, $"{description}Redis does not answer: {ex.GetType().Name}: {Redact(ex.Message)}");
         }
     }
 
@@ -104,6 +111,15 @@ public sealed class RedisCacheProvider : ICacheProvider
 
     /// <summary>Gets the invalidations waiting for Redis to answer again (tests).</summary>
     internal PendingInvalidations Pending => _pending;
+
+    /// <summary>Removes the configured password from a message, should a client library ever echo it.</summary>
+    private string Redact(string message)
+    {
+        var password = _options.ConfigurationOptions is null && RedisConnection.TryParse(_options.Configuration ?? string.Empty, out var parsed, out _)
+            ? parsed!.Password
+            : null;
+        return string.IsNullOrEmpty(password) ? message : message.Replace(password, "***", StringComparison.Ordinal);
+    }
 
     private static Dictionary<string, string> ParseInfo(string info)
     {

@@ -68,4 +68,12 @@ public sealed class RedisCacheProviderOptions
     /// by a fire-and-forget script on the primary. Default: <see langword="false"/>.
     /// </summary>
     public bool ReadFromReplicas { get; set; }
+
+    /// <summary>
+    /// Gets or sets the path of a PEM or DER certificate of a private certificate authority to trust for the server's TLS
+    /// certificate (a CA that is not in the machine's store). Setting it turns TLS on. The server certificate must still
+    /// chain to this CA and name the host connected to; nothing else is accepted (there is no "accept any certificate"
+    /// switch). Default: <see langword="null"/> (the machine's trusted CAs, when the configuration asks for <c>ssl=true</c>).
+    /// </summary>
+    public string? TrustedCertificateAuthorityPath { get; set; }
 }

@@ -78,6 +78,11 @@ internal sealed class RedisCacheProviderOptionsValidator : IValidateOptions<Redi
             errors.Add($"{at}: PendingReplayInterval must be between 10 ms and 10 minutes, but was {options.PendingReplayInterval}.");
         }
 
+        if (options.TrustedCertificateAuthorityPath is { } ca && !File.Exists(ca))
+        {
+            errors.Add($"{at}: TrustedCertificateAuthorityPath '{ca}' does not name an existing certificate file.");
+        }
+
         return errors;
     }
 }

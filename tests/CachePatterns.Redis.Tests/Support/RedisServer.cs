@@ -28,6 +28,31 @@ public sealed class RedisServer : IAsyncLifetime, IRedisTarget
     /// <summary>A server with extra command-line arguments (replicas, memory limits, TLS, ...).</summary>
     private RedisServer(string[] extraArguments) => _extraArguments = extraArguments;
 
+    /// <summary>Extra options of the raw client (credentials on a server whose default user is off).</summary>
+    public string RawOptions { get; init; } = string.Empty;
+
+    /// <summary>Starts a server of its own whose raw client connects with <paramref name="rawOptions"/> added.</summary>
+    public static async Task<RedisServer> StartAsync(string rawOptions, params string[] extraArguments)
+    {
+        var server = new RedisServer(extraArguments) { RawOptions = rawOptions };
+        await server.InitializeAsync();
+        return server;
+    }
+
+    /// <summary>TLS files when the server speaks only TLS (<see cref="StartTlsAsync"/>).</summary>
+    public TlsFiles? Tls { get; private set; }
+
+    /// <summary>Starts a server that accepts only TLS on its port, with a certificate from <paramref name="files"/>.</summary>
+    public static async Task<RedisServer> StartTlsAsync(TlsFiles files)
+    {
+        var server = new RedisServer(["--tls-cert-file", files.ServerCertificate, "--tls-key-file", files.ServerKey, "--tls-ca-cert-file", files.CertificateAuthority, "--tls-auth-clients", "no"])
+        {
+            Tls = files,
+        };
+        await server.InitializeAsync();
+        return server;
+    }
+
     /// <summary>Starts a server of its own (not shared by the collection), for tests that kill or freeze it.</summary>
     public static async Task<RedisServer> StartAsync(params string[] extraArguments)
     {
@@ -77,12 +102,13 @@ public sealed class RedisServer : IAsyncLifetime, IRedisTarget
             RedirectStandardError = true,
             WorkingDirectory = _directory,
         };
-        foreach (var arg in new[]
+        var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var arg in (Tls is null ? ["--port", port] : new[] { "--port", "0", "--tls-port", port }).Concat(new[]
         {
-            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", _directory,
             "--pidfile", Path.Combine(_directory, "redis.pid"), "--logfile", Path.Combine(_directory, "redis.log"),
-        }.Concat(_extraArguments))
+        }).Concat(_extraArguments))
         {
             start.ArgumentList.Add(arg);
         }
@@ -122,7 +148,14 @@ public sealed class RedisServer : IAsyncLifetime, IRedisTarget
             }
         }
 
-        Raw = await ConnectionMultiplexer.ConnectAsync(Configuration + ",allowAdmin=true");
+        var raw = ConfigurationOptions.Parse(Configuration + ",allowAdmin=true" + RawOptions);
+        if (Tls is not null)
+        {
+            raw.Ssl = true;
+            raw.TrustIssuer(Tls.CertificateAuthority);
+        }
+
+        Raw = await ConnectionMultiplexer.ConnectAsync(raw);
     }
 
     /// <summary>Creates a provider on this server, its keys under an instance name no other test uses.</summary>
@@ -172,16 +205,25 @@ public sealed class RedisServer : IAsyncLifetime, IRedisTarget
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, Port);
+                if (Tls is not null)
+                {
+                    // TLS only: the port accepts; the raw client's handshake (trusting the test CA) checks the rest.
+                    return true;
+                }
+
                 var stream = client.GetStream();
                 await stream.WriteAsync("PING\r\n"u8.ToArray());
                 var buffer = new byte[16];
                 var read = await stream.ReadAsync(buffer);
-                if (System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
+                var reply = System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+
+                // PONG, or NOAUTH from a server whose default user is off: either way it serves.
+                if (reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal))
                 {
                     return true;
                 }
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or IOException or System.Security.Authentication.AuthenticationException)
             {
             }
 
