@@ -30,7 +30,7 @@ public sealed class TlsRedis : IAsyncLifetime
         Trusted = TlsFiles.Create(directory, "trusted");
         Untrusted = TlsFiles.Create(directory, "untrusted");
         Server = await RedisServer.StartTlsAsync(Trusted);
-        Acl = await RedisServer.StartAsync(
+        Acl = await RedisServer.StartWithRawOptionsAsync(
             ",user=admin,password=admin-pw",
             "--user", "default", "off",
             "--user", "admin", "on", ">admin-pw", "~*", "&*", "+@all",

@@ -32,7 +32,7 @@ public sealed class RedisServer : IAsyncLifetime, IRedisTarget
     public string RawOptions { get; init; } = string.Empty;
 
     /// <summary>Starts a server of its own whose raw client connects with <paramref name="rawOptions"/> added.</summary>
-    public static async Task<RedisServer> StartAsync(string rawOptions, params string[] extraArguments)
+    public static async Task<RedisServer> StartWithRawOptionsAsync(string rawOptions, params string[] extraArguments)
     {
         var server = new RedisServer(extraArguments) { RawOptions = rawOptions };
         await server.InitializeAsync();
