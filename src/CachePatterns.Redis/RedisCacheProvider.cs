@@ -79,6 +79,11 @@ public sealed class RedisCacheProvider : ICacheProvider
             }
 
             var description = "Redis answers PING.";
+            if (data.TryGetValue("evicted_keys", out var evictedKeys) && evictedKeys is long evicted && evicted > 0)
+            {
+                description += $" {evicted} keys evicted since the server started ({fields.GetValueOrDefault("maxmemory_policy")}, maxmemory {fields.GetValueOrDefault("maxmemory")} bytes): the cache is smaller than its working set; give Redis more memory if the hit ratio suffers.";
+            }
+
             if (fields.GetValueOrDefault("maxmemory_policy") == "noeviction" && fields.GetValueOrDefault("maxmemory") is { } max && max != "0")
             {
                 description += " Warning: maxmemory is set with maxmemory-policy noeviction, so cache writes fail once memory is full; use allkeys-lru or volatile-lru for a cache.";
