@@ -11,6 +11,9 @@ return args switch
     ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
+    ["redisthroughput", ..] => await RedisThroughputRunner.RunAsync(Console.Out),
+    ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
+    ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };
 

@@ -42,7 +42,26 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         _writeMs = (long)Math.Ceiling(options.WriteTimeout.TotalMilliseconds);
     }
 
-    public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
+    public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken) =>
+        acquireLease || !_pending.IsEmpty ? GetWithLeaseOrPendingAsync(key, acquireLease, cancellationToken) : GetPlainAsync(key, cancellationToken);
+
+    /// <summary>The hit path: one value key, no arguments, the lean script (or the read-only one on a replica).</summary>
+    private async ValueTask<CacheLookup<TValue>> GetPlainAsync(TKey key, CancellationToken cancellationToken)
+    {
+        RedisKey[] keys = [ValueKey(key)];
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.ReadFromReplicas)
+        {
+            var fromReplica = await db.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, keys, null, CommandFlags.PreferReplica)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await FromReplicaAsync(db, keys, fromReplica, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = await db.ScriptEvaluateAsync(RedisScripts.GetPlain, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await ToLookupAsync(db, keys, 0, result, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<CacheLookup<TValue>> GetWithLeaseOrPendingAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
         if (!_pending.IsEmpty && _pending.Blocks(keys[0]) && !await _pending.TryReplayAsync(keys[0], cancellationToken).ConfigureAwait(false))
@@ -51,14 +70,12 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return CacheLookup<TValue>.Unavailable;
         }
 
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        if (!acquireLease && _options.ReadFromReplicas)
+        if (!acquireLease)
         {
-            var fromReplica = await db.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, keys, null, CommandFlags.PreferReplica)
-                .WaitAsync(cancellationToken).ConfigureAwait(false);
-            return await FromReplicaAsync(db, keys, fromReplica, cancellationToken).ConfigureAwait(false);
+            return await GetPlainAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var token = acquireLease ? NewToken() : 0;
         RedisResult result;
         try
@@ -317,17 +334,32 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     /// <summary>Formats and checks a key: value, lease and writes keys, all hash-tagged alike.</summary>
     internal RedisKey[] Keys(TKey key)
     {
-        var formatted = _prefix + _descriptor.KeyFormatter(key);
-        var bytes = Encoding.UTF8.GetByteCount(formatted);
-        if (bytes > _options.MaxKeyBytes)
+        var value = ValueKeyString(key);
+        return [value, value + ":l", value + ":w"];
+    }
+
+    private RedisKey ValueKey(TKey key) => ValueKeyString(key);
+
+    /// <summary><c>{instance + prefix + key}</c> in one allocation, checked against <see cref="RedisCacheProviderOptions.MaxKeyBytes"/>.</summary>
+    private string ValueKeyString(TKey key)
+    {
+        var formatted = _descriptor.KeyFormatter(key);
+        var value = string.Concat("{", _prefix, formatted, "}");
+
+        // Two bytes for the braces; UTF-8 is never shorter than the UTF-16 length of ASCII, so count only when it may be over.
+        if (value.Length * 3 > _options.MaxKeyBytes + 2)
         {
-            throw new ArgumentException(
-                $"The cache key '{formatted[..Math.Min(formatted.Length, 64)]}…' is {bytes} bytes in UTF-8 (with its prefixes), over the Redis provider's MaxKeyBytes of {_options.MaxKeyBytes}.",
-                nameof(key));
+            var bytes = Encoding.UTF8.GetByteCount(value) - 2;
+            if (bytes > _options.MaxKeyBytes)
+            {
+                var shown = value[1..^1];
+                throw new ArgumentException(
+                    $"The cache key '{shown[..Math.Min(shown.Length, 64)]}…' is {bytes} bytes in UTF-8 (with its prefixes), over the Redis provider's MaxKeyBytes of {_options.MaxKeyBytes}.",
+                    nameof(key));
+            }
         }
 
-        var value = "{" + formatted + "}";
-        return [value, value + ":l", value + ":w"];
+        return value;
     }
 
     /// <summary>
@@ -398,11 +430,12 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 
     private async ValueTask<CacheLookup<TValue>> ToLookupAsync(IDatabase db, RedisKey[] keys, long token, RedisResult result, CancellationToken cancellationToken)
     {
+        // Short answers (the lean plain-read script) leave the trailing fields out.
         var parts = (RedisResult[])result!;
         var status = (int)parts[0];
-        var stored = (byte[]?)parts[1];
-        var lease = (long)parts[2] == 1 ? new CacheLease(token, null) : CacheLease.None;
-        if ((long)parts[3] == 1)
+        var stored = parts.Length > 1 ? (byte[]?)parts[1] : null;
+        var lease = parts.Length > 2 && (long)parts[2] == 1 ? new CacheLease(token, null) : CacheLease.None;
+        if (parts.Length > 3 && (long)parts[3] == 1)
         {
             Corrupt(keys[0], new InvalidDataException("The Redis entry is not a CachePatterns envelope (format version 1); it was deleted."));
         }

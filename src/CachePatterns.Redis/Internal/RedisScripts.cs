@@ -77,6 +77,35 @@ internal static class RedisScripts
         """;
 
     /// <summary>
+    /// The hit path: a plain read (no lease), KEYS[1] = value only, no ARGV, no function definitions. Renews a sliding
+    /// entry and deletes a corrupt header like <see cref="Get"/>. Returns <c>{status}</c> for a miss, <c>{1, value}</c>
+    /// for a hit, <c>{0, false, 0, 1}</c> for a deleted corrupt entry, <c>{2, value, 0, 0, ms since expiry}</c> when stale.
+    /// </summary>
+    public const string GetPlain = """
+        local v = redis.call('GET', KEYS[1])
+        if not v then return {0} end
+        if #v < 34 or string.byte(v, 1) ~= 1 then
+          redis.call('DEL', KEYS[1])
+          return {0, false, 0, 1}
+        end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local _, _, expires, sliding, deadline, retention = struct.unpack('<BBi8i8i8i8', v)
+        if expires == 0 or now < expires then
+          if sliding > 0 then
+            local renewed = now + sliding
+            if deadline > 0 and deadline < renewed then renewed = deadline end
+            if renewed > expires then
+              redis.call('SETRANGE', KEYS[1], 2, struct.pack('<i8', renewed))
+              redis.call('PEXPIRE', KEYS[1], math.max(1, renewed - now + retention))
+            end
+          end
+          return {1, v}
+        end
+        return {2, v, 0, 0, now - expires}
+        """;
+
+    /// <summary>
     /// A plain read that writes nothing, for <c>EVAL_RO</c>/<c>EVALSHA_RO</c> on a replica. No ARGV. Returns the shape of
     /// <see cref="Get"/> plus <c>[6] renew</c>: 1 when a sliding entry has less than half its window left, so the client
     /// renews it on the primary (a replica cannot). A corrupt header answers status 9 with the bytes (not deleted here).
