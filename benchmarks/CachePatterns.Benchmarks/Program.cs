@@ -12,6 +12,7 @@ return args switch
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
     ["redisthroughput", ..] => await RedisThroughputRunner.RunAsync(Console.Out),
+    ["redisalloc", ..] => await RedisAllocationRunner.RunAsync(Console.Out),
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
