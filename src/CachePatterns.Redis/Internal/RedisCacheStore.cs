@@ -18,6 +18,11 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
     private static readonly RedisValue Zero = 0;
+
+    /// <summary>The SHA-1 Redis names <see cref="RedisScripts.GetPlain"/> by: the hit sends EVALSHA without looking the script text up.</summary>
+#pragma warning disable CA5350 // Redis identifies scripts by SHA-1; this is a name, not a security measure.
+    private static readonly byte[] GetPlainHash = System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(RedisScripts.GetPlain));
+#pragma warning restore CA5350
     private static readonly RedisValue One = 1;
 
     /// <summary>100 years in milliseconds.</summary>
@@ -57,7 +62,35 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return await FromReplicaAsync(db, keys, fromReplica, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await db.ScriptEvaluateAsync(RedisScripts.GetPlain, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        RedisResult result;
+        try
+        {
+            result = await db.ScriptEvaluateAsync(GetPlainHash, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // The server lost its scripts (restart, SCRIPT FLUSH): the text version loads it again.
+            result = await db.ScriptEvaluateAsync(RedisScripts.GetPlain, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (result.IsNull)
+        {
+            return CacheLookup<TValue>.Miss;
+        }
+
+        if (result.Resp2Type == ResultType.BulkString)
+        {
+            // A hit: the reply is the stored bytes alone.
+            var stored = (byte[])result!;
+            if (TryDecode(keys[0], stored, out var value))
+            {
+                return CacheLookup<TValue>.Hit(value);
+            }
+
+            await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [stored]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return CacheLookup<TValue>.Miss;
+        }
+
         return await ToLookupAsync(db, keys, 0, result, cancellationToken).ConfigureAwait(false);
     }
 

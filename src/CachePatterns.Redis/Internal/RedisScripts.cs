@@ -78,12 +78,13 @@ internal static class RedisScripts
 
     /// <summary>
     /// The hit path: a plain read (no lease), KEYS[1] = value only, no ARGV, no function definitions. Renews a sliding
-    /// entry and deletes a corrupt header like <see cref="Get"/>. Returns <c>{status}</c> for a miss, <c>{1, value}</c>
-    /// for a hit, <c>{0, false, 0, 1}</c> for a deleted corrupt entry, <c>{2, value, 0, 0, ms since expiry}</c> when stale.
+    /// entry and deletes a corrupt header like <see cref="Get"/>. Returns nil for a miss, the stored bytes alone (one
+    /// bulk string, the cheapest reply to read) for a hit, <c>{0, false, 0, 1}</c> for a deleted corrupt entry and
+    /// <c>{2, value, 0, 0, ms since expiry}</c> when stale.
     /// </summary>
     public const string GetPlain = """
         local v = redis.call('GET', KEYS[1])
-        if not v then return {0} end
+        if not v then return false end
         if #v < 34 or string.byte(v, 1) ~= 1 then
           redis.call('DEL', KEYS[1])
           return {0, false, 0, 1}
@@ -100,7 +101,7 @@ internal static class RedisScripts
               redis.call('PEXPIRE', KEYS[1], math.max(1, renewed - now + retention))
             end
           end
-          return {1, v}
+          return v
         end
         return {2, v, 0, 0, now - expires}
         """;
