@@ -8,7 +8,8 @@ namespace CachePatterns.Redis.Tests.Support;
 /// <summary>
 /// A 3-primary Redis Cluster made the way users make one: three <c>redis-server --cluster-enabled yes</c> on free
 /// loopback ports (at most 55535: the bus listens on port + 10000), joined by <c>redis-cli --cluster create</c>,
-/// used once <c>cluster_state:ok</c> on every node.
+/// used once <c>cluster_state:ok</c> on every node. The node timeout is long (2 minutes): on a saturated 2-core machine
+/// a short one lets nodes mark each other failed and the cluster answers CLUSTERDOWN.
 /// </summary>
 public sealed class RedisCluster : IAsyncLifetime, IRedisTarget
 {
@@ -29,7 +30,7 @@ public sealed class RedisCluster : IAsyncLifetime, IRedisTarget
             "redis-cli is not on PATH: it builds the test Cluster (Debian: apt-get install redis-tools).");
         for (var i = 0; i < 3; i++)
         {
-            _nodes.Add(await RedisServer.StartAsync("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"));
+            _nodes.Add(await RedisServer.StartAsync("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "120000"));
         }
 
         var create = new ProcessStartInfo(cli) { RedirectStandardOutput = true, RedirectStandardError = true };
