@@ -16,3 +16,6 @@ run stampede 2>&1 | tee "$out/stampede.md"
 # Needs PostgreSQL 15's server programs (apt-get install postgresql); starts throw-away clusters on loopback.
 run routing 2>&1 | tee "$out/routing.md"
 run mcthroughput 10 3 2>&1 | tee "$out/mcthroughput.md"
+run redisthroughput 2>&1 | tee "$out/redisthroughput.md"
+run redisstampede 2>&1 | tee "$out/redisstampede.md"
+run redisalloc 2>&1 | tee "$out/redisalloc.md"

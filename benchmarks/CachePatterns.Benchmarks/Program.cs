@@ -13,6 +13,10 @@ return args switch
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
     ["routing", ..] => await RoutingRunner.RunAsync(Console.Out),
     ["mcthroughput", .. var rest] => await MemcachedThroughputRunner.RunAsync(Console.Out, rest),
+    ["redisthroughput", ..] => await RedisThroughputRunner.RunAsync(Console.Out),
+    ["redisalloc", ..] => await RedisAllocationRunner.RunAsync(Console.Out),
+    ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
+    ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };
 

@@ -26,6 +26,7 @@ public static class CachePatternsRedisBuilderExtensions
         var name = builder.CacheName;
         return builder.UseProvider(sp => new RedisCacheProvider(
             Options.Create(sp.GetRequiredService<IOptionsMonitor<RedisCacheProviderOptions>>().Get(name)),
-            sp.GetService<ILogger<RedisCacheProvider>>()));
+            sp.GetService<ILogger<RedisCacheProvider>>(),
+            sp.GetService<TimeProvider>()));
     }
 }

@@ -22,17 +22,21 @@ public sealed class RedisCacheProvider : ICacheProvider
 {
     private readonly RedisCacheProviderOptions _options;
     private readonly RedisConnection _connection;
+    private readonly PendingInvalidations _pending;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
     /// <param name="options">The options.</param>
     /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    /// <param name="timeProvider">The clock of the replay timer of failed invalidations; <see langword="null"/> for the system clock.</param>
     /// <exception cref="OptionsValidationException">The options are invalid (the message names the setting).</exception>
-    public RedisCacheProvider(IOptions<RedisCacheProviderOptions> options, ILogger<RedisCacheProvider>? logger = null)
+    public RedisCacheProvider(IOptions<RedisCacheProviderOptions> options, ILogger<RedisCacheProvider>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         RedisCacheProviderOptionsValidator.ThrowIfInvalid(Options.DefaultName, _options);
-        _connection = new RedisConnection(_options, (ILogger?)logger ?? NullLogger.Instance);
+        var log = (ILogger?)logger ?? NullLogger.Instance;
+        _connection = new RedisConnection(_options, log);
+        _pending = new PendingInvalidations(_connection, _options, timeProvider ?? TimeProvider.System, log);
     }
 
     /// <inheritdoc/>
@@ -46,7 +50,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _pending);
     }
 
     /// <summary>
@@ -75,6 +79,11 @@ public sealed class RedisCacheProvider : ICacheProvider
             }
 
             var description = "Redis answers PING.";
+            if (data.TryGetValue("evicted_keys", out var evictedKeys) && evictedKeys is long evicted && evicted > 0)
+            {
+                description += $" {evicted} keys evicted since the server started ({fields.GetValueOrDefault("maxmemory_policy")}, maxmemory {fields.GetValueOrDefault("maxmemory")} bytes): the cache is smaller than its working set; give Redis more memory if the hit ratio suffers.";
+            }
+
             if (fields.GetValueOrDefault("maxmemory_policy") == "noeviction" && fields.GetValueOrDefault("maxmemory") is { } max && max != "0")
             {
                 description += " Warning: maxmemory is set with maxmemory-policy noeviction, so cache writes fail once memory is full; use allkeys-lru or volatile-lru for a cache.";
@@ -84,15 +93,38 @@ public sealed class RedisCacheProvider : ICacheProvider
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            return new CacheProviderHealth(false, $"Redis does not answer: {ex.GetType().Name}: {ex.Message}");
+            var refused = _connection.LastFailure == nameof(ConnectionFailureType.AuthenticationFailure)
+                || ex.Message.Contains("NOAUTH", StringComparison.Ordinal)
+                || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal);
+            var description = refused
+                ? "Redis refused to authenticate the connection (AuthenticationFailure): check the user name and password, " +
+                  "and for TLS that the server certificate chains to a trusted CA and names the host. "
+                : string.Empty;
+            return new CacheProviderHealth(false, $"{description}Redis does not answer: {ex.GetType().Name}: {Redact(ex.Message)}");
         }
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _pending.Dispose();
+        _connection.Dispose();
+    }
 
     /// <summary>Gets the connection (tests).</summary>
     internal RedisConnection Connection => _connection;
+
+    /// <summary>Gets the invalidations waiting for Redis to answer again (tests).</summary>
+    internal PendingInvalidations Pending => _pending;
+
+    /// <summary>Removes the configured password from a message, should a client library ever echo it.</summary>
+    private string Redact(string message)
+    {
+        var password = _options.ConfigurationOptions is null && RedisConnection.TryParse(_options.Configuration ?? string.Empty, out var parsed, out _)
+            ? parsed!.Password
+            : null;
+        return string.IsNullOrEmpty(password) ? message : message.Replace(password, "***", StringComparison.Ordinal);
+    }
 
     private static Dictionary<string, string> ParseInfo(string info)
     {

@@ -44,4 +44,36 @@ public sealed class RedisCacheProviderOptions
 
     /// <summary>Gets or sets the largest serialized value, in bytes. Default: 1 MiB.</summary>
     public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets how many keys whose invalidation failed (Redis unreachable) are remembered for a replay when the
+    /// connection is restored. Over this, the provider forgets them and invalidates every key of its
+    /// <see cref="InstanceName"/> instead (SCAN on every primary), reading nothing from Redis until that is done.
+    /// Default: 10,000.
+    /// </summary>
+    public int MaxPendingInvalidations { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets how often remembered invalidations are retried while Redis does not answer (they are also replayed
+    /// at once when StackExchange.Redis reports the connection restored), and the timeout of each replay. Default: 1 second.
+    /// </summary>
+    public TimeSpan PendingReplayInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether plain reads (no lease asked) are served by replicas when the
+    /// configuration names some (<c>EVAL_RO</c> with <see cref="CommandFlags.PreferReplica"/>; the primary answers when no
+    /// replica does). Reads become <b>eventually consistent</b>: a replica may answer with a value the primary has already
+    /// invalidated, for as long as its replication lag. Lease-taking reads, fills, writes and invalidations always run on the
+    /// primary, so fencing is unchanged; a sliding entry read on a replica with less than half its window left is renewed
+    /// by a fire-and-forget script on the primary. Default: <see langword="false"/>.
+    /// </summary>
+    public bool ReadFromReplicas { get; set; }
+
+    /// <summary>
+    /// Gets or sets the path of a PEM or DER certificate of a private certificate authority to trust for the server's TLS
+    /// certificate (a CA that is not in the machine's store). Setting it turns TLS on. The server certificate must still
+    /// chain to this CA and name the host connected to; nothing else is accepted (there is no "accept any certificate"
+    /// switch). Default: <see langword="null"/> (the machine's trusted CAs, when the configuration asks for <c>ssl=true</c>).
+    /// </summary>
+    public string? TrustedCertificateAuthorityPath { get; set; }
 }

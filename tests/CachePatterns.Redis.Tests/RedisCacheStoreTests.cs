@@ -1,12 +1,15 @@
 using CachePatterns.Providers;
+using CachePatterns.Redis.Internal;
 using CachePatterns.Redis.Tests.Support;
 using StackExchange.Redis;
 
 namespace CachePatterns.Redis.Tests;
 
-/// <summary>Every operation of the provider contract against a real redis-server, with two clients where it matters.</summary>
-[Collection(RedisServerGroup.Name)]
-public sealed class RedisCacheStoreTests(RedisServer redis)
+/// <summary>
+/// Every operation of the provider contract against real Redis, with two clients where it matters; run unchanged on one
+/// server (<see cref="RedisCacheStoreTests"/>) and on a 3-primary Cluster (<see cref="RedisClusterCacheStoreTests"/>).
+/// </summary>
+public abstract class RedisCacheStoreContract(IRedisTarget redis)
 {
     private static readonly StoreEntryOptions Minute = new(TimeSpan.FromMinutes(1));
 
@@ -287,6 +290,18 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
         Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, other.Status);
         Assert.Equal("old", other.Value.Value);
 
+        // How long ago it expired, by the server's clock: between what TIME said just before and just after the lookup.
+        var expiresAt = RedisEnvelope.ExpiresAt((byte[])(await redis.Database.StringGetAsync($"{{{instance}P:k}}"))!);
+        var server = redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]);
+        var before = (await server.TimeAsync()).Ticks;
+        var lookup = await b.GetAsync("k", false, default);
+        var after = (await server.TimeAsync()).Ticks;
+        Assert.Equal(CacheLookupStatus.Stale, lookup.Status);
+        Assert.NotNull(lookup.ExpiredFor);
+        var unixMs = (long ticks) => (ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+        Assert.InRange(lookup.ExpiredFor!.Value.TotalMilliseconds, unixMs(before) - expiresAt - 1, unixMs(after) - expiresAt + 1);
+        Assert.NotNull(other.ExpiredFor);
+
         Assert.True(await a.FillAsync("k", stale.Lease, CacheValue<string>.Of("new"), Minute, default));
         Assert.Equal("new", (await b.GetAsync("k", true, default)).Value.Value);
     }
@@ -469,19 +484,30 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
     {
         using var provider = redis.CreateProvider();
         var store = RedisServer.CreateStore(provider);
-        var server = redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]);
         for (var i = 0; i < 5; i++)
         {
             await store.GetAsync("k", false, default);
         }
 
-        var before = EvalShaCalls(await server.InfoRawAsync("commandstats"));
+        var before = await EvalShaCallsAsync();
         for (var i = 0; i < 20; i++)
         {
             await store.GetAsync("k", false, default);
         }
 
-        Assert.True(EvalShaCalls(await server.InfoRawAsync("commandstats")) - before >= 20);
+        Assert.True(await EvalShaCallsAsync() - before >= 20);
+    }
+
+    /// <summary>EVALSHA calls summed over every node (on a Cluster the key lives on one of them).</summary>
+    private async Task<long> EvalShaCallsAsync()
+    {
+        long calls = 0;
+        foreach (var endpoint in redis.Raw.GetEndPoints())
+        {
+            calls += EvalShaCalls(await redis.Raw.GetServer(endpoint).InfoRawAsync("commandstats"));
+        }
+
+        return calls;
     }
 
     private static long EvalShaCalls(string? info)
@@ -496,3 +522,9 @@ public sealed class RedisCacheStoreTests(RedisServer redis)
         return long.Parse(calls["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
+
+[Collection(RedisServerGroup.Name)]
+public sealed class RedisCacheStoreTests(RedisServer redis) : RedisCacheStoreContract(redis);
+
+[Collection(RedisClusterGroup.Name)]
+public sealed class RedisClusterCacheStoreTests(RedisCluster cluster) : RedisCacheStoreContract(cluster);

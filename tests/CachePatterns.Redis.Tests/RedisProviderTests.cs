@@ -135,6 +135,21 @@ public sealed class RedisProviderTests(RedisServer redis)
         }
     }
 
+    [Fact]
+    public async Task A_hit_after_the_server_forgot_its_scripts_loads_them_again_and_still_hits()
+    {
+        using var provider = redis.CreateProvider();
+        var store = RedisServer.CreateStore(provider);
+        await store.SetAsync("k", Providers.CacheValue<string>.Of("v"), new Providers.StoreEntryOptions(TimeSpan.FromMinutes(1)), default);
+        Assert.Equal("v", (await store.GetAsync("k", false, default)).Value.Value);
+
+        await redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]).ScriptFlushAsync();
+        var lookup = await store.GetAsync("k", false, default);
+        Assert.Equal(Providers.CacheLookupStatus.Hit, lookup.Status);
+        Assert.Equal("v", lookup.Value.Value);
+        Assert.Equal("v", (await store.GetAsync("k", false, default)).Value.Value);
+    }
+
     private sealed class ConstantLoader : ICacheLoader<int, string>
     {
         public ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken) =>

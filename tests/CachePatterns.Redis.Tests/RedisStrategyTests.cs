@@ -10,8 +10,7 @@ namespace CachePatterns.Redis.Tests;
 /// The strategies over Redis with two DI containers (two providers, two connections) sharing one database and one
 /// server, as two application processes would: no stale entry under races, one load for a cold key across both.
 /// </summary>
-[Collection(RedisServerGroup.Name)]
-public sealed class RedisStrategyTests(RedisServer redis)
+public abstract class RedisStrategyContract(IRedisTarget redis)
 {
     private const int Rounds = 4;
 
@@ -138,6 +137,46 @@ public sealed class RedisStrategyTests(RedisServer redis)
     }
 
     [Fact]
+    public async Task Stale_while_revalidate_across_two_containers_refreshes_once_and_both_serve_the_stale_value_meanwhile()
+    {
+        var instance = redis.NewInstanceName();
+        var loader = new RefreshGatedLoader();
+        void Swr(CacheStrategyOptions o)
+        {
+            o.Expiration = TimeSpan.FromMilliseconds(300);
+            o.StaleWhileRevalidate = TimeSpan.FromMinutes(1);
+            o.LeaseWaitTimeout = TimeSpan.FromSeconds(20);
+        }
+
+        await using var first = Container(instance, CacheStrategyKind.CacheAside, loader, null, Swr);
+        await using var second = Container(instance, CacheStrategyKind.CacheAside, loader, null, Swr);
+        var a = first.GetRequiredService<ICacheStrategy<int, string>>();
+        var b = second.GetRequiredService<ICacheStrategy<int, string>>();
+        Assert.Equal("v1", await a.GetAsync(7));
+        Assert.Equal("v1", await b.GetAsync(7));
+
+        var raw = RedisServer.CreateStore(redis.CreateProvider(instanceName: instance), prefix: "String:");
+        await Wait.UntilAsync(async () => (await raw.GetAsync("7", false, default)).Status == CacheLookupStatus.Stale, TimeSpan.FromSeconds(5), "the entry turns stale");
+
+        // A serves the stale value at once and starts the refresh, which takes the lease and waits on the gate.
+        Assert.Equal("v1", await a.GetAsync(7));
+        await Wait.UntilAsync(() => Task.FromResult(loader.Loads == 2), TimeSpan.FromSeconds(10), "the refresh starts");
+        await Wait.UntilAsync(async () => await redis.Database.KeyExistsAsync($"{{{instance}String:7}}:l"), TimeSpan.FromSeconds(5), "the refresh holds the lease");
+
+        // B sees the lease held elsewhere: it serves the stale value too and loads nothing.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("v1", await b.GetAsync(7));
+            Assert.Equal("v1", await a.GetAsync(7));
+        }
+
+        Assert.Equal(2, loader.Loads);
+        loader.Gate.SetResult();
+        await Wait.UntilAsync(async () => await b.GetAsync(7) == "v2" && await a.GetAsync(7) == "v2", TimeSpan.FromSeconds(10), "both serve the refreshed value");
+        Assert.Equal(2, loader.Loads);
+    }
+
+    [Fact]
     public async Task IDistributedCache_over_redis_is_shared_by_two_containers_and_refresh_slides()
     {
         var instance = redis.NewInstanceName();
@@ -210,6 +249,30 @@ public sealed class RedisStrategyTests(RedisServer redis)
             throw new NotSupportedException();
     }
 
+    /// <summary>The first load answers at once; later loads (the refreshes) wait for the gate. Values v1, v2, ...</summary>
+    private sealed class RefreshGatedLoader : ICacheLoader<int, string>
+    {
+        private int _loads;
+
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Loads => Volatile.Read(ref _loads);
+
+        public async ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
+        {
+            var load = Interlocked.Increment(ref _loads);
+            if (load > 1)
+            {
+                await Gate.Task.WaitAsync(cancellationToken);
+            }
+
+            return LoadResult.Found($"v{load}");
+        }
+
+        public ValueTask<IReadOnlyDictionary<int, LoadResult<string>>> LoadManyAsync(IReadOnlyCollection<int> keys, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+    }
+
     private sealed class GatedLoader : ICacheLoader<int, string>
     {
         private int _loads;
@@ -268,3 +331,9 @@ public sealed class RedisStrategyTests(RedisServer redis)
         public ValueTask AbortWriteAsync(int key, CacheWriteToken token, CancellationToken cancellationToken) => inner.AbortWriteAsync(K(key), token, cancellationToken);
     }
 }
+
+[Collection(RedisServerGroup.Name)]
+public sealed class RedisStrategyTests(RedisServer redis) : RedisStrategyContract(redis);
+
+[Collection(RedisClusterGroup.Name)]
+public sealed class RedisClusterStrategyTests(RedisCluster cluster) : RedisStrategyContract(cluster);

@@ -68,6 +68,21 @@ internal sealed class RedisCacheProviderOptionsValidator : IValidateOptions<Redi
             errors.Add($"{at}: MaxValueBytes must be between 1 and {RedisMaxBulkBytes - RedisEnvelope.HeaderLength}, but was {options.MaxValueBytes}.");
         }
 
+        if (options.MaxPendingInvalidations is < 1 or > 10_000_000)
+        {
+            errors.Add($"{at}: MaxPendingInvalidations must be between 1 and 10,000,000, but was {options.MaxPendingInvalidations}.");
+        }
+
+        if (options.PendingReplayInterval < TimeSpan.FromMilliseconds(10) || options.PendingReplayInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{at}: PendingReplayInterval must be between 10 ms and 10 minutes, but was {options.PendingReplayInterval}.");
+        }
+
+        if (options.TrustedCertificateAuthorityPath is { } ca && !File.Exists(ca))
+        {
+            errors.Add($"{at}: TrustedCertificateAuthorityPath '{ca}' does not name an existing certificate file.");
+        }
+
         return errors;
     }
 }

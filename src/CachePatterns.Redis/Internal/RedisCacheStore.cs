@@ -18,6 +18,11 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
     private static readonly RedisValue Zero = 0;
+
+    /// <summary>The SHA-1 Redis names <see cref="RedisScripts.GetPlain"/> by: the hit sends EVALSHA without looking the script text up.</summary>
+#pragma warning disable CA5350 // Redis identifies scripts by SHA-1; this is a name, not a security measure.
+    private static readonly byte[] GetPlainHash = System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(RedisScripts.GetPlain));
+#pragma warning restore CA5350
     private static readonly RedisValue One = 1;
 
     /// <summary>100 years in milliseconds.</summary>
@@ -29,9 +34,11 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     private readonly string _prefix;
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _writeMs;
+    private readonly PendingInvalidations _pending;
 
-    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options)
+    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, PendingInvalidations pending)
     {
+        _pending = pending;
         _descriptor = descriptor;
         _connection = connection;
         _options = options;
@@ -40,9 +47,67 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         _writeMs = (long)Math.Ceiling(options.WriteTimeout.TotalMilliseconds);
     }
 
-    public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
+    public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken) =>
+        acquireLease || !_pending.IsEmpty ? GetWithLeaseOrPendingAsync(key, acquireLease, cancellationToken) : GetPlainAsync(key, cancellationToken);
+
+    /// <summary>The hit path: one value key, no arguments, the lean script (or the read-only one on a replica).</summary>
+    private async ValueTask<CacheLookup<TValue>> GetPlainAsync(TKey key, CancellationToken cancellationToken)
+    {
+        RedisKey[] keys = [ValueKey(key)];
+        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.ReadFromReplicas)
+        {
+            var fromReplica = await db.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, keys, null, CommandFlags.PreferReplica)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await FromReplicaAsync(db, keys, fromReplica, cancellationToken).ConfigureAwait(false);
+        }
+
+        RedisResult result;
+        try
+        {
+            result = await db.ScriptEvaluateAsync(GetPlainHash, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // The server lost its scripts (restart, SCRIPT FLUSH): the text version loads it again.
+            result = await db.ScriptEvaluateAsync(RedisScripts.GetPlain, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (result.IsNull)
+        {
+            return CacheLookup<TValue>.Miss;
+        }
+
+        if (result.Resp2Type == ResultType.BulkString)
+        {
+            // A hit: the reply is the stored bytes alone.
+            var stored = (byte[])result!;
+            if (TryDecode(keys[0], stored, out var value))
+            {
+                return CacheLookup<TValue>.Hit(value);
+            }
+
+            await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [stored]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return CacheLookup<TValue>.Miss;
+        }
+
+        return await ToLookupAsync(db, keys, 0, result, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<CacheLookup<TValue>> GetWithLeaseOrPendingAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
+        if (!_pending.IsEmpty && _pending.Blocks(keys[0]) && !await _pending.TryReplayAsync(keys[0], cancellationToken).ConfigureAwait(false))
+        {
+            // Its invalidation has not reached Redis yet: the entry there may be older than the database.
+            return CacheLookup<TValue>.Unavailable;
+        }
+
+        if (!acquireLease)
+        {
+            return await GetPlainAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var token = acquireLease ? NewToken() : 0;
         RedisResult result;
@@ -86,10 +151,13 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var batch = db.CreateBatch();
         var tokens = new long[allKeys.Length];
         var pending = new Task<RedisResult>[allKeys.Length];
+        var fromReplicas = !acquireLeases && _options.ReadFromReplicas;
         for (var i = 0; i < allKeys.Length; i++)
         {
             tokens[i] = acquireLeases ? NewToken() : 0;
-            pending[i] = batch.ScriptEvaluateAsync(RedisScripts.Get, allKeys[i], [acquireLeases ? One : Zero, tokens[i], _leaseMs]);
+            pending[i] = fromReplicas
+                ? batch.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, allKeys[i], null, CommandFlags.PreferReplica)
+                : batch.ScriptEvaluateAsync(RedisScripts.Get, allKeys[i], [acquireLeases ? One : Zero, tokens[i], _leaseMs]);
         }
 
         batch.Execute();
@@ -110,7 +178,18 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var results = new CacheLookup<TValue>[allKeys.Length];
         for (var i = 0; i < results.Length; i++)
         {
-            results[i] = await ToLookupAsync(db, allKeys[i], tokens[i], pending[i].Result, cancellationToken).ConfigureAwait(false);
+            results[i] = fromReplicas
+                ? await FromReplicaAsync(db, allKeys[i], pending[i].Result, cancellationToken).ConfigureAwait(false)
+                : await ToLookupAsync(db, allKeys[i], tokens[i], pending[i].Result, cancellationToken).ConfigureAwait(false);
+            if (!_pending.IsEmpty && _pending.Blocks(allKeys[i][0]) && !await _pending.TryReplayAsync(allKeys[i][0], cancellationToken).ConfigureAwait(false))
+            {
+                if (results[i].Lease.IsGranted)
+                {
+                    AbandonLease(db, allKeys[i], tokens[i]);
+                }
+
+                results[i] = CacheLookup<TValue>.Unavailable;
+            }
         }
 
         return results;
@@ -125,6 +204,13 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 
         var keys = Keys(key);
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        if (!_pending.IsEmpty && _pending.Blocks(keys[0]))
+        {
+            // A lease taken before an invalidation that has not reached Redis yet would store the older value.
+            AbandonLease(db, keys, lease.Token);
+            return false;
+        }
+
         byte[] payload;
         try
         {
@@ -159,9 +245,17 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var keys = Keys(key);
         var payload = Serialize(keys[0], value);
         var (abs, sliding, retention) = Expiration(options);
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await db.ScriptEvaluateAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            await db.ScriptEvaluateAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            _pending.Remember(keys[0]);
+            throw;
+        }
     }
 
     public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken)
@@ -174,8 +268,19 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
         var keys = Keys(key);
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var removed = (long)await db.ScriptEvaluateAsync(RedisScripts.Invalidate, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        long removed;
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            removed = (long)await db.ScriptEvaluateAsync(RedisScripts.Invalidate, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            // Whether it reached the server is unknown (a timeout may still be delivered later): replay it when Redis answers.
+            _pending.Remember(keys[0]);
+            throw;
+        }
+
         if (removed > 0)
         {
             _descriptor.Observer?.OnEvicted(CacheEvictionReason.Removed, 1);
@@ -211,23 +316,31 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return false;
         }
 
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        byte[] payload;
         try
         {
-            payload = Serialize(keys[0], value);
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            byte[] payload;
+            try
+            {
+                payload = Serialize(keys[0], value);
+            }
+            catch
+            {
+                // The database has the value but the cache cannot hold it: end the write by removing the key.
+                await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+
+            var (abs, sliding, retention) = Expiration(options);
+            var result = await db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token.Token, One, payload, Flags(value), abs, sliding, retention])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            return (long)result == 1;
         }
-        catch
+        catch (Exception ex) when (ex is not ArgumentException)
         {
-            // The database has the value but the cache cannot hold it: end the write by removing the key.
-            await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+            _pending.Remember(keys[0]);
             throw;
         }
-
-        var (abs, sliding, retention) = Expiration(options);
-        var result = await db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token.Token, One, payload, Flags(value), abs, sliding, retention])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        return (long)result == 1;
     }
 
     public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)
@@ -239,24 +352,47 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return;
         }
 
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            await EndWriteAsync(db, keys, token.Token, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            _pending.Remember(keys[0]);
+            throw;
+        }
     }
 
     /// <summary>Formats and checks a key: value, lease and writes keys, all hash-tagged alike.</summary>
     internal RedisKey[] Keys(TKey key)
     {
-        var formatted = _prefix + _descriptor.KeyFormatter(key);
-        var bytes = Encoding.UTF8.GetByteCount(formatted);
-        if (bytes > _options.MaxKeyBytes)
+        var value = ValueKeyString(key);
+        return [value, value + ":l", value + ":w"];
+    }
+
+    private RedisKey ValueKey(TKey key) => ValueKeyString(key);
+
+    /// <summary><c>{instance + prefix + key}</c> in one allocation, checked against <see cref="RedisCacheProviderOptions.MaxKeyBytes"/>.</summary>
+    private string ValueKeyString(TKey key)
+    {
+        var formatted = _descriptor.KeyFormatter(key);
+        var value = string.Concat("{", _prefix, formatted, "}");
+
+        // Two bytes for the braces; UTF-8 is never shorter than the UTF-16 length of ASCII, so count only when it may be over.
+        if (value.Length * 3 > _options.MaxKeyBytes + 2)
         {
-            throw new ArgumentException(
-                $"The cache key '{formatted[..Math.Min(formatted.Length, 64)]}…' is {bytes} bytes in UTF-8 (with its prefixes), over the Redis provider's MaxKeyBytes of {_options.MaxKeyBytes}.",
-                nameof(key));
+            var bytes = Encoding.UTF8.GetByteCount(value) - 2;
+            if (bytes > _options.MaxKeyBytes)
+            {
+                var shown = value[1..^1];
+                throw new ArgumentException(
+                    $"The cache key '{shown[..Math.Min(shown.Length, 64)]}…' is {bytes} bytes in UTF-8 (with its prefixes), over the Redis provider's MaxKeyBytes of {_options.MaxKeyBytes}.",
+                    nameof(key));
+            }
         }
 
-        var value = "{" + formatted + "}";
-        return [value, value + ":l", value + ":w"];
+        return value;
     }
 
     /// <summary>
@@ -303,13 +439,36 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         return buffer.WrittenSpan.ToArray();
     }
 
-    private async ValueTask<CacheLookup<TValue>> ToLookupAsync(IDatabase db, RedisKey[] keys, long token, RedisResult result, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the answer of <see cref="RedisScripts.GetReadOnly"/> (possibly from a replica): a corrupt entry is deleted on
+    /// the primary (only if unchanged), and a sliding entry running out is renewed there, both without waiting.
+    /// </summary>
+    private ValueTask<CacheLookup<TValue>> FromReplicaAsync(IDatabase db, RedisKey[] keys, RedisResult result, CancellationToken cancellationToken)
     {
         var parts = (RedisResult[])result!;
+        if ((int)parts[0] == 9)
+        {
+            Corrupt(keys[0], new InvalidDataException("The Redis entry is not a CachePatterns envelope (format version 1); it was deleted."));
+            _ = db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [(byte[]?)parts[1]], CommandFlags.FireAndForget | CommandFlags.DemandMaster);
+            return new ValueTask<CacheLookup<TValue>>(CacheLookup<TValue>.Miss);
+        }
+
+        if ((long)parts[5] == 1)
+        {
+            _ = db.ScriptEvaluateAsync(RedisScripts.Refresh, keys, flags: CommandFlags.FireAndForget | CommandFlags.DemandMaster);
+        }
+
+        return ToLookupAsync(db, keys, 0, result, cancellationToken);
+    }
+
+    private async ValueTask<CacheLookup<TValue>> ToLookupAsync(IDatabase db, RedisKey[] keys, long token, RedisResult result, CancellationToken cancellationToken)
+    {
+        // Short answers (the lean plain-read script) leave the trailing fields out.
+        var parts = (RedisResult[])result!;
         var status = (int)parts[0];
-        var stored = (byte[]?)parts[1];
-        var lease = (long)parts[2] == 1 ? new CacheLease(token, null) : CacheLease.None;
-        if ((long)parts[3] == 1)
+        var stored = parts.Length > 1 ? (byte[]?)parts[1] : null;
+        var lease = parts.Length > 2 && (long)parts[2] == 1 ? new CacheLease(token, null) : CacheLease.None;
+        if (parts.Length > 3 && (long)parts[3] == 1)
         {
             Corrupt(keys[0], new InvalidDataException("The Redis entry is not a CachePatterns envelope (format version 1); it was deleted."));
         }
@@ -326,14 +485,18 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             return new CacheLookup<TValue>(status == 3 ? CacheLookupStatus.MissLeaseHeldElsewhere : CacheLookupStatus.Miss, default, lease);
         }
 
-        return status switch
+        if (status == 1)
         {
-            1 => CacheLookup<TValue>.Hit(value),
-            2 => new CacheLookup<TValue>(CacheLookupStatus.Stale, value, lease),
+            return CacheLookup<TValue>.Hit(value);
+        }
+
+        // How long ago the value expired, by the server's clock (the same clock that decided it is stale).
+        var expiredFor = TimeSpan.FromMilliseconds(Math.Max(0, (long)parts[4]));
+        return status == 2
+            ? CacheLookup<TValue>.Stale(value, lease, expiredFor)
 
             // No fresh entry and another client loads it; the stale value travels along.
-            _ => new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None),
-        };
+            : new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor);
     }
 
     private bool TryDecode(RedisKey key, byte[] stored, out CacheValue<TValue> value)

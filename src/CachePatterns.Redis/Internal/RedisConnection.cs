@@ -11,6 +11,8 @@ internal sealed class RedisConnection : IDisposable
 {
     private readonly Func<ConfigurationOptions> _configure;
     private readonly int? _database;
+    private readonly string? _trustedCertificateAuthority;
+    private volatile string? _lastFailure;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private Task<ConnectionMultiplexer>? _connecting;
@@ -20,6 +22,7 @@ internal sealed class RedisConnection : IDisposable
     public RedisConnection(RedisCacheProviderOptions options, ILogger logger)
     {
         _database = options.Database;
+        _trustedCertificateAuthority = options.TrustedCertificateAuthorityPath;
         _logger = logger;
         if (options.ConfigurationOptions is { } factory)
         {
@@ -35,6 +38,9 @@ internal sealed class RedisConnection : IDisposable
             _configure = () => parsed!.Clone();
         }
     }
+
+    /// <summary>Raised when a connection to a server is restored (pending invalidations are replayed then).</summary>
+    public event Action? Restored;
 
     /// <summary>Gets the multiplexer if a connection was started (health checks, tests).</summary>
     public ConnectionMultiplexer? Multiplexer => Volatile.Read(ref _multiplexer);
@@ -94,10 +100,17 @@ internal sealed class RedisConnection : IDisposable
 
             // A cache must not queue commands while the server is away: fail at once, the core serves from the loader.
             configuration.BacklogPolicy = BacklogPolicy.FailFast;
+            if (_trustedCertificateAuthority is not null)
+            {
+                configuration.Ssl = true;
+                configuration.TrustIssuer(_trustedCertificateAuthority);
+            }
+
             var endpoints = string.Join(", ", configuration.EndPoints.Select(e => e.ToString()));
             Log.Connecting(_logger, endpoints);
             var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
             multiplexer.ConnectionFailed += OnConnectionFailed;
+
             multiplexer.ConnectionRestored += OnConnectionRestored;
             if (!multiplexer.IsConnected)
             {
@@ -128,11 +141,21 @@ internal sealed class RedisConnection : IDisposable
         }
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
-        Log.ConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+    /// <summary>Gets the kind of the last connection failure (for example <c>AuthenticationFailure</c>), or null.</summary>
+    public string? LastFailure => _lastFailure;
 
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        _lastFailure = e.FailureType.ToString();
+        Log.ConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        _lastFailure = null;
         Log.ConnectionRestored(_logger, e.EndPoint?.ToString() ?? "?");
+        Restored?.Invoke();
+    }
 
     public void Dispose()
     {

@@ -37,13 +37,13 @@ internal static class RedisScripts
             redis.call('SET', key, env)
           end
         end
-        -- 0 miss, 1 hit, 2 stale, 9 corrupt header (deleted); the stored bytes
+        -- 0 miss, 1 hit, 2 stale, 9 corrupt header (deleted); the stored bytes; for a stale entry, ms since it expired
         local function read(key, now, renew)
           local v = redis.call('GET', key)
-          if not v then return 0, false end
+          if not v then return 0, false, 0 end
           if #v < 34 or string.byte(v, 1) ~= 1 then
             redis.call('DEL', key)
-            return 9, false
+            return 9, false, 0
           end
           local _, _, expires, sliding, deadline, retention = struct.unpack('<BBi8i8i8i8', v)
           if expires == 0 or now < expires then
@@ -55,22 +55,75 @@ internal static class RedisScripts
                 redis.call('PEXPIRE', key, math.max(1, renewed - now + retention))
               end
             end
-            return 1, v
+            return 1, v, 0
           end
-          return 2, v
+          return 2, v, now - expires
         end
 
         """;
 
-    /// <summary>ARGV: acquire lease (0/1), lease token, lease ms. Returns {status, value, lease granted, corrupt}; status 3 = lease held elsewhere.</summary>
+    /// <summary>
+    /// ARGV: acquire lease (0/1), lease token, lease ms. Returns {status, value, lease granted, corrupt, ms since a stale
+    /// value expired (server clock)}; status 3 = lease held elsewhere.
+    /// </summary>
     public const string Get = Common + """
-        local s, v = read(KEYS[1], now_ms(), true)
+        local s, v, late = read(KEYS[1], now_ms(), true)
         local corrupt = 0
         if s == 9 then s = 0; corrupt = 1 end
-        if s == 1 or ARGV[1] ~= '1' then return {s, v, 0, corrupt} end
-        if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {3, v, 0, corrupt} end
+        if s == 1 or ARGV[1] ~= '1' then return {s, v, 0, corrupt, late} end
+        if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {3, v, 0, corrupt, late} end
         redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-        return {s, v, 1, corrupt}
+        return {s, v, 1, corrupt, late}
+        """;
+
+    /// <summary>
+    /// The hit path: a plain read (no lease), KEYS[1] = value only, no ARGV, no function definitions. Renews a sliding
+    /// entry and deletes a corrupt header like <see cref="Get"/>. Returns nil for a miss, the stored bytes alone (one
+    /// bulk string, the cheapest reply to read) for a hit, <c>{0, false, 0, 1}</c> for a deleted corrupt entry and
+    /// <c>{2, value, 0, 0, ms since expiry}</c> when stale.
+    /// </summary>
+    public const string GetPlain = """
+        local v = redis.call('GET', KEYS[1])
+        if not v then return false end
+        if #v < 34 or string.byte(v, 1) ~= 1 then
+          redis.call('DEL', KEYS[1])
+          return {0, false, 0, 1}
+        end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local _, _, expires, sliding, deadline, retention = struct.unpack('<BBi8i8i8i8', v)
+        if expires == 0 or now < expires then
+          if sliding > 0 then
+            local renewed = now + sliding
+            if deadline > 0 and deadline < renewed then renewed = deadline end
+            if renewed > expires then
+              redis.call('SETRANGE', KEYS[1], 2, struct.pack('<i8', renewed))
+              redis.call('PEXPIRE', KEYS[1], math.max(1, renewed - now + retention))
+            end
+          end
+          return v
+        end
+        return {2, v, 0, 0, now - expires}
+        """;
+
+    /// <summary>
+    /// A plain read that writes nothing, for <c>EVAL_RO</c>/<c>EVALSHA_RO</c> on a replica. No ARGV. Returns the shape of
+    /// <see cref="Get"/> plus <c>[6] renew</c>: 1 when a sliding entry has less than half its window left, so the client
+    /// renews it on the primary (a replica cannot). A corrupt header answers status 9 with the bytes (not deleted here).
+    /// </summary>
+    public const string GetReadOnly = """
+        local v = redis.call('GET', KEYS[1])
+        if not v then return {0, false, 0, 0, 0, 0} end
+        if #v < 34 or string.byte(v, 1) ~= 1 then return {9, v, 0, 0, 0, 0} end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local _, _, expires, sliding, deadline = struct.unpack('<BBi8i8i8', v)
+        if expires == 0 or now < expires then
+          local renew = 0
+          if sliding > 0 and expires - now < sliding / 2 and (deadline == 0 or expires < deadline) then renew = 1 end
+          return {1, v, 0, 0, 0, renew}
+        end
+        return {2, v, 0, 0, now - expires, 0}
         """;
 
     /// <summary>Renews a fresh entry's sliding window. No ARGV.</summary>

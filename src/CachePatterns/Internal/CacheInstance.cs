@@ -90,7 +90,7 @@ internal sealed class CacheInstance : IDisposable
             SizeOf = sizeOf,
         };
         var store = Provider.CreateStore(descriptor);
-        return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations);
+        return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, Time, _resilienceOptions.BreakDuration);
     }
 
     private static string Describe(Type strategy) =>

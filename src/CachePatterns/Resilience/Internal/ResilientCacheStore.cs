@@ -11,8 +11,10 @@ namespace CachePatterns.Resilience.Internal;
 /// </summary>
 /// <remarks>
 /// A key whose invalidation failed is "pending": reads of it skip the cache (no lookup, no fill) until an
-/// invalidation of it succeeds, retried on the next read of that key and when the circuit closes. So a
-/// write that could not reach the cache never lets this process read the older value once the provider is back.
+/// invalidation of it succeeds, retried on the next read of that key, when the circuit closes, and every
+/// <c>BreakDuration</c> while any is pending (so an idle process also tells the provider once it is back, and other
+/// processes stop seeing the old value). So a write that could not reach the cache never lets this process read the
+/// older value once the provider is back.
 /// </remarks>
 internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
@@ -22,13 +24,17 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     private readonly StrategyInstruments _instruments;
     private readonly int _maxPending;
     private readonly ConcurrentDictionary<TKey, byte> _pending = new();
+    private readonly ITimer _retryTimer;
+    private readonly TimeSpan _retryInterval;
 
-    public ResilientCacheStore(ICacheStore<TKey, TValue> inner, CacheResiliencePipeline pipeline, StrategyInstruments instruments, int maxPending)
+    public ResilientCacheStore(ICacheStore<TKey, TValue> inner, CacheResiliencePipeline pipeline, StrategyInstruments instruments, int maxPending, TimeProvider time, TimeSpan retryInterval)
     {
         _inner = inner;
         _pipeline = pipeline.Pipeline;
         _instruments = instruments;
         _maxPending = maxPending;
+        _retryInterval = retryInterval;
+        _retryTimer = time.CreateTimer(static s => _ = ((ResilientCacheStore<TKey, TValue>)s!).ReplayPendingAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         pipeline.CircuitClosed += () => _ = ReplayPendingAsync();
     }
 
@@ -227,7 +233,22 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     {
         foreach (var key in _pending.Keys)
         {
-            await TryInvalidatePendingAsync(key).ConfigureAwait(false);
+            if (!await TryInvalidatePendingAsync(key).ConfigureAwait(false))
+            {
+                // Still failing (or the circuit is open): the timer tries again; one failure is enough to tell.
+                return;
+            }
+        }
+
+        if (_pending.IsEmpty)
+        {
+            _retryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+            // A key remembered while the timer was being stopped keeps it running.
+            if (!_pending.IsEmpty)
+            {
+                _retryTimer.Change(_retryInterval, _retryInterval);
+            }
         }
     }
 
@@ -261,6 +282,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
         {
             _pending.TryAdd(key, 0);
             Log.InvalidationDeferred(_instruments.Logger, _instruments.Name, ex);
+            _retryTimer.Change(_retryInterval, _retryInterval);
         }
     }
 }

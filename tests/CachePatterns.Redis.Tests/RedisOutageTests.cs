@@ -1,0 +1,344 @@
+using System.Diagnostics.Metrics;
+using CachePatterns.Providers;
+using CachePatterns.Redis.Tests.Support;
+using CachePatterns.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+
+namespace CachePatterns.Redis.Tests;
+
+/// <summary>
+/// Redis down is not an outage: a server killed under load, frozen (SIGSTOP, the data survives) or cut off from one
+/// client. Each test runs its own redis-server, since it kills or freezes it.
+/// </summary>
+public sealed class RedisOutageTests
+{
+    private static ServiceProvider Container(
+        string configuration,
+        FakeDatabase database,
+        FakeLogCollector? logs = null,
+        Action<CachePatterns.Resilience.CacheResilienceOptions>? resilience = null,
+        Action<CountingProvider>? created = null,
+        Action<RedisCacheProviderOptions>? redis = null) =>
+        new ServiceCollection()
+            .AddMetrics()
+            .AddLogging(b =>
+            {
+                if (logs is not null)
+                {
+                    b.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug);
+                }
+            })
+            .AddCachePatterns()
+            .UseProvider(sp =>
+            {
+                var options = new RedisCacheProviderOptions { Configuration = configuration + ",connectTimeout=1000", InstanceName = "o:" };
+                redis?.Invoke(options);
+                var counting = new CountingProvider(new RedisCacheProvider(Options.Create(options), sp.GetService<ILogger<RedisCacheProvider>>()));
+                created?.Invoke(counting);
+                return counting;
+            })
+            .ConfigureResilience(o =>
+            {
+                // Generous: a loaded 2-core machine must not open the circuit while Redis is up.
+                o.OperationTimeout = TimeSpan.FromSeconds(1);
+                o.BreakDuration = TimeSpan.FromSeconds(1);
+                resilience?.Invoke(o);
+            })
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => database, _ => database, o => o.Jitter = 0)
+            .Services.BuildServiceProvider();
+
+    [Fact]
+    public async Task Killing_redis_under_load_costs_callers_nothing_opens_the_circuit_and_the_cache_is_used_again_after_a_restart()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            var database = new FakeDatabase();
+            for (var k = 0; k < 50; k++)
+            {
+                database.Seed(k, $"r0-{k}");
+            }
+
+            CountingProvider counting = null!;
+            var logs = new FakeLogCollector();
+            await using var services = Container(server.Configuration, database, logs, created: p => counting = p);
+            var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+            using var errors = new MetricCollector<long>(services.GetRequiredService<IMeterFactory>(), "CachePatterns", "cachepatterns.provider.errors");
+
+            for (var k = 0; k < 50; k++)
+            {
+                Assert.Equal($"r0-{k}", await strategy.GetAsync(k));
+            }
+
+            var warmLoads = database.Loads;
+            for (var k = 0; k < 50; k++)
+            {
+                Assert.Equal($"r0-{k}", await strategy.GetAsync(k));
+            }
+
+            Assert.Equal(warmLoads, database.Loads);
+
+            // Four callers read (and sometimes write) all along; every exception that reaches them is counted.
+            var failures = new List<Exception>();
+            var operations = 0;
+            var written = new int[50];
+            using var stop = new CancellationTokenSource();
+            var workers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+            {
+                var random = new Random(w);
+                while (!stop.IsCancellationRequested)
+                {
+                    var key = random.Next(50);
+                    try
+                    {
+                        if (random.Next(10) == 0 && key % 4 == w)
+                        {
+                            // Each worker writes only its own keys, so it knows the row it last wrote.
+                            var version = ++written[key];
+                            await strategy.WriteAsync(key, $"r{version}-{key}");
+                        }
+                        else
+                        {
+                            var value = await strategy.GetAsync(key);
+                            Assert.NotNull(value);
+                        }
+                    }
+                    catch (Exception ex)
+                    {
+                        lock (failures)
+                        {
+                            failures.Add(ex);
+                        }
+                    }
+
+                    Interlocked.Increment(ref operations);
+                }
+            })).ToArray();
+
+            await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref operations) > 300), TimeSpan.FromSeconds(30), "the load runs against a live Redis");
+            server.Crash();
+            await Wait.UntilAsync(() => Task.FromResult(logs.GetSnapshot().Any(r => r.Message.Contains("Circuit breaker", StringComparison.Ordinal) && r.Message.Contains("opened", StringComparison.Ordinal))), TimeSpan.FromSeconds(30), "the circuit opens");
+
+            // With the circuit open, reads no longer reach Redis (one probe per BreakDuration at most): no timeouts paid.
+            var callsBefore = counting.Calls;
+            var operationsBefore = Volatile.Read(ref operations);
+            await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref operations) > operationsBefore + 2000), TimeSpan.FromSeconds(60), "2,000 operations run with Redis down");
+            var reached = counting.Calls - callsBefore;
+            var done = Volatile.Read(ref operations) - operationsBefore;
+            Assert.True(reached * 20 < done, $"{reached} of {done} operations reached the dead Redis provider; the circuit should skip it.");
+            var errorsWhileDown = errors.GetMeasurementSnapshot().Sum(m => m.Value);
+            Assert.True(errorsWhileDown > 0, "the failed calls are counted in cachepatterns.provider.errors");
+
+            await server.RestartAsync();
+
+            // The cache is used again without restarting the application: a key read twice is loaded once.
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    await strategy.GetAsync(49);
+                    return await server.Database.KeyExistsAsync("{o:String:49}");
+                },
+                TimeSpan.FromSeconds(30),
+                "reads fill Redis again");
+
+            await stop.CancelAsync();
+            await Task.WhenAll(workers);
+            Assert.Empty(failures);
+
+            // Writes during the outage reached the database, and no reader sees an older row than the database's.
+            for (var k = 0; k < 50; k++)
+            {
+                var expected = written[k] == 0 ? $"r0-{k}" : $"r{written[k]}-{k}";
+                Assert.True(database.TryRead(k, out var row));
+                Assert.Equal(expected, row);
+                Assert.Equal(expected, await strategy.GetAsync(k));
+            }
+
+            var loads = database.Loads;
+            Assert.Equal(written[49] == 0 ? "r0-49" : $"r{written[49]}-49", await strategy.GetAsync(49));
+            Assert.Equal(loads, database.Loads);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Invalidations_lost_while_one_client_was_cut_off_are_replayed_when_its_connection_is_restored()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            using var proxy = new TcpProxy(server.Port);
+            var database = new FakeDatabase();
+            database.Seed(1, "old");
+            CountingProvider cutOffProvider = null!;
+            var logs = new FakeLogCollector();
+
+            // A reaches Redis through the proxy (it will be cut off); B directly, like another application server.
+            await using var a = Container($"127.0.0.1:{proxy.Port}", database, logs, created: p => cutOffProvider = p);
+            await using var b = Container(server.Configuration, database);
+            var first = a.GetRequiredService<ICacheStrategy<int, string>>();
+            var second = b.GetRequiredService<ICacheStrategy<int, string>>();
+            Assert.Equal("old", await first.GetAsync(1));
+            Assert.Equal("old", await second.GetAsync(1));
+            Assert.True(await server.Database.KeyExistsAsync("{o:String:1}"));
+
+            proxy.Cut();
+
+            // A's write reaches the database, its invalidation cannot reach Redis: B still sees the old entry (the
+            // partition is real), and A does not read it.
+            await first.WriteAsync(1, "new");
+            Assert.Equal("new", await first.GetAsync(1));
+            var pending = ((RedisCacheProvider)cutOffProvider.Inner).Pending;
+            Assert.True(pending.Count >= 1, "the failed invalidation is remembered by the provider");
+            Assert.Equal("old", await second.GetAsync(1));
+
+            // A's connection comes back: the provider replays the invalidation without any read of the key by A.
+            proxy.Restore();
+            await Wait.UntilAsync(() => Task.FromResult(pending.Count == 0 && pending.Replayed >= 1), TimeSpan.FromSeconds(30), "the pending invalidation is replayed");
+            Assert.False(await server.Database.KeyExistsAsync("{o:String:1}"));
+            Assert.Equal("new", await second.GetAsync(1));
+            Assert.Equal("new", await first.GetAsync(1));
+            Assert.Contains(logs.GetSnapshot(), r => r.Message.Contains("Replayed 1 Redis invalidation", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Writes_while_redis_is_frozen_leave_no_stale_entry_for_either_container_once_it_runs_again()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            var database = new FakeDatabase();
+            for (var k = 0; k < 10; k++)
+            {
+                database.Seed(k, $"old-{k}");
+            }
+
+            CountingProvider writerProvider = null!;
+            void Short(CachePatterns.Resilience.CacheResilienceOptions o) => o.OperationTimeout = TimeSpan.FromMilliseconds(300);
+            await using var a = Container(server.Configuration, database, resilience: Short, created: p => writerProvider = p);
+            await using var b = Container(server.Configuration, database, resilience: Short);
+            var first = a.GetRequiredService<ICacheStrategy<int, string>>();
+            var second = b.GetRequiredService<ICacheStrategy<int, string>>();
+            for (var k = 0; k < 10; k++)
+            {
+                Assert.Equal($"old-{k}", await first.GetAsync(k));
+                Assert.Equal($"old-{k}", await second.GetAsync(k));
+            }
+
+            server.Pause();
+            try
+            {
+                // The database takes every write; no invalidation gets an answer from the frozen server.
+                for (var k = 0; k < 10; k++)
+                {
+                    await first.WriteAsync(k, $"new-{k}");
+                    Assert.Equal($"new-{k}", await first.GetAsync(k));
+                }
+            }
+            finally
+            {
+                server.Resume();
+            }
+
+            var pending = ((RedisCacheProvider)writerProvider.Inner).Pending;
+            await Wait.UntilAsync(() => Task.FromResult(pending.Count == 0), TimeSpan.FromSeconds(30), "the writer's provider replays what it remembered");
+
+            // Invalidations skipped by the open circuit are the core's to retry (every BreakDuration, no read needed).
+            // Whatever reached the server late and whatever was replayed: no entry holds an old row any more.
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    for (var k = 0; k < 10; k++)
+                    {
+                        var stored = await server.Database.StringGetAsync($"{{o:String:{k}}}");
+                        if (stored.HasValue && ((byte[])stored!).AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes($"old-{k}")) >= 0)
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                },
+                TimeSpan.FromSeconds(30),
+                "no Redis entry holds an old row");
+
+            // Neither container reads an old row (the writer's core also retries its own pending keys before reading them).
+            for (var k = 0; k < 10; k++)
+            {
+                Assert.Equal($"new-{k}", await second.GetAsync(k));
+                Assert.Equal($"new-{k}", await first.GetAsync(k));
+            }
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Overflowing_the_pending_list_sweeps_every_key_of_the_instance_and_reads_skip_redis_until_then()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            using var proxy = new TcpProxy(server.Port);
+            using var provider = new RedisCacheProvider(Options.Create(new RedisCacheProviderOptions
+            {
+                Configuration = $"127.0.0.1:{proxy.Port},connectTimeout=1000",
+                InstanceName = "sweep*[1]:",
+                MaxPendingInvalidations = 2,
+                LeaseTimeout = TimeSpan.FromMilliseconds(300),
+                WriteTimeout = TimeSpan.FromMilliseconds(300),
+                PendingReplayInterval = TimeSpan.FromMilliseconds(200),
+            }));
+            var store = RedisServer.CreateStore(provider);
+            for (var k = 0; k < 20; k++)
+            {
+                await store.SetAsync($"k{k}", CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(5)), default);
+            }
+
+            // Another application's keys (another instance name) are not touched.
+            await server.Database.StringSetAsync("{other:P:k1}", "theirs");
+            var lease = await store.GetAsync("absent", true, default);
+            Assert.True(lease.Lease.IsGranted);
+
+            proxy.Cut();
+            for (var k = 0; k < 3; k++)
+            {
+                await Assert.ThrowsAnyAsync<Exception>(async () => await store.InvalidateAsync($"k{k}", default));
+            }
+
+            Assert.True(provider.Pending.Overflowed);
+
+            // Until the sweep is done, nothing of this provider is read from Redis, nor filled (the lease predates the loss).
+            Assert.Equal(CacheLookupStatus.Unavailable, (await store.GetAsync("k10", false, default)).Status);
+            Assert.False(await store.FillAsync("absent", lease.Lease, CacheValue<string>.Of("stale fill"), new StoreEntryOptions(TimeSpan.FromMinutes(5)), default));
+            proxy.Restore();
+
+            await Wait.UntilAsync(() => Task.FromResult(!provider.Pending.Overflowed), TimeSpan.FromSeconds(30), "the sweep finishes");
+            for (var k = 0; k < 20; k++)
+            {
+                Assert.False(await server.Database.KeyExistsAsync($"{{sweep*[1]:P:k{k}}}"), $"k{k} survived the sweep");
+            }
+
+            Assert.Equal("theirs", (string?)await server.Database.StringGetAsync("{other:P:k1}"));
+            Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k10", false, default)).Status);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
