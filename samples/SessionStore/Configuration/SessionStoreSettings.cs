@@ -115,9 +115,10 @@ public sealed class SessionStoreSettings
     /// <summary>A PostgreSQL connection string with any password replaced, fit for logs and pages.</summary>
     public static string RedactConnectionString(string? connectionString) =>
         string.Join(';', (connectionString ?? string.Empty).Split(';').Select(static part =>
-            part.Split('=', 2)[0].Trim().Replace(" ", string.Empty, StringComparison.Ordinal) is var key
-            && (key.Equals("password", StringComparison.OrdinalIgnoreCase) || key.Equals("pwd", StringComparison.OrdinalIgnoreCase) || key.Equals("psw", StringComparison.OrdinalIgnoreCase))
-                ? "Password=***" : part));
+            PasswordKeywords.Contains(part.Split('=', 2)[0].Trim()) ? "Password=***" : part));
+
+    /// <summary>Npgsql's spellings of the password keyword.</summary>
+    private static readonly HashSet<string> PasswordKeywords = new(["Password", "Pwd", "Psw"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A StackExchange.Redis configuration string with any password replaced, fit for logs and pages.</summary>
     public static string RedactPassword(string? configuration) =>
