@@ -13,7 +13,7 @@ declare -A needs=(
   [tests/CachePatterns.Redis.Tests]="redis-server redis-tools openssl"
   [tests/CachePatterns.Memcached.Tests]="memcached libmemcached-dev libmemcached-tools gcc"
   [tests/CachePatterns.Routing.Tests]="postgresql postgresql-client openssl"
-  [tests/SessionStore.Tests]="redis-server chromium chromium-driver"
+  [tests/SessionStore.Tests]="redis-server chromium chromium-driver postgresql postgresql-client openssl"
 )
 
 missing=()

@@ -60,4 +60,20 @@ public sealed class DefaultConfigurationTests : IAsyncLifetime
         Assert.Contains("SessionStore:Session:IdleTimeout must be between", output, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task PostgreSQL_with_SQLite_or_without_servers_stops_start_up_without_showing_the_password()
+    {
+        var (exitCode, output) = await AppInstance.RunUntilExitAsync(
+            "--postgres", "Host=;Username=shop;Password=hunter2", "--sqlite", Path.Combine(_directory, "other.db"),
+            "--SessionStore:Database:MaxReplicaLag", "-00:00:01");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("SessionStore:Database:Sqlite", output, StringComparison.Ordinal);
+        Assert.Contains("are both set; choose one database", output, StringComparison.Ordinal);
+        Assert.Contains("SessionStore:Database:Postgres must list the servers in Host", output, StringComparison.Ordinal);
+        Assert.Contains("SessionStore:Database:MaxReplicaLag must be between", output, StringComparison.Ordinal);
+        Assert.Contains("Password=***", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", output, StringComparison.Ordinal);
+    }
 }

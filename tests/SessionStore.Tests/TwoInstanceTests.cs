@@ -56,8 +56,7 @@ public sealed class TwoInstanceTests(StoreCluster cluster)
         var before = await shop.GetAsync(cluster.B, "/");
         Assert.Contains("data-product-id=\"20\"", before.Html, StringComparison.Ordinal);
 
-        var edit = await shop.PostFormAsync(cluster.A, "/Catalog/Edit/20", "/Catalog/Edit/20",
-            [new("Name", "Edited Lantern"), new("Price", "12.34"), new("Stock", "7")]);
+        var edit = await shop.EditProductAsync(cluster.A, 20, "Edited Lantern", "12.34", "7");
         Assert.True(edit.Status == HttpStatusCode.Redirect, edit.ToString());
 
         // Write-through: the new value is in Redis already, before anyone reads it.

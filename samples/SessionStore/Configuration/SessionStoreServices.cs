@@ -22,7 +22,8 @@ public static class SessionStoreServices
     /// One cache for the catalogue and the sessions: <c>ICacheStrategy&lt;int, Product&gt;</c> (cache-aside reads,
     /// write-through edits) and the <c>IDistributedCache</c> that ASP.NET Core's session uses.
     /// </summary>
-    public static IServiceCollection AddStoreCache(this IServiceCollection services, SessionStoreSettings settings)
+    /// <returns>The cache's builder, for <see cref="AddStoreDatabase"/>.</returns>
+    public static CachePatternsBuilder AddStoreCache(this IServiceCollection services, SessionStoreSettings settings)
     {
         var cache = services.AddCachePatterns();
         switch (settings.Provider)
@@ -56,16 +57,37 @@ public static class SessionStoreServices
             })
             .AddDistributedCache(o => o.KeyPrefix = "session:")
             .AddHealthCheck("cache");
-        return services;
+        return cache;
     }
 
-    /// <summary>The database behind an <see cref="IDbConnectionFactory"/> seam (SQLite now; a read/write router later).</summary>
-    public static IServiceCollection AddStoreDatabase(this IServiceCollection services, SessionStoreSettings settings, string contentRoot)
+    /// <summary>
+    /// The database behind the <see cref="IDbConnectionFactory"/> seam: a SQLite file, or PostgreSQL with replicas through
+    /// the library's read/write router on this cache (whose fills then never read a replica behind this process's writes).
+    /// </summary>
+    public static IServiceCollection AddStoreDatabase(this CachePatternsBuilder cache, SessionStoreSettings settings, string contentRoot)
     {
-        var path = Path.IsPathRooted(settings.Database.Sqlite) ? settings.Database.Sqlite : Path.Combine(contentRoot, settings.Database.Sqlite);
-        services.AddSingleton<IDbConnectionFactory>(new SqliteConnectionFactory(path));
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(settings);
+        var services = cache.Services;
+        if (settings.Database.UsesPostgres)
+        {
+            cache.AddRouting(o =>
+            {
+                o.ConnectionString = settings.Database.Postgres;
+                o.MaxReplicaLag = settings.Database.MaxReplicaLag;
+            });
+            services.AddSingleton<IDbConnectionFactory, RoutingConnectionFactory>();
+        }
+        else
+        {
+            var file = settings.Database.SqliteFile;
+            services.AddSingleton<IDbConnectionFactory>(new SqliteConnectionFactory(Path.IsPathRooted(file) ? file : Path.Combine(contentRoot, file)));
+        }
+
         services.AddSingleton<UserRepository>();
         services.AddSingleton<DatabaseInitializer>();
+        services.AddSingleton<DatabaseStartup>();
+        services.AddHostedService(static sp => sp.GetRequiredService<DatabaseStartup>());
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Npgsql;
 
 namespace SessionStore.Configuration;
 
@@ -18,6 +19,7 @@ public sealed class SessionStoreSettings
         ["--redis"] = $"{Section}:Cache:Redis",
         ["--memcached"] = $"{Section}:Cache:Memcached",
         ["--sqlite"] = $"{Section}:Database:Sqlite",
+        ["--postgres"] = $"{Section}:Database:Postgres",
         ["--keys"] = $"{Section}:DataProtection:KeysDirectory",
         ["--idle-timeout"] = $"{Section}:Session:IdleTimeout",
         ["--max-form-bytes"] = $"{Section}:Forms:MaxRequestBytes",
@@ -56,9 +58,9 @@ public sealed class SessionStoreSettings
             errors.Add($"{Section}:Cache:MaxEntries must be between 100 and 10,000,000, but was {Cache.MaxEntries.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        if (string.IsNullOrWhiteSpace(Database.Sqlite))
+        if (Database.UsesPostgres)
         {
-            errors.Add($"{Section}:Database:Sqlite must name a database file, but was '{Database.Sqlite}'.");
+            ValidatePostgres(errors);
         }
 
         if (Session.IdleTimeout < TimeSpan.FromSeconds(1) || Session.IdleTimeout > TimeSpan.FromDays(1))
@@ -77,11 +79,46 @@ public sealed class SessionStoreSettings
         }
     }
 
+    private void ValidatePostgres(List<string> errors)
+    {
+        var redacted = RedactConnectionString(Database.Postgres);
+        if (!string.IsNullOrWhiteSpace(Database.Sqlite))
+        {
+            errors.Add($"{Section}:Database:Sqlite ('{Database.Sqlite}') and {Section}:Database:Postgres ('{redacted}') are both set; choose one database.");
+        }
+
+        try
+        {
+            var parsed = new NpgsqlConnectionStringBuilder(Database.Postgres);
+            if (string.IsNullOrWhiteSpace(parsed.Host))
+            {
+                errors.Add($"{Section}:Database:Postgres must list the servers in Host (Host=db1:5432,db2:5432;...), but was '{redacted}'.");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add($"{Section}:Database:Postgres is not a PostgreSQL connection string ('{redacted}'): {ex.Message}");
+        }
+
+        if (Database.MaxReplicaLag < TimeSpan.Zero || Database.MaxReplicaLag > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{Section}:Database:MaxReplicaLag must be between 00:00:00 and 01:00:00, but was {Database.MaxReplicaLag}.");
+        }
+    }
+
     /// <summary>The provider the settings select.</summary>
     public CacheProviderKind Provider =>
         !string.IsNullOrWhiteSpace(Cache.Redis) ? CacheProviderKind.Redis
         : !string.IsNullOrWhiteSpace(Cache.Memcached) ? CacheProviderKind.Memcached
         : CacheProviderKind.Memory;
+
+    /// <summary>A PostgreSQL connection string with any password replaced, fit for logs and pages.</summary>
+    public static string RedactConnectionString(string? connectionString) =>
+        string.Join(';', (connectionString ?? string.Empty).Split(';').Select(static part =>
+            PasswordKeywords.Contains(part.Split('=', 2)[0].Trim()) ? "Password=***" : part));
+
+    /// <summary>Npgsql's spellings of the password keyword.</summary>
+    private static readonly HashSet<string> PasswordKeywords = new(["Password", "Pwd", "Psw"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A StackExchange.Redis configuration string with any password replaced, fit for logs and pages.</summary>
     public static string RedactPassword(string? configuration) =>

@@ -6,12 +6,16 @@ using SessionStore.Security;
 namespace SessionStore.Data;
 
 /// <summary>
-/// Creates the tables when missing and seeds the demo users and the catalogue once (<c>INSERT OR IGNORE</c>), so several
-/// instances starting on one database file agree and an existing database keeps its edits.
+/// Creates the tables when missing and seeds the demo users and the catalogue once (<c>ON CONFLICT DO NOTHING</c>), so
+/// several instances starting on one database agree and an existing database keeps its edits. On PostgreSQL it all runs
+/// on the primary in one transaction that first takes an advisory lock, so instances starting together do not race on
+/// <c>CREATE TABLE</c>.
 /// </summary>
 public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPasswordHasher<StoreUser> hasher)
 {
-    private const string Schema = """
+    private bool _initialized;
+
+    private const string SqliteSchema = """
         PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS users (
             name          TEXT PRIMARY KEY,
@@ -24,6 +28,22 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
             category    TEXT    NOT NULL,
             price_cents INTEGER NOT NULL,
             stock       INTEGER NOT NULL
+        );
+        """;
+
+    private const string PostgreSqlSchema = """
+        SELECT pg_advisory_xact_lock(hashtext('CachePatterns.SessionStore schema'));
+        CREATE TABLE IF NOT EXISTS users (
+            name          text PRIMARY KEY,
+            display_name  text NOT NULL,
+            password_hash text NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS products (
+            id          bigint PRIMARY KEY,
+            name        text   NOT NULL,
+            category    text   NOT NULL,
+            price_cents bigint NOT NULL,
+            stock       bigint NOT NULL
         );
         """;
 
@@ -41,27 +61,41 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
     /// <summary>The number of products seeded.</summary>
     public const int ProductCount = 48;
 
+    /// <summary>Gets a value indicating whether the schema and the seed are in place.</summary>
+    public bool IsInitialized => Volatile.Read(ref _initialized);
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenWriteAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(Schema, cancellationToken: cancellationToken));
+        if (connections.Kind == DatabaseKind.Sqlite)
+        {
+            // journal_mode cannot change inside a transaction.
+            await connection.ExecuteAsync(new CommandDefinition(SqliteSchema, cancellationToken: cancellationToken));
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (connections.Kind == DatabaseKind.PostgreSql)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(PostgreSqlSchema, transaction: transaction, cancellationToken: cancellationToken));
+        }
+
         foreach (var (name, displayName, password) in DemoUsers)
         {
             var user = new StoreUser(name, displayName);
             await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT OR IGNORE INTO users (name, display_name, password_hash) VALUES (@name, @displayName, @hash)",
+                "INSERT INTO users (name, display_name, password_hash) VALUES (@name, @displayName, @hash) ON CONFLICT (name) DO NOTHING",
                 new { name, displayName, hash = hasher.HashPassword(user, password) },
                 transaction,
                 cancellationToken: cancellationToken));
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT OR IGNORE INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock)",
+            "INSERT INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock) ON CONFLICT (id) DO NOTHING",
             Enumerable.Range(1, ProductCount).Select(static id => ProductRow.From(SeedProduct(id))),
             transaction,
             cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
+        Volatile.Write(ref _initialized, true);
     }
 
     private static Product SeedProduct(int id) => new(

@@ -11,6 +11,12 @@ public interface IDbConnectionFactory
     /// <summary>A short description for the statistics page (no secrets).</summary>
     string Description { get; }
 
+    /// <summary>The SQL dialect.</summary>
+    DatabaseKind Kind { get; }
+
+    /// <summary>Per-server health for the statistics page (no secrets); empty for a single database.</summary>
+    IReadOnlyList<DatabaseServer> DescribeServers();
+
     /// <summary>Opens a connection for queries that may be served by a replica.</summary>
     ValueTask<DbConnection> OpenReadAsync(CancellationToken cancellationToken);
 

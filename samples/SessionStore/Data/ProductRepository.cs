@@ -11,7 +11,9 @@ namespace SessionStore.Data;
 public sealed class ProductRepository(IDbConnectionFactory connections) : ICacheLoader<int, Product>, ICacheWriter<int, Product>
 {
     private const string SelectOne = $"SELECT {ProductRow.Columns} FROM products WHERE id = @id";
-    private const string SelectMany = $"SELECT {ProductRow.Columns} FROM products WHERE id IN @ids";
+    // Dapper expands IN @ids into one parameter per id for SQLite; Npgsql takes the list as one array parameter.
+    private const string SelectManySqlite = $"SELECT {ProductRow.Columns} FROM products WHERE id IN @ids";
+    private const string SelectManyPostgreSql = $"SELECT {ProductRow.Columns} FROM products WHERE id = ANY(@ids)";
     private const string Upsert = """
         INSERT INTO products (id, name, category, price_cents, stock)
         VALUES (@Id, @Name, @Category, @PriceCents, @Stock)
@@ -38,7 +40,10 @@ public sealed class ProductRepository(IDbConnectionFactory connections) : ICache
     {
         ArgumentNullException.ThrowIfNull(keys);
         await using var connection = await connections.OpenReadAsync(cancellationToken);
-        var rows = await connection.QueryAsync<ProductRow>(new CommandDefinition(SelectMany, new { ids = keys }, cancellationToken: cancellationToken));
+        var query = connections.Kind == DatabaseKind.PostgreSql
+            ? new CommandDefinition(SelectManyPostgreSql, new { ids = keys.Select(static id => (long)id).ToArray() }, cancellationToken: cancellationToken)
+            : new CommandDefinition(SelectManySqlite, new { ids = keys }, cancellationToken: cancellationToken);
+        var rows = await connection.QueryAsync<ProductRow>(query);
         return rows.Select(static row => row.ToProduct()).ToDictionary(static p => p.Id, static p => LoadResult.Found(p));
     }
 

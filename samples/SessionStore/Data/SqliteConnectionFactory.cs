@@ -30,6 +30,10 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory
 
     public string Description => $"SQLite {Path.GetFileName(FilePath)}";
 
+    public DatabaseKind Kind => DatabaseKind.Sqlite;
+
+    public IReadOnlyList<DatabaseServer> DescribeServers() => [];
+
     public async ValueTask<DbConnection> OpenReadAsync(CancellationToken cancellationToken) =>
         await OpenAsync(cancellationToken);
 

@@ -70,6 +70,13 @@ public sealed partial class ShopClient : IDisposable
     public Task<ShopResponse> AddToCartAsync(AppInstance app, int productId, int quantity) =>
         PostFormAsync(app, "/", "/?handler=Add", [new("id", productId.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("quantity", quantity.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
 
+    /// <summary>Posts the product edit form of <paramref name="productId"/> (the form's own anti-forgery token).</summary>
+    public Task<ShopResponse> EditProductAsync(AppInstance app, int productId, string name, string price, string stock)
+    {
+        var page = $"/Catalog/Edit/{productId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        return PostFormAsync(app, page, page, [new("Name", name), new("Price", price), new("Stock", stock)]);
+    }
+
     /// <summary>Who the page header says is signed in, or null.</summary>
     public async Task<string?> SignedInUserAsync(AppInstance app)
     {

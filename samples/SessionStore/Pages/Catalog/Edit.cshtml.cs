@@ -1,13 +1,15 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using CachePatterns;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using SessionStore.Catalog;
+using SessionStore.Data;
 
 namespace SessionStore.Pages.Catalog;
 
 [Authorize]
-public sealed class EditModel(ICacheStrategy<int, Product> products) : StorePageModel
+public sealed class EditModel(ICacheStrategy<int, Product> products, ProductRepository repository) : StorePageModel
 {
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
@@ -54,7 +56,13 @@ public sealed class EditModel(ICacheStrategy<int, Product> products) : StorePage
         }
 
         await products.WriteAsync(Id, product with { Name = Name.Trim(), Price = Price, Stock = Stock }, cancellationToken: cancellationToken);
-        TempData["Message"] = $"Saved {Name.Trim()}.";
+
+        // The confirmation shows what the database now holds, read back through the read path: with replicas, the
+        // request's read-your-writes scope sends this read to the primary or a replica that has replayed the write.
+        var stored = await repository.LoadAsync(Id, cancellationToken);
+        TempData["Message"] = stored is { Found: true, Value: { } saved }
+            ? string.Create(CultureInfo.InvariantCulture, $"Saved {saved.Name}: {saved.Price:0.00}, {saved.Stock} in stock.")
+            : $"Saved {Name.Trim()}.";
         return RedirectToPage("/Index");
     }
 }
