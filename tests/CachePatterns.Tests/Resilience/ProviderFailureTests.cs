@@ -137,9 +137,51 @@ public sealed class ProviderFailureTests : IAsyncDisposable
         await _services.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Timeouts_open_the_circuit_but_callers_that_cancel_do_not()
+    {
+        _provider.Mode = ProviderMode.Hanging;
+
+        // Readers that give up themselves say nothing about the provider: the circuit stays closed.
+        for (var i = 0; i < 6; i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            var read = _strategy.GetAsync(1, cancel.Token).AsTask();
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+        }
+
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Message.Contains("Circuit breaker", StringComparison.Ordinal));
+
+        // Timeouts are provider failures: four of them (MinimumThroughput) open it, and later reads skip the provider.
+        for (var i = 0; i < 4; i++)
+        {
+            var calls = _provider.Calls;
+            var read = _strategy.GetAsync(2).AsTask();
+            await WaitForCallsAsync(calls + 1);
+            _time.Advance(TimeSpan.FromMilliseconds(250));
+            Assert.Equal("two", await read.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.Contains(_logs.GetSnapshot(), r => r.Message.Contains("Circuit breaker", StringComparison.Ordinal));
+        var callsWhenOpen = _provider.Calls;
+        Assert.Equal("two", await _strategy.GetAsync(2).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(callsWhenOpen, _provider.Calls);
+    }
+
+    private async Task WaitForCallsAsync(int calls)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (_provider.Calls < calls)
+        {
+            await Task.Yield();
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+    }
+
     private async Task WaitForTimerAsync()
     {
-        // Polly's timeout registers its timer on the fake clock as the call starts; yield until the call is in flight.
+        // The timeout registers its timer on the fake clock as the call starts; yield until the call is in flight.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (_provider.Calls == 0)
         {

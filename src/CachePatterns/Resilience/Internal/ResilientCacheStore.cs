@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using CachePatterns.Internal;
 using CachePatterns.Providers;
-using Polly;
 
 namespace CachePatterns.Resilience.Internal;
 
@@ -20,7 +19,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     where TKey : notnull
 {
     private readonly ICacheStore<TKey, TValue> _inner;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly CacheResiliencePipeline _pipeline;
     private readonly StrategyInstruments _instruments;
     private readonly int _maxPending;
     private readonly ConcurrentDictionary<TKey, byte> _pending = new();
@@ -30,7 +29,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
     public ResilientCacheStore(ICacheStore<TKey, TValue> inner, CacheResiliencePipeline pipeline, StrategyInstruments instruments, int maxPending, TimeProvider time, TimeSpan retryInterval)
     {
         _inner = inner;
-        _pipeline = pipeline.Pipeline;
+        _pipeline = pipeline;
         _instruments = instruments;
         _maxPending = maxPending;
         _retryInterval = retryInterval;
