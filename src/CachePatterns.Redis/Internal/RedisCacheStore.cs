@@ -7,12 +7,14 @@ namespace CachePatterns.Redis.Internal;
 
 /// <summary>
 /// One strategy's entries in Redis. Every contract operation is one Lua script run atomically on the server
-/// (see <see cref="RedisScripts"/>), one round trip each; a hit, including its sliding renewal, is one script call.
+/// (see <see cref="RedisScripts"/>), one round trip each, except the plain hit of a non-sliding entry: a <c>GET</c> judged
+/// against the server clock estimated by <see cref="RedisServerClock"/>. A sliding hit, with its renewal, is one script call.
 /// Connection errors are thrown: the core's resilient store turns them into misses.
 /// </summary>
 /// <remarks>
 /// Keys: value <c>{instance + prefix + key}</c>, lease <c>{…}:l</c>, writes <c>{…}:w</c>. The braces make the whole
-/// formatted key the hash tag, so the three share a Cluster slot. Expiry is decided with the Redis server's clock.
+/// formatted key the hash tag, so the three share a Cluster slot. Expiry is decided with the Redis server's clock (read by
+/// the scripts, or estimated from <c>TIME</c> for a plain <c>GET</c>).
 /// </remarks>
 internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
@@ -59,6 +61,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     /// needs the server: no clock sample yet, an entry with a sliding window (renewed atomically by the script), a
     /// corrupt header (deleted by the script), or a deadline within the clock's error bound of now.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<CacheLookup<TValue>> GetPlainAsync(TKey key, CancellationToken cancellationToken)
     {
         var valueKey = ValueKey(key);
