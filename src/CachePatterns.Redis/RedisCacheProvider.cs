@@ -23,6 +23,7 @@ public sealed class RedisCacheProvider : ICacheProvider
     private readonly RedisCacheProviderOptions _options;
     private readonly RedisConnection _connection;
     private readonly PendingInvalidations _pending;
+    private readonly RedisServerClock _clock;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
     /// <param name="options">The options.</param>
@@ -37,6 +38,8 @@ public sealed class RedisCacheProvider : ICacheProvider
         var log = (ILogger?)logger ?? NullLogger.Instance;
         _connection = new RedisConnection(_options, log);
         _pending = new PendingInvalidations(_connection, _options, timeProvider ?? TimeProvider.System, log);
+        _clock = new RedisServerClock(timeProvider ?? TimeProvider.System);
+        _connection.Restored += _clock.Reset;
     }
 
     /// <inheritdoc/>
@@ -50,7 +53,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _pending);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _pending, _clock);
     }
 
     /// <summary>

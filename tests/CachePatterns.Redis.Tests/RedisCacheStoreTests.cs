@@ -484,35 +484,101 @@ public abstract class RedisCacheStoreContract(IRedisTarget redis)
     {
         using var provider = redis.CreateProvider();
         var store = RedisServer.CreateStore(provider);
+
+        // Sliding entries are read by script (it renews them in the same round trip).
+        await store.SetAsync("k", CacheValue<string>.Of("v"), new StoreEntryOptions(TimeSpan.FromMinutes(1), SlidingExpiration: TimeSpan.FromMinutes(1)), default);
         for (var i = 0; i < 5; i++)
         {
             await store.GetAsync("k", false, default);
         }
 
-        var before = await EvalShaCallsAsync();
+        var before = await CommandCallsAsync("evalsha");
         for (var i = 0; i < 20; i++)
         {
-            await store.GetAsync("k", false, default);
+            Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync("k", false, default)).Status);
         }
 
-        Assert.True(await EvalShaCallsAsync() - before >= 20);
+        Assert.True(await CommandCallsAsync("evalsha") - before >= 20);
     }
 
-    /// <summary>EVALSHA calls summed over every node (on a Cluster the key lives on one of them).</summary>
-    private async Task<long> EvalShaCallsAsync()
+    [Fact]
+    public async Task A_plain_hit_of_a_non_sliding_entry_is_a_GET_without_a_script()
+    {
+        using var provider = redis.CreateProvider();
+        var store = await StoreReadingByGetAsync(provider);
+
+        var evalBefore = await CommandCallsAsync("evalsha") + await CommandCallsAsync("eval");
+        var getBefore = await CommandCallsAsync("get");
+        for (var i = 0; i < 20; i++)
+        {
+            var hit = await store.GetAsync("k", false, default);
+            Assert.Equal(CacheLookupStatus.Hit, hit.Status);
+            Assert.Equal("v", hit.Value.Value);
+        }
+
+        Assert.Equal(evalBefore, await CommandCallsAsync("evalsha") + await CommandCallsAsync("eval"));
+        Assert.True(await CommandCallsAsync("get") - getBefore >= 20);
+
+        // Negative entries take the same path.
+        await store.SetAsync("n", CacheValue<string>.NotFound, Minute, default);
+        var negative = await store.GetAsync("n", false, default);
+        Assert.Equal(CacheLookupStatus.Hit, negative.Status);
+        Assert.False(negative.Value.Exists);
+    }
+
+    [Fact]
+    public async Task A_stale_entry_is_judged_stale_by_the_estimated_server_clock_without_a_script()
+    {
+        using var provider = redis.CreateProvider();
+        var store = await StoreReadingByGetAsync(provider);
+
+        await store.SetAsync("s", CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMilliseconds(1), StaleRetention: TimeSpan.FromMinutes(1)), default);
+        CacheLookup<string> stale = default;
+        await Wait.UntilAsync(
+            async () => await ScriptsRunByAsync(async () => stale = await store.GetAsync("s", false, default)) == 0 && stale.Status == CacheLookupStatus.Stale,
+            TimeSpan.FromSeconds(30),
+            "a stale answer without a script");
+        Assert.Equal("old", stale.Value.Value);
+        Assert.True(stale.ExpiredFor > TimeSpan.Zero);
+        Assert.True(stale.ExpiredFor < TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>A store holding <c>k</c> = <c>v</c> (one minute) once its hits no longer run a script.</summary>
+    private async Task<ICacheStore<string, string>> StoreReadingByGetAsync(RedisCacheProvider provider)
+    {
+        var store = RedisServer.CreateStore(provider);
+        await store.SetAsync("k", CacheValue<string>.Of("v"), Minute, default);
+
+        // The first reads run the script while the server's clock is learnt in the background.
+        await Wait.UntilAsync(async () => await ScriptsRunByAsync(() => store.GetAsync("k", false, default)) == 0, TimeSpan.FromSeconds(30), "a hit without a script");
+        return store;
+    }
+
+    /// <summary>How many scripts the server ran for one call (on every node).</summary>
+    private async Task<long> ScriptsRunByAsync(Func<Task> call)
+    {
+        var before = await CommandCallsAsync("evalsha") + await CommandCallsAsync("eval");
+        await call();
+        return await CommandCallsAsync("evalsha") + await CommandCallsAsync("eval") - before;
+    }
+
+    private Task<long> ScriptsRunByAsync(Func<ValueTask<CacheLookup<string>>> call) => ScriptsRunByAsync(async () => { await call(); });
+
+    /// <summary>Calls of one command summed over every node (on a Cluster the key lives on one of them).</summary>
+    private async Task<long> CommandCallsAsync(string command)
     {
         long calls = 0;
         foreach (var endpoint in redis.Raw.GetEndPoints())
         {
-            calls += EvalShaCalls(await redis.Raw.GetServer(endpoint).InfoRawAsync("commandstats"));
+            calls += CommandCalls(await redis.Raw.GetServer(endpoint).InfoRawAsync("commandstats"), command);
         }
 
         return calls;
     }
 
-    private static long EvalShaCalls(string? info)
+    private static long CommandCalls(string? info, string command)
     {
-        var line = info?.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal));
+        var line = info?.Split('\n').FirstOrDefault(l => l.StartsWith($"cmdstat_{command}:", StringComparison.Ordinal));
         if (line is null)
         {
             return 0;

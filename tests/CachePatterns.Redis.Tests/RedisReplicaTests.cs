@@ -56,8 +56,11 @@ public sealed class RedisReplicaTests(ReplicatedRedis servers)
         Assert.Equal(["v1", "v2"], many.Take(2).Select(l => l.Value.Value));
         Assert.Equal(CacheLookupStatus.Miss, many[2].Status);
 
-        Assert.Equal(103, await ReadOnlyScriptCallsAsync(servers.Replica));
+        // Each plain read is a GET on the replica (or, before the server clock is learnt, a read-only script, which
+        // counts its own GET too); none reaches the primary.
+        Assert.True(await ReadOnlyScriptCallsAsync(servers.Replica) + await ReplicatedRedis.CallsAsync(servers.Replica, "get") >= 103);
         Assert.Equal(0, await ReadOnlyScriptCallsAsync(servers.Primary));
+        Assert.Equal(0, await ReplicatedRedis.CallsAsync(servers.Primary, "get"));
 
         // A lease-taking read and its fill run on the primary (a replica refuses writes).
         var miss = await store.GetAsync("absent", true, default);
@@ -87,7 +90,8 @@ public sealed class RedisReplicaTests(ReplicatedRedis servers)
 
         Assert.Equal(0, await ReadOnlyScriptCallsAsync(servers.Replica));
         Assert.Equal(0, await ReplicatedRedis.CallsAsync(servers.Replica, "evalsha") + await ReplicatedRedis.CallsAsync(servers.Replica, "eval"));
-        Assert.True(await ReplicatedRedis.CallsAsync(servers.Primary, "evalsha") + await ReplicatedRedis.CallsAsync(servers.Primary, "eval") >= 20);
+        Assert.Equal(0, await ReplicatedRedis.CallsAsync(servers.Replica, "get"));
+        Assert.True(await ReplicatedRedis.CallsAsync(servers.Primary, "get") >= 20);
     }
 
     [Fact]

@@ -7,12 +7,14 @@ namespace CachePatterns.Redis.Internal;
 
 /// <summary>
 /// One strategy's entries in Redis. Every contract operation is one Lua script run atomically on the server
-/// (see <see cref="RedisScripts"/>), one round trip each; a hit, including its sliding renewal, is one script call.
+/// (see <see cref="RedisScripts"/>), one round trip each, except the plain hit of a non-sliding entry: a <c>GET</c> judged
+/// against the server clock estimated by <see cref="RedisServerClock"/>. A sliding hit, with its renewal, is one script call.
 /// Connection errors are thrown: the core's resilient store turns them into misses.
 /// </summary>
 /// <remarks>
 /// Keys: value <c>{instance + prefix + key}</c>, lease <c>{…}:l</c>, writes <c>{…}:w</c>. The braces make the whole
-/// formatted key the hash tag, so the three share a Cluster slot. Expiry is decided with the Redis server's clock.
+/// formatted key the hash tag, so the three share a Cluster slot. Expiry is decided with the Redis server's clock (read by
+/// the scripts, or estimated from <c>TIME</c> for a plain <c>GET</c>).
 /// </remarks>
 internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
@@ -35,9 +37,12 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _writeMs;
     private readonly PendingInvalidations _pending;
+    private readonly RedisServerClock _clock;
+    private bool _slidingSeen;
 
-    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, PendingInvalidations pending)
+    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, PendingInvalidations pending, RedisServerClock clock)
     {
+        _clock = clock;
         _pending = pending;
         _descriptor = descriptor;
         _connection = connection;
@@ -50,11 +55,78 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken) =>
         acquireLease || !_pending.IsEmpty ? GetWithLeaseOrPendingAsync(key, acquireLease, cancellationToken) : GetPlainAsync(key, cancellationToken);
 
-    /// <summary>The hit path: one value key, no arguments, the lean script (or the read-only one on a replica).</summary>
+    /// <summary>
+    /// The hit path: a plain <c>GET</c> of the value key, judged against the server's clock estimated here
+    /// (<see cref="RedisServerClock"/>). The script (<see cref="GetByScriptAsync"/>) answers instead when the judgement
+    /// needs the server: no clock sample yet, an entry with a sliding window (renewed atomically by the script), a
+    /// corrupt header (deleted by the script), or a deadline within the clock's error bound of now.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<CacheLookup<TValue>> GetPlainAsync(TKey key, CancellationToken cancellationToken)
     {
-        RedisKey[] keys = [ValueKey(key)];
+        var valueKey = ValueKey(key);
         var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _slidingSeen) || !_clock.TryNow(db, out _, out _))
+        {
+            return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
+        }
+
+        var flags = _options.ReadFromReplicas ? CommandFlags.PreferReplica : CommandFlags.None;
+        using (var lease = await db.StringGetLeaseAsync(valueKey, flags).WaitAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (lease is null)
+            {
+                return CacheLookup<TValue>.Miss;
+            }
+
+            var stored = lease.Memory;
+            if (stored.Length >= RedisEnvelope.HeaderLength && stored.Span[0] == RedisEnvelope.FormatVersion)
+            {
+                if (RedisEnvelope.SlidingMs(stored.Span) > 0)
+                {
+                    // Sliding entries of this store go to the script from now on: it renews them in the same round trip.
+                    Volatile.Write(ref _slidingSeen, true);
+                }
+                else if (_clock.TryNow(db, out var now, out var margin))
+                {
+                    var expires = RedisEnvelope.ExpiresAt(stored.Span);
+                    if (expires == 0 || now + margin < expires)
+                    {
+                        if (TryDecode(valueKey, stored, out var value))
+                        {
+                            return CacheLookup<TValue>.Hit(value);
+                        }
+                    }
+                    else if (now - margin >= expires)
+                    {
+                        if (TryDecode(valueKey, stored, out var value))
+                        {
+                            return CacheLookup<TValue>.Stale(value, CacheLease.None, TimeSpan.FromMilliseconds(now - expires));
+                        }
+                    }
+                    else
+                    {
+                        stored = default;
+                    }
+
+                    if (!stored.IsEmpty)
+                    {
+                        // The payload cannot be read: delete exactly what we read (a newer entry written meanwhile stays).
+                        await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [valueKey], [stored.ToArray()])
+                            .WaitAsync(cancellationToken).ConfigureAwait(false);
+                        return CacheLookup<TValue>.Miss;
+                    }
+                }
+            }
+        }
+
+        return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The plain read by script: one value key, the lean script (or the read-only one on a replica).</summary>
+    private async ValueTask<CacheLookup<TValue>> GetByScriptAsync(IDatabase db, RedisKey valueKey, CancellationToken cancellationToken)
+    {
+        RedisKey[] keys = [valueKey];
         if (_options.ReadFromReplicas)
         {
             var fromReplica = await db.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, keys, null, CommandFlags.PreferReplica)
@@ -223,6 +295,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         var (abs, sliding, retention) = Expiration(options);
+        NoteSliding(options);
         var result = await db.ScriptEvaluateAsync(RedisScripts.Fill, keys, [lease.Token, payload, Flags(value), abs, sliding, retention])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (long)result == 1;
@@ -245,6 +318,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         var keys = Keys(key);
         var payload = Serialize(keys[0], value);
         var (abs, sliding, retention) = Expiration(options);
+        NoteSliding(options);
         try
         {
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
@@ -332,6 +406,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             }
 
             var (abs, sliding, retention) = Expiration(options);
+            NoteSliding(options);
             var result = await db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token.Token, One, payload, Flags(value), abs, sliding, retention])
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
             return (long)result == 1;
@@ -404,6 +479,15 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 
     private static Task<RedisResult> EndWriteAsync(IDatabase db, RedisKey[] keys, long token, CancellationToken cancellationToken) =>
         db.ScriptEvaluateAsync(RedisScripts.EndWrite, keys, [token, Zero]).WaitAsync(cancellationToken);
+
+    /// <summary>A store that writes sliding entries reads by script from the start (it renews them in the same round trip).</summary>
+    private void NoteSliding(StoreEntryOptions options)
+    {
+        if (options.SlidingExpiration is not null && !Volatile.Read(ref _slidingSeen))
+        {
+            Volatile.Write(ref _slidingSeen, true);
+        }
+    }
 
     private static long NewToken() => Random.Shared.NextInt64(1, long.MaxValue);
 
@@ -499,7 +583,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
             : new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor);
     }
 
-    private bool TryDecode(RedisKey key, byte[] stored, out CacheValue<TValue> value)
+    private bool TryDecode(RedisKey key, ReadOnlyMemory<byte> stored, out CacheValue<TValue> value)
     {
         value = default;
         if (!RedisEnvelope.TryRead(stored, out var negative, out var payload, out var error))

@@ -19,23 +19,24 @@ internal static class RedisEnvelope
     public const byte NegativeFlag = 1;
 
     /// <summary>Checks a stored entry and returns its payload, or an error message for a corrupt one.</summary>
-    public static bool TryRead(byte[] stored, out bool negative, out ReadOnlySequence<byte> payload, out string? error)
+    public static bool TryRead(ReadOnlyMemory<byte> stored, out bool negative, out ReadOnlySequence<byte> payload, out string? error)
     {
         negative = false;
         payload = default;
+        var header = stored.Span;
         if (stored.Length < HeaderLength)
         {
             error = $"the entry is {stored.Length} bytes, shorter than the {HeaderLength}-byte envelope header";
             return false;
         }
 
-        if (stored[0] != FormatVersion)
+        if (header[0] != FormatVersion)
         {
-            error = $"the envelope's format version is {stored[0]}, not {FormatVersion}";
+            error = $"the envelope's format version is {header[0]}, not {FormatVersion}";
             return false;
         }
 
-        var flags = stored[1];
+        var flags = header[1];
         if ((flags & ~NegativeFlag) != 0)
         {
             error = $"the envelope has unknown flags 0x{flags:x2}";
@@ -49,11 +50,14 @@ internal static class RedisEnvelope
             return false;
         }
 
-        payload = new ReadOnlySequence<byte>(stored, HeaderLength, stored.Length - HeaderLength);
+        payload = new ReadOnlySequence<byte>(stored[HeaderLength..]);
         error = null;
         return true;
     }
 
-    /// <summary>Reads the logical expiry (server Unix ms; 0 for none) of a stored entry (tests).</summary>
-    public static long ExpiresAt(byte[] stored) => BinaryPrimitives.ReadInt64LittleEndian(stored.AsSpan(2));
+    /// <summary>Reads the logical expiry (server Unix ms; 0 for none) of an entry at least <see cref="HeaderLength"/> long.</summary>
+    public static long ExpiresAt(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[2..]);
+
+    /// <summary>Reads the sliding window (ms; 0 for none) of an entry at least <see cref="HeaderLength"/> long.</summary>
+    public static long SlidingMs(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[10..]);
 }

@@ -77,7 +77,8 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// The hit path: a plain read (no lease), KEYS[1] = value only, no ARGV, no function definitions. Renews a sliding
+    /// The plain read by script (no lease) when the client cannot judge a plain GET (no clock sample, sliding, corrupt,
+    /// near the deadline), KEYS[1] = value only, no ARGV, no function definitions. Renews a sliding
     /// entry and deletes a corrupt header like <see cref="Get"/>. Returns nil for a miss, the stored bytes alone (one
     /// bulk string, the cheapest reply to read) for a hit, <c>{0, false, 0, 1}</c> for a deleted corrupt entry and
     /// <c>{2, value, 0, 0, ms since expiry}</c> when stale.
