@@ -195,10 +195,10 @@ public abstract class RedisStrategyContract(IRedisTarget redis)
         var a = first.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
         var b = second.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
 
-        await a.SetAsync("session", [1, 2, 3], new Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMilliseconds(600) });
+        await a.SetAsync("session", [1, 2, 3], new Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMilliseconds(1500) });
         Assert.Equal([1, 2, 3], await b.GetAsync("session"));
         var started = System.Diagnostics.Stopwatch.StartNew();
-        while (started.Elapsed < TimeSpan.FromMilliseconds(1500))
+        while (started.Elapsed < TimeSpan.FromMilliseconds(2500))
         {
             await Task.Delay(150);
             await b.RefreshAsync("session");
