@@ -15,6 +15,7 @@ return args switch
     ["mcthroughput", .. var rest] => await MemcachedThroughputRunner.RunAsync(Console.Out, rest),
     ["redisthroughput", ..] => await RedisThroughputRunner.RunAsync(Console.Out),
     ["redisalloc", ..] => await RedisAllocationRunner.RunAsync(Console.Out),
+    ["redislayers", .. var layerArgs] => await RedisLayerTimingRunner.RunAsync(Console.Out, layerArgs),
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),

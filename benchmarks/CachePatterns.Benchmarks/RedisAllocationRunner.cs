@@ -28,10 +28,12 @@ public static class RedisAllocationRunner
 
         var store = provider.CreateStore(new CacheStoreDescriptor<int, Product>("Product", "Product:", serializer));
         await store.SetAsync(RedisHitFixture.Key, CacheValue<Product>.Of(Product.Sample), new StoreEntryOptions(TimeSpan.FromHours(1)), default);
+        using var cancellable = new CancellationTokenSource();
         var rows = new (string Name, Func<ValueTask> Call)[]
         {
             ("raw SE.Redis StringGetAsync + STJ", async () => RedisHitFixture.Deserialize(await fixture.RawDatabase.StringGetAsync(RedisHitFixture.RawKey))),
             ("Redis provider store GetAsync alone", async () => await store.GetAsync(RedisHitFixture.Key, false, default)),
+            ("Redis provider store GetAsync alone, cancellable token", async () => await store.GetAsync(RedisHitFixture.Key, false, cancellable.Token)),
             ("CachePatterns ICacheStrategy.GetAsync (store + resilience + strategy)", async () => await fixture.Strategy.GetAsync(RedisHitFixture.Key)),
         };
         output.WriteLine("| path | bytes allocated per hit | thread-pool work items per hit |");

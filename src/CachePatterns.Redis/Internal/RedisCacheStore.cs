@@ -72,7 +72,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
 
         var flags = _options.ReadFromReplicas ? CommandFlags.PreferReplica : CommandFlags.None;
-        using (var lease = await db.StringGetLeaseAsync(valueKey, flags).WaitAsync(cancellationToken).ConfigureAwait(false))
+        using (var lease = await PooledTaskWait<Lease<byte>?>.WaitAsync(db.StringGetLeaseAsync(valueKey, flags), cancellationToken).ConfigureAwait(false))
         {
             if (lease is null)
             {
@@ -137,7 +137,7 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         RedisResult result;
         try
         {
-            result = await db.ScriptEvaluateAsync(GetPlainHash, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+            result = await PooledTaskWait<RedisResult>.WaitAsync(db.ScriptEvaluateAsync(GetPlainHash, keys), cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {

@@ -69,6 +69,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         return (false, default);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TValue?> GetSlowAsync<TState>(
         TKey key,
         ValueTask<CacheLookup<TValue>> pending,

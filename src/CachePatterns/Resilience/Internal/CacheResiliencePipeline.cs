@@ -90,6 +90,7 @@ internal sealed class CacheResiliencePipeline
     }
 
     // The closed circuit's path does not call WithTimeoutAsync: one state machine less per cache hit.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResult> ExecuteClosedAsync<TState, TResult>(
         Func<TState, CancellationToken, ValueTask<TResult>> call,
         TState state,

@@ -39,6 +39,7 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
 
     internal int PendingInvalidations => _pending.Count;
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
         if (!_pending.IsEmpty && _pending.ContainsKey(key) && !await TryInvalidatePendingAsync(key).ConfigureAwait(false))
