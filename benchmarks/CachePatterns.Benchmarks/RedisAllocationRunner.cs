@@ -20,14 +20,8 @@ public static class RedisAllocationRunner
     {
         ArgumentNullException.ThrowIfNull(output);
         await using var fixture = await RedisHitFixture.CreateAsync();
-        using var provider = new RedisCacheProvider(Options.Create(new RedisCacheProviderOptions { Configuration = fixture.Server.Configuration }));
-        if (!new SystemTextJsonCacheSerializerFactory().TryCreateSerializer<Product>(out var serializer))
-        {
-            throw new InvalidOperationException("No serializer for Product.");
-        }
-
-        var store = provider.CreateStore(new CacheStoreDescriptor<int, Product>("Product", "Product:", serializer));
-        await store.SetAsync(RedisHitFixture.Key, CacheValue<Product>.Of(Product.Sample), new StoreEntryOptions(TimeSpan.FromHours(1)), default);
+        using var provider = fixture.CreateProvider();
+        var store = await RedisHitFixture.CreateWarmStoreAsync(provider);
         using var cancellable = new CancellationTokenSource();
         var rows = new (string Name, Func<ValueTask> Call)[]
         {

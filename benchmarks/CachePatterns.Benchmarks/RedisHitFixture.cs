@@ -1,4 +1,7 @@
 using System.Text.Json;
+using CachePatterns.Providers;
+using CachePatterns.Redis;
+using CachePatterns.Serialization;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
@@ -73,6 +76,24 @@ public sealed class RedisHitFixture : IAsyncDisposable
         var fixture = new RedisHitFixture(server, raw, services.BuildServiceProvider());
         await fixture.WarmAsync();
         return fixture;
+    }
+
+    /// <summary>A Redis provider of its own on this fixture's server (to time the provider's layer alone).</summary>
+    public RedisCacheProvider CreateProvider() =>
+        new(Microsoft.Extensions.Options.Options.Create(new RedisCacheProviderOptions { Configuration = Server.Configuration }));
+
+    /// <summary>A store of <paramref name="provider"/> holding <see cref="Key"/> for an hour.</summary>
+    public static async Task<ICacheStore<int, Product>> CreateWarmStoreAsync(RedisCacheProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        if (!new SystemTextJsonCacheSerializerFactory().TryCreateSerializer<Product>(out var serializer))
+        {
+            throw new InvalidOperationException("No serializer for Product.");
+        }
+
+        var store = provider.CreateStore(new CacheStoreDescriptor<int, Product>("Product", "Product:", serializer));
+        await store.SetAsync(Key, CacheValue<Product>.Of(Product.Sample), new StoreEntryOptions(LongExpiration), default);
+        return store;
     }
 
     public static Product? Deserialize(RedisValue value) =>
