@@ -13,7 +13,7 @@ return args switch
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
     ["routing", ..] => await RoutingRunner.RunAsync(Console.Out),
     ["mcthroughput", .. var rest] => await MemcachedThroughputRunner.RunAsync(Console.Out, rest),
-    ["redisthroughput", ..] => await RedisThroughputRunner.RunAsync(Console.Out),
+    ["redisthroughput", .. var throughputArgs] => await RedisThroughputRunner.RunAsync(Console.Out, throughputArgs),
     ["redisalloc", ..] => await RedisAllocationRunner.RunAsync(Console.Out),
     ["redislayers", .. var layerArgs] => await RedisLayerTimingRunner.RunAsync(Console.Out, layerArgs),
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),

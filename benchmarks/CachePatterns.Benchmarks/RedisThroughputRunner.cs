@@ -15,20 +15,37 @@ public static class RedisThroughputRunner
     private const int Rounds = 5;
     private static readonly TimeSpan RoundTime = TimeSpan.FromSeconds(2);
 
-    public static async Task<int> RunAsync(TextWriter output)
+    /// <param name="output">Where the table goes.</param>
+    /// <param name="args">Empty for the table; or a row number and seconds to run that row alone (for a profiler).</param>
+    public static async Task<int> RunAsync(TextWriter output, IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(args);
         await using var fixture = await RedisHitFixture.CreateAsync();
+        using var provider = fixture.CreateProvider();
+        var store = await RedisHitFixture.CreateWarmStoreAsync(provider);
+        using var timeoutLike = new CancellationTokenSource();
         var rows = new (string Name, Func<ValueTask> Call)[]
         {
             ("raw SE.Redis StringGetAsync + STJ", async () => RedisHitFixture.Deserialize(await fixture.RawDatabase.StringGetAsync(RedisHitFixture.RawKey))),
             ("CachePatterns ICacheStrategy.GetAsync (Redis)", async () => await fixture.Strategy.GetAsync(RedisHitFixture.Key)),
+            ("(layer) Redis provider store alone", async () => await store.GetAsync(RedisHitFixture.Key, false, default)),
+            ("(layer) Redis provider store alone, cancellable token", async () => await store.GetAsync(RedisHitFixture.Key, false, timeoutLike.Token)),
             ("RedisCache GetAsync + STJ", async () => System.Text.Json.JsonSerializer.Deserialize<Product>((await fixture.Distributed.GetAsync(RedisHitFixture.StringKey))!)),
             ("FusionCache, distributed level only", async () => await fixture.Fusion.GetOrDefaultAsync<Product>("fusion:" + RedisHitFixture.StringKey, options: RedisHitFixture.FusionOptions)),
             ("HybridCache, DisableLocalCache", async () => await fixture.Hybrid.GetOrCreateAsync("hybrid:" + RedisHitFixture.StringKey, static _ => ValueTask.FromResult(Product.Sample), RedisHitFixture.HybridOptions)),
         };
 
+        if (args.Count == 2)
+        {
+            var only = rows[int.Parse(args[0], CultureInfo.InvariantCulture)];
+            var (rate, cpuPerOp) = await MeasureAsync(only.Call, TimeSpan.FromSeconds(double.Parse(args[1], CultureInfo.InvariantCulture)));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{only.Name}: {rate:N0} ops/s, {cpuPerOp:N1} µs client CPU per op"));
+            return 0;
+        }
+
         var results = rows.Select(_ => new List<double>()).ToArray();
+        var cpu = rows.Select(_ => new List<double>()).ToArray();
         foreach (var (_, call) in rows)
         {
             await MeasureAsync(call, TimeSpan.FromMilliseconds(500));
@@ -38,19 +55,22 @@ public static class RedisThroughputRunner
         {
             for (var i = 0; i < rows.Length; i++)
             {
-                results[i].Add(await MeasureAsync(rows[i].Call, RoundTime));
+                var (rate, cpuPerOp) = await MeasureAsync(rows[i].Call, RoundTime);
+                results[i].Add(rate);
+                cpu[i].Add(cpuPerOp);
             }
         }
 
         output.WriteLine($"{Callers} concurrent callers on one warm key, {Rounds} interleaved rounds of {RoundTime.TotalSeconds:0} s, median ops/s; {Environment.ProcessorCount} cores, redis-server on the same machine.");
         output.WriteLine();
-        output.WriteLine("| method | ops/s (median) | rounds | ratio to raw |");
-        output.WriteLine("|---|---:|---|---:|");
+        output.WriteLine("| method | ops/s (median) | rounds | ratio to raw | client CPU per op (median) | CPU ratio to raw |");
+        output.WriteLine("|---|---:|---|---:|---:|---:|");
         var raw = Median(results[0]);
+        var rawCpu = Median(cpu[0]);
         for (var i = 0; i < rows.Length; i++)
         {
             var median = Median(results[i]);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {rows[i].Name} | {median:N0} | {string.Join(", ", results[i].Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} | {median / raw:0.00} |"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {rows[i].Name} | {median:N0} | {string.Join(", ", results[i].Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} | {median / raw:0.00} | {Median(cpu[i]):N1} µs | {Median(cpu[i]) / rawCpu:0.00} |"));
         }
 
         return 0;
@@ -62,9 +82,10 @@ public static class RedisThroughputRunner
         return sorted[sorted.Count / 2];
     }
 
-    private static async Task<double> MeasureAsync(Func<ValueTask> call, TimeSpan duration)
+    private static async Task<(double OpsPerSecond, double CpuPerOp)> MeasureAsync(Func<ValueTask> call, TimeSpan duration)
     {
         long operations = 0;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         var callers = Enumerable.Range(0, Callers).Select(_ => Task.Run(async () =>
         {
@@ -78,6 +99,7 @@ public static class RedisThroughputRunner
             Interlocked.Add(ref operations, mine);
         })).ToArray();
         await Task.WhenAll(callers);
-        return operations / watch.Elapsed.TotalSeconds;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        return (operations / watch.Elapsed.TotalSeconds, cpu.TotalMicroseconds / operations);
     }
 }

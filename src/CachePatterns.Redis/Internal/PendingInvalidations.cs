@@ -35,6 +35,10 @@ internal sealed class PendingInvalidations : IDisposable
     private int _replaying;
     private volatile bool _overflowed;
 
+    // The hit path's check. ConcurrentDictionary.IsEmpty takes every lock of an empty dictionary, so concurrent hits
+    // contended on it; this flag is set after a key is added and cleared only when the dictionary is seen empty.
+    private volatile bool _mayHaveKeys;
+
     public PendingInvalidations(RedisConnection connection, RedisCacheProviderOptions options, TimeProvider time, ILogger logger)
     {
         _connection = connection;
@@ -47,7 +51,7 @@ internal sealed class PendingInvalidations : IDisposable
     }
 
     /// <summary>Gets a value indicating whether nothing waits for a replay (the hit path's only check).</summary>
-    public bool IsEmpty => _keys.IsEmpty && !_overflowed;
+    public bool IsEmpty => !_mayHaveKeys && !_overflowed;
 
     /// <summary>Gets a value indicating whether the list overflowed and a sweep has not finished yet.</summary>
     public bool Overflowed => _overflowed;
@@ -59,7 +63,7 @@ internal sealed class PendingInvalidations : IDisposable
     public long Replayed => Interlocked.Read(ref _replayed);
 
     /// <summary>Whether a read or fill of this value key must skip Redis.</summary>
-    public bool Blocks(RedisKey valueKey) => _overflowed || (!_keys.IsEmpty && _keys.ContainsKey(valueKey));
+    public bool Blocks(RedisKey valueKey) => _overflowed || (_mayHaveKeys && _keys.ContainsKey(valueKey));
 
     /// <summary>Remembers a value key whose invalidation may not have reached the server.</summary>
     public void Remember(RedisKey valueKey)
@@ -78,6 +82,7 @@ internal sealed class PendingInvalidations : IDisposable
         else
         {
             _keys[valueKey] = Interlocked.Increment(ref _generation);
+            _mayHaveKeys = true;
         }
 
         _timer.Change(_options.PendingReplayInterval, _options.PendingReplayInterval);
@@ -221,6 +226,7 @@ internal sealed class PendingInvalidations : IDisposable
         Log.PendingSweepDone(_logger, swept, done);
         if (done)
         {
+            RefreshMayHaveKeys();
             _overflowed = false;
 
             // A failure that came in meanwhile needs its own sweep.
@@ -248,6 +254,7 @@ internal sealed class PendingInvalidations : IDisposable
         if (_keys.TryRemove(new KeyValuePair<RedisKey, long>(valueKey, generation)))
         {
             Interlocked.Increment(ref _replayed);
+            RefreshMayHaveKeys();
         }
     }
 
@@ -278,5 +285,16 @@ internal sealed class PendingInvalidations : IDisposable
         }
 
         return escaped.ToString();
+    }
+
+    private void RefreshMayHaveKeys()
+    {
+        // Cleared first, then checked, with a full fence between: a key remembered meanwhile sets it again.
+        _mayHaveKeys = false;
+        Interlocked.MemoryBarrier();
+        if (!_keys.IsEmpty)
+        {
+            _mayHaveKeys = true;
+        }
     }
 }

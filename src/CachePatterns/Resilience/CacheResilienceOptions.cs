@@ -1,7 +1,7 @@
 namespace CachePatterns.Resilience;
 
 /// <summary>
-/// How calls to an out-of-process provider are bounded: a timeout per call and a circuit breaker (Polly v8's)
+/// How calls to an out-of-process provider are bounded: a timeout per call and a circuit breaker (Polly v8's semantics)
 /// that stops paying the timeout on every call while the provider is down. In-process providers skip both.
 /// </summary>
 public sealed class CacheResilienceOptions

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace CachePatterns.Validation;
 
-/// <summary>Validates <see cref="CacheResilienceOptions"/> against what Polly's circuit breaker and timeout accept.</summary>
+/// <summary>Validates <see cref="CacheResilienceOptions"/> (the limits are Polly v8's circuit breaker's, whose semantics the breaker keeps).</summary>
 internal sealed class CacheResilienceOptionsValidator : IValidateOptions<CacheResilienceOptions>
 {
     public ValidateOptionsResult Validate(string? name, CacheResilienceOptions options)

@@ -39,26 +39,36 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
 
     internal int PendingInvalidations => _pending.Count;
 
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
+    public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
-        if (!_pending.IsEmpty && _pending.ContainsKey(key) && !await TryInvalidatePendingAsync(key).ConfigureAwait(false))
+        // ContainsKey reads without locks; ConcurrentDictionary.IsEmpty takes every lock when the dictionary is empty,
+        // which made every concurrent hit contend.
+        if (_pending.ContainsKey(key))
+        {
+            return GetPendingKeyAsync(key, acquireLease, cancellationToken);
+        }
+
+        // No state machine of its own: on a closed circuit a remote hit is the pipeline's one call.
+        return _pipeline.ExecuteOrFallbackAsync(
+            static (s, ct) => s.Self._inner.GetAsync(s.Key, s.AcquireLease, ct),
+            static (s, ex) =>
+            {
+                s.Self._instruments.ProviderError("get", ex);
+                return CacheLookup<TValue>.Unavailable;
+            },
+            (Self: this, Key: key, AcquireLease: acquireLease),
+            cancellationToken);
+    }
+
+    /// <summary>A key whose invalidation has not reached the provider yet: retried first, the cache skipped if it fails.</summary>
+    private async ValueTask<CacheLookup<TValue>> GetPendingKeyAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
+    {
+        if (!await TryInvalidatePendingAsync(key).ConfigureAwait(false))
         {
             return CacheLookup<TValue>.Unavailable;
         }
 
-        try
-        {
-            return await _pipeline.ExecuteAsync(
-                static (s, ct) => s.Inner.GetAsync(s.Key, s.AcquireLease, ct),
-                (Inner: _inner, Key: key, AcquireLease: acquireLease),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
-        {
-            _instruments.ProviderError("get", ex);
-            return CacheLookup<TValue>.Unavailable;
-        }
+        return await GetAsync(key, acquireLease, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
@@ -77,15 +87,12 @@ internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TVal
             return Enumerable.Repeat(CacheLookup<TValue>.Unavailable, keys.Count).ToArray();
         }
 
-        if (!_pending.IsEmpty)
+        for (var i = 0; i < results.Length; i++)
         {
-            for (var i = 0; i < results.Length; i++)
+            if (_pending.ContainsKey(keys[i]))
             {
-                if (_pending.ContainsKey(keys[i]))
-                {
-                    await ReleaseLeaseAsync(keys[i], results[i].Lease, CancellationToken.None).ConfigureAwait(false);
-                    results[i] = CacheLookup<TValue>.Unavailable;
-                }
+                await ReleaseLeaseAsync(keys[i], results[i].Lease, CancellationToken.None).ConfigureAwait(false);
+                results[i] = CacheLookup<TValue>.Unavailable;
             }
         }
 
