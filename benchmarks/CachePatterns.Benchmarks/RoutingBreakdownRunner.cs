@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using CachePatterns.Routing;
 using CachePatterns.Routing.PostgreSql;
 using CachePatterns.Routing.Tests.Support;
@@ -13,10 +12,12 @@ namespace CachePatterns.Benchmarks;
 
 /// <summary>
 /// The <c>routingparts</c> mode: where a routed read's time goes. The same replica read through variants that add one
-/// piece of the router at a time, calls alternating one by one in a shuffled order, per-call wall time and per-call process
-/// CPU time (<c>CLOCK_PROCESS_CPUTIME_ID</c>, nanosecond resolution, all threads).
+/// piece of the router at a time (a second pool, the StateChange handler, the router's call shape, the router without
+/// probes, the router whose probes share the application's pool as before they had their own), each case a batch of
+/// sequential calls per round in a shuffled order; per-call wall time and process CPU time. It also shows how many server
+/// backends a router's sequential reads run on, and how many physical connections each pool opened.
 /// </summary>
-public static partial class RoutingBreakdownRunner
+public static class RoutingBreakdownRunner
 {
     private const int Rounds = 30;
     private const int CallsPerRound = 300;
@@ -61,6 +62,13 @@ public static partial class RoutingBreakdownRunner
         await using var quietRouter = new RoutingDataSource(Options(TimeSpan.FromHours(1)));
         await quietRouter.RefreshAsync();
 
+        // As the router was before probes had a pool of their own: a DataSourceFactory's data source serves both.
+        var sharedOptions = Options(TimeSpan.FromSeconds(1));
+        sharedOptions.DataSourceFactory = endpoint => Counted($"shared-{endpoint.Name}", endpoint.ConnectionString);
+        sharedOptions.ConfigureNpgsql = null;
+        await using var sharedPoolRouter = new RoutingDataSource(sharedOptions);
+        await sharedPoolRouter.RefreshAsync();
+
         (string Name, Func<int, Task> Run)[] cases =
         [
             ("A direct NpgsqlDataSource.Create + Dapper", async i =>
@@ -89,6 +97,7 @@ public static partial class RoutingBreakdownRunner
             }),
             ("G router.QueryAsync", async i => await router.QueryAsync<int>(ReadSql, new { id = i })),
             ("H router.QueryAsync, probes off", async i => await quietRouter.QueryAsync<int>(ReadSql, new { id = i })),
+            ("I router.QueryAsync, probes on the application's pool (before)", async i => await sharedPoolRouter.QueryAsync<int>(ReadSql, new { id = i })),
         ];
 
         for (var i = 0; i < WarmupCalls; i++)
@@ -111,17 +120,29 @@ public static partial class RoutingBreakdownRunner
                 for (var k = 0; k < CallsPerRound; k++)
                 {
                     var n = (round * CallsPerRound) + k;
-                    var cpuBefore = ProcessCpuNanoseconds();
+                    var cpuBefore = ProcessCpuTime.Nanoseconds();
                     var started = Stopwatch.GetTimestamp();
                     await cases[c].Run(n);
                     wall[c][n] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-                    cpu[c][n] = (ProcessCpuNanoseconds() - cpuBefore) / 1000.0;
+                    cpu[c][n] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0;
                 }
             }
         }
 
+        foreach (var (name, source) in new[] { ("router", router), ("router with probes on the application's pool", sharedPoolRouter) })
+        {
+            var backends = new List<int>();
+            for (var i = 0; i < 100; i++)
+            {
+                await using var connection = await source.OpenReaderConnectionAsync();
+                backends.Add(((NpgsqlConnection)connection).ProcessID);
+            }
+
+            output.WriteLine($"{name}: 100 sequential reads ran on {backends.Distinct().Count()} server backend(s), switching {backends.Zip(backends.Skip(1)).Count(p => p.First != p.Second)} times.");
+        }
+
         output.WriteLine("Physical connections opened per data source: " + string.Join(", ", physical.Select(p => $"{p.Key}={p.Value}")));
-        output.WriteLine($"Routed read, piece by piece: {Rounds} rounds of {CallsPerRound} calls per case after {WarmupCalls} warm-up calls, one call of each case in a shuffled order at a time. Per-call wall and process CPU (all threads). Ratios: per-round mean of the case / of case A; median and p25–p75 over rounds.");
+        output.WriteLine($"Routed read, piece by piece: {Rounds} rounds after {WarmupCalls} warm-up calls per case; in each round every case runs {CallsPerRound} sequential calls, cases in a shuffled order. Per-call wall and process CPU (all threads). Ratios: per-round mean of the case / of case A; median and p25–p75 over rounds. Load average {RoutingRunner.LoadAverage()}.");
         output.WriteLine();
         output.WriteLine("| case | wall median | wall mean | wall ratio (p25–p75) | CPU median | CPU mean | CPU ratio (p25–p75) |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
@@ -131,7 +152,7 @@ public static partial class RoutingBreakdownRunner
             var cpuRatios = RoundRatios(cpu[c], cpu[0]);
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {cases[c].Name} | {Percentile(wall[c], 0.5):0.0} µs | {wall[c].Average():0.0} µs | {Percentile(wallRatios, 0.5):0.000} ({Percentile(wallRatios, 0.25):0.000}–{Percentile(wallRatios, 0.75):0.000}) | {Percentile(cpu[c], 0.5):0.0} µs | {cpu[c].Average():0.0} µs | {Percentile(cpuRatios, 0.5):0.000} ({Percentile(cpuRatios, 0.25):0.000}–{Percentile(cpuRatios, 0.75):0.000}) |"));
+                $"| {cases[c].Name} | {RoutingRunner.Percentile(wall[c], 0.5):0.0} µs | {wall[c].Average():0.0} µs | {RoutingRunner.Percentile(wallRatios, 0.5):0.000} ({RoutingRunner.Percentile(wallRatios, 0.25):0.000}–{RoutingRunner.Percentile(wallRatios, 0.75):0.000}) | {RoutingRunner.Percentile(cpu[c], 0.5):0.0} µs | {cpu[c].Average():0.0} µs | {RoutingRunner.Percentile(cpuRatios, 0.5):0.000} ({RoutingRunner.Percentile(cpuRatios, 0.25):0.000}–{RoutingRunner.Percentile(cpuRatios, 0.75):0.000}) |"));
         }
 
         return 0;
@@ -151,27 +172,4 @@ public static partial class RoutingBreakdownRunner
 
     private static double[] RoundRatios(double[] values, double[] baseline) =>
         [.. Enumerable.Range(0, Rounds).Select(r => values.AsSpan(r * CallsPerRound, CallsPerRound).ToArray().Average() / baseline.AsSpan(r * CallsPerRound, CallsPerRound).ToArray().Average())];
-
-    private static double Percentile(double[] values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[(int)Math.Round(p * (sorted.Length - 1))];
-    }
-
-    private static long ProcessCpuNanoseconds()
-    {
-        const int clockProcessCpuTimeId = 2;
-        return ClockGetTime(clockProcessCpuTimeId, out var time) == 0 ? (time.Seconds * 1_000_000_000) + time.Nanoseconds : 0;
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int ClockGetTime(int clockId, out TimeSpec time);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
 }
