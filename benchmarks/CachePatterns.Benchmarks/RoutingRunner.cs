@@ -18,9 +18,10 @@ namespace CachePatterns.Benchmarks;
 public static class RoutingRunner
 {
     private const int Batch = 250;
-    private const int WarmupRounds = 4;
+    private const int WarmupRounds = 2;
     private const int Rounds = 200;
     private const int PerCallPairs = 20_000;
+    private const int Epochs = 8;
     private const int FailoverRuns = 3;
     private const string ReadSql = "SELECT @id::int";
     private const string WriteSql = "UPDATE counters SET n = n + 1 WHERE id = 1";
@@ -42,28 +43,21 @@ public static class RoutingRunner
         var (primary, replica) = (cluster.Nodes[0], cluster.Nodes[1]);
         await primary.ExecuteAsync("CREATE TABLE counters (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO counters VALUES (1, 0)");
         await cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
-        await using var directReplica = NpgsqlDataSource.Create(replica.ConnectionString);
-        await using var directPrimary = NpgsqlDataSource.Create(primary.ConnectionString);
-        var options = new RoutingOptions();
-        options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = primary.ConnectionString, Role = EndpointRole.Writer });
-        options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = replica.ConnectionString, Role = EndpointRole.Reader });
-        await using var router = new RoutingDataSource(options);
-        await router.RefreshAsync();
-
+        var subjects = await Subjects.CreateAsync(primary, replica);
         (string Name, Func<int, Task> Run)[] cases =
         [
             ("read: direct NpgsqlDataSource (replica) + Dapper", async i =>
             {
-                await using var connection = await directReplica.OpenConnectionAsync();
+                await using var connection = await subjects.DirectReplica.OpenConnectionAsync();
                 await connection.QueryAsync<int>(ReadSql, new { id = i });
             }),
-            ("read: router.QueryAsync (eventual, replica)", async i => await router.QueryAsync<int>(ReadSql, new { id = i })),
+            ("read: router.QueryAsync (eventual, replica)", async i => await subjects.Router.QueryAsync<int>(ReadSql, new { id = i })),
             ("write: direct NpgsqlDataSource (primary) + Dapper", async _ =>
             {
-                await using var connection = await directPrimary.OpenConnectionAsync();
+                await using var connection = await subjects.DirectPrimary.OpenConnectionAsync();
                 await connection.ExecuteAsync(WriteSql);
             }),
-            ("write: router.ExecuteAsync (writer)", async _ => await router.ExecuteAsync(WriteSql)),
+            ("write: router.ExecuteAsync (writer)", async _ => await subjects.Router.ExecuteAsync(WriteSql)),
         ];
 
         // Short batches alternate within each pair (direct, routed, routed, direct, ...) so both sides see the same
@@ -73,31 +67,39 @@ public static class RoutingRunner
         var loadBefore = LoadAverage();
         var wall = cases.Select(_ => new double[Rounds]).ToArray();
         var cpu = cases.Select(_ => new double[Rounds]).ToArray();
+        // Every epoch starts on new data sources and a new router (new connections, so new server backends wherever the
+        // scheduler puts them): what one placement of the backends favours averages out over the epochs.
         for (var pair = 0; pair < cases.Length; pair += 2)
         {
-            for (var round = -WarmupRounds; round < Rounds; round++)
+            for (var epoch = 0; epoch < Epochs; epoch++)
             {
-                var first = pair + (Math.Abs(round) % 2);
-                foreach (var c in new[] { first, first ^ 1 })
+                await subjects.DisposeAsync();
+                subjects = await Subjects.CreateAsync(primary, replica);
+                for (var round = -WarmupRounds; round < Rounds / Epochs; round++)
                 {
-                    var cpuBefore = ProcessCpuTime.Nanoseconds();
-                    var started = Stopwatch.GetTimestamp();
-                    for (var i = 0; i < Batch; i++)
+                    var first = pair + (Math.Abs(round) % 2);
+                    foreach (var c in new[] { first, first ^ 1 })
                     {
-                        await cases[c].Run(i);
-                    }
+                        var cpuBefore = ProcessCpuTime.Nanoseconds();
+                        var started = Stopwatch.GetTimestamp();
+                        for (var i = 0; i < Batch; i++)
+                        {
+                            await cases[c].Run(i);
+                        }
 
-                    var elapsed = Stopwatch.GetElapsedTime(started);
-                    if (round >= 0)
-                    {
-                        wall[c][round] = elapsed.TotalMicroseconds / Batch;
-                        cpu[c][round] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0 / Batch;
+                        var elapsed = Stopwatch.GetElapsedTime(started);
+                        if (round >= 0)
+                        {
+                            var index = (epoch * (Rounds / Epochs)) + round;
+                            wall[c][index] = elapsed.TotalMicroseconds / Batch;
+                            cpu[c][index] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0 / Batch;
+                        }
                     }
                 }
             }
         }
 
-        output.WriteLine($"Routing overhead: {Rounds} rounds (after {WarmupRounds} warm-up rounds) of {Batch} sequential calls per case, direct and routed batches alternating; per-round means; load average {loadBefore} before, {LoadAverage()} after.");
+        output.WriteLine($"Routing overhead: {Rounds} rounds of {Batch} sequential calls per case in {Epochs} epochs (each on new data sources and a new router, after {WarmupRounds} warm-up rounds), direct and routed batches alternating; per-round means; load average {loadBefore} before, {LoadAverage()} after.");
         output.WriteLine();
         output.WriteLine("| case | wall median | wall p25–p75 | client CPU median | CPU p25–p75 |");
         output.WriteLine("|---|---:|---:|---:|---:|");
@@ -123,39 +125,50 @@ public static class RoutingRunner
         }
 
         output.WriteLine();
-        await MeasurePerCallAsync(output, cases);
+        await MeasurePerCallAsync(output, cases, async () =>
+        {
+            await subjects.DisposeAsync();
+            subjects = await Subjects.CreateAsync(primary, replica);
+        });
+        await subjects.DisposeAsync();
     }
 
     /// <summary>
     /// The same pairs with the alternation per call (direct, routed, routed, direct, ...): each routed call is compared
     /// with the direct call next to it, so load drifts cancel at the finest grain. Both sides switch pools at every call.
     /// </summary>
-    private static async Task MeasurePerCallAsync(TextWriter output, (string Name, Func<int, Task> Run)[] cases)
+    private static async Task MeasurePerCallAsync(TextWriter output, (string Name, Func<int, Task> Run)[] cases, Func<Task> newEpoch)
     {
         var loadBefore = LoadAverage();
         var wall = cases.Select(_ => new double[PerCallPairs]).ToArray();
         var cpu = cases.Select(_ => new double[PerCallPairs]).ToArray();
         for (var pair = 0; pair < cases.Length; pair += 2)
         {
-            for (var n = -PerCallPairs / 10; n < PerCallPairs; n++)
+            for (var epoch = 0; epoch < Epochs; epoch++)
             {
-                var first = pair + (Math.Abs(n) % 2);
-                foreach (var c in new[] { first, first ^ 1 })
+                await newEpoch();
+                const int pairsPerEpoch = PerCallPairs / Epochs;
+                for (var k = -pairsPerEpoch / 10; k < pairsPerEpoch; k++)
                 {
-                    var cpuBefore = ProcessCpuTime.Nanoseconds();
-                    var started = Stopwatch.GetTimestamp();
-                    await cases[c].Run(n);
-                    var elapsed = Stopwatch.GetElapsedTime(started);
-                    if (n >= 0)
+                    var first = pair + (Math.Abs(k) % 2);
+                    foreach (var c in new[] { first, first ^ 1 })
                     {
-                        wall[c][n] = elapsed.TotalMicroseconds;
-                        cpu[c][n] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0;
+                        var cpuBefore = ProcessCpuTime.Nanoseconds();
+                        var started = Stopwatch.GetTimestamp();
+                        await cases[c].Run(k);
+                        var elapsed = Stopwatch.GetElapsedTime(started);
+                        if (k >= 0)
+                        {
+                            var n = (epoch * pairsPerEpoch) + k;
+                            wall[c][n] = elapsed.TotalMicroseconds;
+                            cpu[c][n] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0;
+                        }
                     }
                 }
             }
         }
 
-        output.WriteLine($"Per-call alternation: {PerCallPairs:N0} pairs per case pair (after {PerCallPairs / 10:N0} warm-up pairs), direct and routed calls alternating one by one; load average {loadBefore} before, {LoadAverage()} after. Ratio of the medians; per-pair ratio: median of routed / direct over adjacent calls.");
+        output.WriteLine($"Per-call alternation: {PerCallPairs:N0} pairs per case pair in {Epochs} epochs as above (each after {PerCallPairs / Epochs / 10:N0} warm-up pairs), direct and routed calls alternating one by one; load average {loadBefore} before, {LoadAverage()} after. Ratio of the medians; per-pair ratio: median of routed / direct over adjacent calls.");
         output.WriteLine();
         output.WriteLine("| pair | direct wall median | routed wall median | wall ratio of medians | per-pair wall ratio median (95 % CI) | direct CPU median | routed CPU median | CPU ratio of medians |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -291,5 +304,32 @@ public static class RoutingRunner
     {
         var sorted = values.Order().ToArray();
         return sorted[(int)Math.Round(p * (sorted.Length - 1))];
+    }
+
+    /// <summary>What one epoch measures: direct data sources to the replica and the primary, and a router over both with its defaults.</summary>
+    private sealed class Subjects(NpgsqlDataSource directReplica, NpgsqlDataSource directPrimary, RoutingDataSource router) : IAsyncDisposable
+    {
+        public NpgsqlDataSource DirectReplica => directReplica;
+
+        public NpgsqlDataSource DirectPrimary => directPrimary;
+
+        public RoutingDataSource Router => router;
+
+        public static async Task<Subjects> CreateAsync(PgNode primary, PgNode replica)
+        {
+            var options = new RoutingOptions();
+            options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = primary.ConnectionString, Role = EndpointRole.Writer });
+            options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = replica.ConnectionString, Role = EndpointRole.Reader });
+            var router = new RoutingDataSource(options);
+            await router.RefreshAsync();
+            return new Subjects(NpgsqlDataSource.Create(replica.ConnectionString), NpgsqlDataSource.Create(primary.ConnectionString), router);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await router.DisposeAsync();
+            await directReplica.DisposeAsync();
+            await directPrimary.DisposeAsync();
+        }
     }
 }
