@@ -10,7 +10,7 @@ namespace CachePatterns.Routing.Internal;
 /// <remarks>
 /// The probes have a pool of their own where the factory gives one (Npgsql: one connection). Probing through the
 /// application's pool took a second connection whenever a probe came while a query held the first, and then the pool
-/// handed its idle connections out in turn, so sequential queries alternated between two server backends: about 10 %
+/// handed its idle connections out in turn, so sequential queries alternated between two server backends: about 13 %
 /// slower per query on loopback (docs/benchmarks.md). Probes also never wait behind an exhausted application pool.
 /// </remarks>
 internal sealed class Endpoint : IDisposable, IAsyncDisposable
