@@ -58,7 +58,8 @@ public sealed class RoutingOptions
 
     /// <summary>
     /// Gets or sets the password (or short-lived auth token) provider, called when a physical connection opens, or every
-    /// <see cref="PasswordRefreshInterval"/> when that is set. Used by the default (Npgsql) data source factory.
+    /// <see cref="PasswordRefreshInterval"/> when that is set (per pool: each endpoint has the application's and the
+    /// probes'). Used by the default (Npgsql) data source factory.
     /// </summary>
     public Func<RoutingEndpointOptions, CancellationToken, ValueTask<string>>? PasswordProvider { get; set; }
 
