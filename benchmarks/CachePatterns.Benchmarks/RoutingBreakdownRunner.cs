@@ -15,7 +15,8 @@ namespace CachePatterns.Benchmarks;
 /// piece of the router at a time (a second pool, the StateChange handler, the router's call shape, the router without
 /// probes, the router whose probes share the application's pool as before they had their own), each case a batch of
 /// sequential calls per round in a shuffled order; per-call wall time and process CPU time. It also shows how many server
-/// backends a router's sequential reads run on, and how many physical connections each pool opened.
+/// backends a router's sequential reads run on, the bytes each case allocates per call, and how many physical connections
+/// each pool opened.
 /// </summary>
 public static class RoutingBreakdownRunner
 {
@@ -139,6 +140,18 @@ public static class RoutingBreakdownRunner
             }
 
             output.WriteLine($"{name}: 100 sequential reads ran on {backends.Distinct().Count()} server backend(s), switching {backends.Zip(backends.Skip(1)).Count(p => p.First != p.Second)} times.");
+        }
+
+        foreach (var c in cases)
+        {
+            const int calls = 5_000;
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < calls; i++)
+            {
+                await c.Run(i);
+            }
+
+            output.WriteLine($"{c.Name}: {(GC.GetTotalAllocatedBytes(precise: true) - before) / calls:N0} B allocated per call (whole process).");
         }
 
         output.WriteLine("Physical connections opened per data source: " + string.Join(", ", physical.Select(p => $"{p.Key}={p.Value}")));
