@@ -10,15 +10,18 @@ namespace CachePatterns.Benchmarks;
 /// <summary>
 /// The <c>routing</c> mode, on a throw-away PostgreSQL 15 cluster (a primary and one replica on loopback):
 /// 1. the router's overhead per query against the same query on a direct <see cref="NpgsqlDataSource"/> to the same
-///    server, cases interleaved round by round in one process (median of the per-round means);
+///    server, direct and routed batches interleaved round by round in one process (medians and quartiles of the
+///    per-round means and of the per-round routed/direct ratios);
 /// 2. failover time: from stopping the primary (immediate, like a crash) to the first successful write through the
 ///    router, with the replica promoted at once and the application retrying a write every 50 ms; probe interval 1 s.
 /// </summary>
 public static class RoutingRunner
 {
-    private const int Batch = 2_000;
+    private const int Batch = 250;
     private const int WarmupRounds = 2;
-    private const int Rounds = 16;
+    private const int Rounds = 200;
+    private const int PerCallPairs = 20_000;
+    private const int Epochs = 8;
     private const int FailoverRuns = 3;
     private const string ReadSql = "SELECT @id::int";
     private const string WriteSql = "UPDATE counters SET n = n + 1 WHERE id = 1";
@@ -40,75 +43,160 @@ public static class RoutingRunner
         var (primary, replica) = (cluster.Nodes[0], cluster.Nodes[1]);
         await primary.ExecuteAsync("CREATE TABLE counters (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO counters VALUES (1, 0)");
         await cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
-        await using var directReplica = NpgsqlDataSource.Create(replica.ConnectionString);
-        await using var directPrimary = NpgsqlDataSource.Create(primary.ConnectionString);
-        var options = new RoutingOptions();
-        options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = primary.ConnectionString, Role = EndpointRole.Writer });
-        options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = replica.ConnectionString, Role = EndpointRole.Reader });
-        await using var router = new RoutingDataSource(options);
-        await router.RefreshAsync();
-
+        var subjects = await Subjects.CreateAsync(primary, replica);
         (string Name, Func<int, Task> Run)[] cases =
         [
             ("read: direct NpgsqlDataSource (replica) + Dapper", async i =>
             {
-                await using var connection = await directReplica.OpenConnectionAsync();
+                await using var connection = await subjects.DirectReplica.OpenConnectionAsync();
                 await connection.QueryAsync<int>(ReadSql, new { id = i });
             }),
-            ("read: router.QueryAsync (eventual, replica)", async i => await router.QueryAsync<int>(ReadSql, new { id = i })),
+            ("read: router.QueryAsync (eventual, replica)", async i => await subjects.Router.QueryAsync<int>(ReadSql, new { id = i })),
             ("write: direct NpgsqlDataSource (primary) + Dapper", async _ =>
             {
-                await using var connection = await directPrimary.OpenConnectionAsync();
+                await using var connection = await subjects.DirectPrimary.OpenConnectionAsync();
                 await connection.ExecuteAsync(WriteSql);
             }),
-            ("write: router.ExecuteAsync (writer)", async _ => await router.ExecuteAsync(WriteSql)),
+            ("write: router.ExecuteAsync (writer)", async _ => await subjects.Router.ExecuteAsync(WriteSql)),
         ];
 
-        // Batches alternate within each pair (direct, routed, routed, direct, ...) so both sides see the same drifting
-        // load. Wall time per call is what the application sees; the process's CPU time per call (client side: the
-        // router, Npgsql, Dapper) is what the router adds to, and it is steadier on a loaded machine. Linux reports
-        // process CPU time in 10 ms ticks, so a batch runs for about a second.
+        // Short batches alternate within each pair (direct, routed, routed, direct, ...) so both sides see the same
+        // drifting load, and each routed batch is compared with the direct batch of its own round. Wall time per call is
+        // what the application sees; the process's CPU time per call (client side: the router, Npgsql, Dapper, the
+        // thread pool) is what the router adds to. CPU time comes from CLOCK_PROCESS_CPUTIME_ID (nanoseconds).
+        var loadBefore = LoadAverage();
         var wall = cases.Select(_ => new double[Rounds]).ToArray();
         var cpu = cases.Select(_ => new double[Rounds]).ToArray();
-        using var process = Process.GetCurrentProcess();
+        // Every epoch starts on new data sources and a new router (new connections, so new server backends wherever the
+        // scheduler puts them): what one placement of the backends favours averages out over the epochs.
         for (var pair = 0; pair < cases.Length; pair += 2)
         {
-            for (var round = -WarmupRounds; round < Rounds; round++)
+            for (var epoch = 0; epoch < Epochs; epoch++)
             {
-                var first = pair + (Math.Abs(round) % 2);
-                foreach (var c in new[] { first, first ^ 1 })
+                await subjects.DisposeAsync();
+                subjects = await Subjects.CreateAsync(primary, replica);
+                for (var round = -WarmupRounds; round < Rounds / Epochs; round++)
                 {
-                    process.Refresh();
-                    var cpuBefore = process.TotalProcessorTime;
-                    var started = Stopwatch.GetTimestamp();
-                    for (var i = 0; i < Batch; i++)
+                    var first = pair + (Math.Abs(round) % 2);
+                    foreach (var c in new[] { first, first ^ 1 })
                     {
-                        await cases[c].Run(i);
-                    }
+                        var cpuBefore = ProcessCpuTime.Nanoseconds();
+                        var started = Stopwatch.GetTimestamp();
+                        for (var i = 0; i < Batch; i++)
+                        {
+                            await cases[c].Run(i);
+                        }
 
-                    var elapsed = Stopwatch.GetElapsedTime(started);
-                    process.Refresh();
-                    if (round >= 0)
-                    {
-                        wall[c][round] = elapsed.TotalMicroseconds / Batch;
-                        cpu[c][round] = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Batch;
+                        var elapsed = Stopwatch.GetElapsedTime(started);
+                        if (round >= 0)
+                        {
+                            var index = (epoch * (Rounds / Epochs)) + round;
+                            wall[c][index] = elapsed.TotalMicroseconds / Batch;
+                            cpu[c][index] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0 / Batch;
+                        }
                     }
                 }
             }
         }
 
-        output.WriteLine($"Routing overhead: {Rounds} rounds (after {WarmupRounds} warm-up rounds) of {Batch} sequential calls per case, direct and routed batches alternating; median of the per-round means; ratio = routed / direct.");
+        output.WriteLine($"Routing overhead: {Rounds} rounds of {Batch} sequential calls per case in {Epochs} epochs (each on new data sources and a new router, after {WarmupRounds} warm-up rounds), direct and routed batches alternating; per-round means; load average {loadBefore} before, {LoadAverage()} after.");
         output.WriteLine();
-        output.WriteLine("| case | wall median | wall p25–p75 | wall ratio | client CPU median | CPU ratio |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        output.WriteLine("| case | wall median | wall p25–p75 | client CPU median | CPU p25–p75 |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
         for (var c = 0; c < cases.Length; c++)
         {
-            var b = c - (c % 2);
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {cases[c].Name} | {Percentile(wall[c], 0.5):0.0} µs | {Percentile(wall[c], 0.25):0.0}–{Percentile(wall[c], 0.75):0.0} µs | {Percentile(wall[c], 0.5) / Percentile(wall[b], 0.5):0.000} | {Percentile(cpu[c], 0.5):0.0} µs | {Percentile(cpu[c], 0.5) / Percentile(cpu[b], 0.5):0.000} |"));
+                $"| {cases[c].Name} | {Percentile(wall[c], 0.5):0.0} µs | {Percentile(wall[c], 0.25):0.0}–{Percentile(wall[c], 0.75):0.0} µs | {Percentile(cpu[c], 0.5):0.0} µs | {Percentile(cpu[c], 0.25):0.0}–{Percentile(cpu[c], 0.75):0.0} µs |"));
+        }
+
+        output.WriteLine();
+        output.WriteLine("Routed / direct, per round (the two batches of one round ran back to back):");
+        output.WriteLine();
+        output.WriteLine("| pair | wall ratio median (95 % CI) | wall ratio p25–p75 | CPU ratio median (95 % CI) | CPU ratio p25–p75 | rounds routed ≤ 1.05× direct (wall) |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        for (var pair = 0; pair < cases.Length; pair += 2)
+        {
+            var wallRatios = Enumerable.Range(0, Rounds).Select(r => wall[pair + 1][r] / wall[pair][r]).ToArray();
+            var cpuRatios = Enumerable.Range(0, Rounds).Select(r => cpu[pair + 1][r] / cpu[pair][r]).ToArray();
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {cases[pair].Name.Split(':')[0]} | {MedianWithInterval(wallRatios)} | {Percentile(wallRatios, 0.25):0.000}–{Percentile(wallRatios, 0.75):0.000} | {MedianWithInterval(cpuRatios)} | {Percentile(cpuRatios, 0.25):0.000}–{Percentile(cpuRatios, 0.75):0.000} | {wallRatios.Count(r => r <= 1.05)} of {Rounds} |"));
+        }
+
+        output.WriteLine();
+        await MeasurePerCallAsync(output, cases, async () =>
+        {
+            await subjects.DisposeAsync();
+            subjects = await Subjects.CreateAsync(primary, replica);
+        });
+        await subjects.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The same pairs with the alternation per call (direct, routed, routed, direct, ...): each routed call is compared
+    /// with the direct call next to it, so load drifts cancel at the finest grain. Both sides switch pools at every call.
+    /// </summary>
+    private static async Task MeasurePerCallAsync(TextWriter output, (string Name, Func<int, Task> Run)[] cases, Func<Task> newEpoch)
+    {
+        var loadBefore = LoadAverage();
+        var wall = cases.Select(_ => new double[PerCallPairs]).ToArray();
+        var cpu = cases.Select(_ => new double[PerCallPairs]).ToArray();
+        for (var pair = 0; pair < cases.Length; pair += 2)
+        {
+            for (var epoch = 0; epoch < Epochs; epoch++)
+            {
+                await newEpoch();
+                const int pairsPerEpoch = PerCallPairs / Epochs;
+                for (var k = -pairsPerEpoch / 10; k < pairsPerEpoch; k++)
+                {
+                    var first = pair + (Math.Abs(k) % 2);
+                    foreach (var c in new[] { first, first ^ 1 })
+                    {
+                        var cpuBefore = ProcessCpuTime.Nanoseconds();
+                        var started = Stopwatch.GetTimestamp();
+                        await cases[c].Run(k);
+                        var elapsed = Stopwatch.GetElapsedTime(started);
+                        if (k >= 0)
+                        {
+                            var n = (epoch * pairsPerEpoch) + k;
+                            wall[c][n] = elapsed.TotalMicroseconds;
+                            cpu[c][n] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0;
+                        }
+                    }
+                }
+            }
+        }
+
+        output.WriteLine($"Per-call alternation: {PerCallPairs:N0} pairs per case pair in {Epochs} epochs as above (each after {PerCallPairs / Epochs / 10:N0} warm-up pairs), direct and routed calls alternating one by one; load average {loadBefore} before, {LoadAverage()} after. Ratio of the medians; per-pair ratio: median of routed / direct over adjacent calls.");
+        output.WriteLine();
+        output.WriteLine("| pair | direct wall median | routed wall median | wall ratio of medians | per-pair wall ratio median (95 % CI) | direct CPU median | routed CPU median | CPU ratio of medians |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (var pair = 0; pair < cases.Length; pair += 2)
+        {
+            var pairRatios = Enumerable.Range(0, PerCallPairs).Select(n => wall[pair + 1][n] / wall[pair][n]).ToArray();
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {cases[pair].Name.Split(':')[0]} | {Percentile(wall[pair], 0.5):0.0} µs | {Percentile(wall[pair + 1], 0.5):0.0} µs | {Percentile(wall[pair + 1], 0.5) / Percentile(wall[pair], 0.5):0.000} | {MedianWithInterval(pairRatios)} | {Percentile(cpu[pair], 0.5):0.0} µs | {Percentile(cpu[pair + 1], 0.5):0.0} µs | {Percentile(cpu[pair + 1], 0.5) / Percentile(cpu[pair], 0.5):0.000} |"));
         }
     }
+
+    /// <summary>
+    /// The median with its distribution-free 95 % confidence interval: the order statistics n/2 ± 0.98·√n (no assumption on
+    /// the distribution, which on a shared machine has long tails).
+    /// </summary>
+    private static string MedianWithInterval(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        var half = 0.98 * Math.Sqrt(sorted.Length);
+        var low = sorted[Math.Max(0, (int)Math.Floor((sorted.Length / 2.0) - half))];
+        var high = sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling((sorted.Length / 2.0) + half))];
+        return string.Create(CultureInfo.InvariantCulture, $"{Percentile(values, 0.5):0.000} ({low:0.000}–{high:0.000})");
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages, as <c>uptime</c> shows them.</summary>
+    internal static string LoadAverage() =>
+        string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>
     /// The router's own work per connection (choosing the endpoint, tracking it, the async layers), measured on data
@@ -212,9 +300,36 @@ public static class RoutingRunner
         }
     }
 
-    private static double Percentile(double[] values, double p)
+    internal static double Percentile(double[] values, double p)
     {
         var sorted = values.Order().ToArray();
         return sorted[(int)Math.Round(p * (sorted.Length - 1))];
+    }
+
+    /// <summary>What one epoch measures: direct data sources to the replica and the primary, and a router over both with its defaults.</summary>
+    private sealed class Subjects(NpgsqlDataSource directReplica, NpgsqlDataSource directPrimary, RoutingDataSource router) : IAsyncDisposable
+    {
+        public NpgsqlDataSource DirectReplica => directReplica;
+
+        public NpgsqlDataSource DirectPrimary => directPrimary;
+
+        public RoutingDataSource Router => router;
+
+        public static async Task<Subjects> CreateAsync(PgNode primary, PgNode replica)
+        {
+            var options = new RoutingOptions();
+            options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = primary.ConnectionString, Role = EndpointRole.Writer });
+            options.Endpoints.Add(new RoutingEndpointOptions { ConnectionString = replica.ConnectionString, Role = EndpointRole.Reader });
+            var router = new RoutingDataSource(options);
+            await router.RefreshAsync();
+            return new Subjects(NpgsqlDataSource.Create(replica.ConnectionString), NpgsqlDataSource.Create(primary.ConnectionString), router);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await router.DisposeAsync();
+            await directReplica.DisposeAsync();
+            await directPrimary.DisposeAsync();
+        }
     }
 }

@@ -95,7 +95,7 @@ public sealed partial class RoutingDataSource
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            return (await _probe.ProbeAsync(endpoint.DataSource, linked.Token).ConfigureAwait(false), null);
+            return (await _probe.ProbeAsync(endpoint.ProbeDataSource, linked.Token).ConfigureAwait(false), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -51,7 +51,9 @@ public sealed partial class RoutingDataSource : DbDataSource
         _time = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory?.CreateLogger<RoutingDataSource>() ?? NullLogger<RoutingDataSource>.Instance;
         _telemetry = new RoutingTelemetry(meterFactory);
-        var factory = options.DataSourceFactory ?? (endpoint => NpgsqlEndpoints.CreateDataSource(options, endpoint));
+        Func<RoutingEndpointOptions, EndpointDataSources> factory = options.DataSourceFactory is { } custom
+            ? endpoint => new EndpointDataSources(custom(endpoint), Probes: null)
+            : endpoint => NpgsqlEndpoints.CreateDataSources(options, endpoint);
         _endpoints = [.. endpoints.Select(e => new Endpoint(e, factory))];
         _selector = new ReaderSelector(options.ReaderSelection);
         _readers = new ReaderDataSource(this);
@@ -173,7 +175,7 @@ public sealed partial class RoutingDataSource : DbDataSource
 
         foreach (var endpoint in _endpoints)
         {
-            await endpoint.DataSource.DisposeAsync().ConfigureAwait(false);
+            await endpoint.DisposeAsync().ConfigureAwait(false);
         }
 
         _telemetry.Dispose();

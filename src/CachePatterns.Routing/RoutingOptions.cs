@@ -51,19 +51,25 @@ public sealed class RoutingOptions
     /// <summary>
     /// Gets or sets the factory of each endpoint's data source, to route another ADO.NET provider. Default: an
     /// <see cref="NpgsqlDataSource"/> built from the endpoint's connection string, <see cref="PasswordProvider"/> and
-    /// <see cref="ConfigureNpgsql"/>. Called again for an endpoint whose pool is cleared (after a failover).
+    /// <see cref="ConfigureNpgsql"/>, with the probes on a pool of their own of one connection. Probes use the data source
+    /// this factory returns. Called again for an endpoint whose pool is cleared (after a failover).
     /// </summary>
     public Func<RoutingEndpointOptions, DbDataSource>? DataSourceFactory { get; set; }
 
     /// <summary>
     /// Gets or sets the password (or short-lived auth token) provider, called when a physical connection opens, or every
-    /// <see cref="PasswordRefreshInterval"/> when that is set. Used by the default (Npgsql) data source factory.
+    /// <see cref="PasswordRefreshInterval"/> when that is set (per pool: each endpoint has the application's and the
+    /// probes'). Used by the default (Npgsql) data source factory.
     /// </summary>
     public Func<RoutingEndpointOptions, CancellationToken, ValueTask<string>>? PasswordProvider { get; set; }
 
     /// <summary>Gets or sets how often <see cref="PasswordProvider"/> is called in the background (tokens that live 15 minutes: 10 minutes); <see langword="null"/> calls it at every physical open.</summary>
     public TimeSpan? PasswordRefreshInterval { get; set; }
 
-    /// <summary>Gets or sets a callback that configures each endpoint's <see cref="NpgsqlDataSourceBuilder"/> (TLS callbacks, type mappings).</summary>
+    /// <summary>
+    /// Gets or sets a callback that configures each endpoint's <see cref="NpgsqlDataSourceBuilder"/> (TLS callbacks, type
+    /// mappings). Called once per endpoint; the builder then builds the application's pool, and the probes' pool with
+    /// pooling on, multiplexing off and a maximum pool size of one.
+    /// </summary>
     public Action<RoutingEndpointOptions, NpgsqlDataSourceBuilder>? ConfigureNpgsql { get; set; }
 }

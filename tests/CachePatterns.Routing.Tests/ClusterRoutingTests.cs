@@ -189,6 +189,26 @@ public sealed class ClusterRoutingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Probes_have_their_own_connection_so_an_exhausted_application_pool_neither_delays_nor_ejects_an_endpoint()
+    {
+        // Application pools of one connection each, all held: a probe that needed one of them would wait for it, time out
+        // and count as a failure (two rounds: ejected). It would also add connections to a pool that has room.
+        await using var router = await Routers.StartAsync(fixture.Cluster.Nodes, o => o.ConfigureNpgsql = (_, builder) => builder.ConnectionStringBuilder.MaxPoolSize = 1);
+        await using var writer = await router.OpenWriterConnectionAsync();
+        await using var reader1 = await router.OpenReaderConnectionAsync();
+        await using var reader2 = await router.OpenReaderConnectionAsync();
+        Assert.All(router.GetEndpointStates(), s => Assert.Equal(1, s.OutstandingConnections));
+
+        await router.RefreshAsync();
+        await router.RefreshAsync();
+
+        Assert.All(router.GetEndpointStates(), s => Assert.False(s.IsEjected, $"{s.Name} was ejected"));
+        Assert.True(router.State(fixture.Primary).IsWriter);
+        Assert.True(router.State(fixture.FastReplica).IsReadable);
+        Assert.True(router.State(fixture.DelayedReplica).IsReadable);
+    }
+
+    [Fact]
     public async Task Strong_reads_go_to_the_writer()
     {
         await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);

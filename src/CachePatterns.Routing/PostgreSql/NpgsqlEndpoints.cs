@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using CachePatterns.Routing.Internal;
 using Npgsql;
 
 namespace CachePatterns.Routing.PostgreSql;
@@ -49,8 +50,12 @@ internal static class NpgsqlEndpoints
         return endpoints;
     }
 
-    /// <summary>The default data source of an endpoint: Npgsql with the password provider and the user's builder callback.</summary>
-    public static DbDataSource CreateDataSource(RoutingOptions options, RoutingEndpointOptions endpoint)
+    /// <summary>
+    /// The default data sources of an endpoint, from one <see cref="NpgsqlDataSourceBuilder"/> with the password provider and
+    /// the user's builder callback: the application's pool as configured, and the probes' own pool of one connection (so a
+    /// probe never adds a connection to the application's pool, nor waits for one when that pool is exhausted).
+    /// </summary>
+    public static EndpointDataSources CreateDataSources(RoutingOptions options, RoutingEndpointOptions endpoint)
     {
         var builder = new NpgsqlDataSourceBuilder(endpoint.ConnectionString) { Name = endpoint.Name };
         if (options.PasswordProvider is { } provider)
@@ -68,7 +73,13 @@ internal static class NpgsqlEndpoints
         }
 
         options.ConfigureNpgsql?.Invoke(endpoint, builder);
-        return builder.Build();
+        var connections = builder.Build();
+        builder.Name = endpoint.Name + " probes";
+        builder.ConnectionStringBuilder.Pooling = true;
+        builder.ConnectionStringBuilder.Multiplexing = false;
+        builder.ConnectionStringBuilder.MinPoolSize = 0;
+        builder.ConnectionStringBuilder.MaxPoolSize = 1;
+        return new EndpointDataSources(connections, builder.Build());
     }
 
     private static NpgsqlConnectionStringBuilder Parse(string connectionString, string setting)
