@@ -107,7 +107,41 @@ public static class RedisLayerTimingRunner
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {rows[r].Name} | {median:N1} µs | {sorted[Rounds / 4]:N1}–{sorted[Rounds * 3 / 4]:N1} µs | {median / baseline:N2} |"));
         }
 
+        await WritePairedAsync(output, rows[0], rows[3], rows[^1]);
         return 0;
+    }
+
+    /// <summary>
+    /// Raw, store and strategy hits alternated call by call (the order rotating), so load drift reaches all three
+    /// alike; the medians of the single-call times and the median of the per-triple ratios.
+    /// </summary>
+    private static async Task WritePairedAsync(TextWriter output, params (string Name, Func<ValueTask> Call)[] rows)
+    {
+        const int Triples = 30_000;
+        var times = rows.Select(_ => new double[Triples]).ToArray();
+        for (var i = 0; i < Triples; i++)
+        {
+            for (var j = 0; j < rows.Length; j++)
+            {
+                var r = (i + j) % rows.Length;
+                var started = Stopwatch.GetTimestamp();
+                await rows[r].Call();
+                times[r][i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            }
+        }
+
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Alternating call by call ({Triples:N0} rounds, order rotating):"));
+        output.WriteLine();
+        output.WriteLine("| path | median call | p25–p75 | ratio of medians | median of per-round ratios |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
+        var baseline = Median(times[0]);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var sorted = times[r].Order().ToArray();
+            var ratios = times[r].Zip(times[0], (t, raw) => t / raw).ToArray();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {rows[r].Name} | {Median(times[r]):N1} µs | {sorted[Triples / 4]:N1}–{sorted[Triples * 3 / 4]:N1} µs | {Median(times[r]) / baseline:N3} | {Median(ratios):N3} |"));
+        }
     }
 
     private static double ServerCpu(string? info) =>
