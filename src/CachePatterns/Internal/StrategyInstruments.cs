@@ -45,7 +45,13 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
     public void ProviderError(string operation, Exception exception)
     {
         Telemetry.ProviderErrors.Add(1, _nameTag, _cacheTag, new KeyValuePair<string, object?>("operation", operation));
-        Log.ProviderFailed(_logger, Name, operation, exception);
+
+        // Calls skipped by an open circuit are only counted: the breaker logged once that it opened, and a warning
+        // per skipped call would flood the log for the whole outage.
+        if (exception is not Resilience.Internal.CacheCircuitOpenException)
+        {
+            Log.ProviderFailed(_logger, Name, operation, exception);
+        }
     }
 
     public void OnEvicted(CacheEvictionReason reason, int count) =>

@@ -85,6 +85,7 @@ public sealed class ProviderFailureTests : IAsyncDisposable
         }
 
         var callsWhenOpen = _provider.Calls;
+        var warningsWhenOpen = _logs.GetSnapshot().Count(r => r.Level == LogLevel.Warning);
         for (var i = 0; i < 20; i++)
         {
             Assert.Equal("two", await _strategy.GetAsync(2));
@@ -92,6 +93,9 @@ public sealed class ProviderFailureTests : IAsyncDisposable
 
         Assert.Equal(callsWhenOpen, _provider.Calls);
         Assert.Contains(_logs.GetSnapshot(), r => r.Message.Contains("Circuit breaker", StringComparison.Ordinal));
+
+        // Skipped calls are counted, not logged one by one: the opening was logged once.
+        Assert.Equal(warningsWhenOpen, _logs.GetSnapshot().Count(r => r.Level == LogLevel.Warning));
 
         _provider.Mode = ProviderMode.Up;
         _time.Advance(TimeSpan.FromSeconds(6));

@@ -21,6 +21,7 @@ internal sealed class CacheResiliencePipeline
     private readonly TimeProvider _time;
     private readonly ConcurrentQueue<CancellationTokenSource> _timeoutSources = new();
     private readonly CacheCircuitBreaker _breaker;
+    private readonly CacheCircuitOpenException _circuitOpen;
 
     public CacheResiliencePipeline(string cacheName, CacheResilienceOptions options, TimeProvider time, ILogger logger)
     {
@@ -28,6 +29,7 @@ internal sealed class CacheResiliencePipeline
         _timeout = options.OperationTimeout;
         _time = time;
         _breaker = new CacheCircuitBreaker(options, time);
+        _circuitOpen = new CacheCircuitOpenException(cacheName);
         _breaker.Opened += breakDuration => Log.CircuitOpened(logger, cacheName, breakDuration);
         _breaker.Closed += () =>
         {
@@ -87,8 +89,8 @@ internal sealed class CacheResiliencePipeline
     {
         if (!_breaker.TryAcquire(out var isProbe))
         {
-            var open = new CacheCircuitOpenException(_cacheName);
-            return fallback is null ? throw open : fallback(state, open);
+            // The fallback only reads it (never throws it), so one instance serves every skipped call.
+            return fallback is null ? throw new CacheCircuitOpenException(_cacheName) : fallback(state, _circuitOpen);
         }
 
         var timeout = StartTimeout(cancellationToken);
