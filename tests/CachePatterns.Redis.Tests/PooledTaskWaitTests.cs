@@ -51,6 +51,27 @@ public sealed class PooledTaskWaitTests
     }
 
     [Fact]
+    public async Task The_caller_resumes_on_the_thread_pool_not_on_the_thread_that_cancelled()
+    {
+        using var timeout = new CancellationTokenSource();
+#pragma warning disable CA2012 // The test registers its own continuation (as an awaiting caller would), then reads the result once.
+        var wait = PooledTaskWait<int>.WaitAsync(new TaskCompletionSource<int>().Task, timeout.Token);
+#pragma warning restore CA2012
+        var resumedOn = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Registered off xunit's synchronization context, as in an ASP.NET Core app (which has none).
+        await Task.Run(() => wait.GetAwaiter().OnCompleted(() => resumedOn.SetResult(Environment.CurrentManagedThreadId)));
+
+        // Cancel from a dedicated thread, as the timer thread would; the continuation must not run on it.
+        var cancelling = new Thread(() => timeout.Cancel());
+        cancelling.Start();
+        cancelling.Join();
+        Assert.NotEqual(cancelling.ManagedThreadId, await resumedOn.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(wait.IsCompleted);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+    }
+
+    [Fact]
     public async Task Without_a_cancellable_token_or_with_a_completed_task_the_task_itself_is_awaited()
     {
         Assert.Equal(3, await PooledTaskWait<int>.WaitAsync(Task.FromResult(3), new CancellationToken(canceled: true)));

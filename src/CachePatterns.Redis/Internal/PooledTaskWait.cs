@@ -112,6 +112,9 @@ internal sealed class PooledTaskWait<T> : IValueTaskSource<T>
     {
         if (Interlocked.Exchange(ref _completed, 1) == 0)
         {
+            // This runs on the thread that cancelled, often the timer thread of the core's timeout: the caller's
+            // continuation (which then goes to the loader) must not run there. A cancelled wait is never reused.
+            _core.RunContinuationsAsynchronously = true;
             _core.SetException(new OperationCanceledException(_cancellationToken));
         }
     }
