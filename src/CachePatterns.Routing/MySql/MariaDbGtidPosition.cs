@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text;
+
+namespace CachePatterns.Routing.MySql;
+
+/// <summary>
+/// A MariaDB GTID position: for each replication domain the last transaction, <c>domain-server_id-sequence</c>
+/// (<c>@@gtid_binlog_pos</c>, <c>@@gtid_slave_pos</c>; e.g. <c>0-1-6,1-3-22</c>). Immutable; domains sorted.
+/// </summary>
+/// <remarks>
+/// Sequence numbers grow within a domain across a failover (a promoted replica continues the sequence under its own
+/// server id), so "at least as new" is decided per domain by the sequence number, as <c>MASTER_GTID_WAIT</c> decides it.
+/// The same sequence number under two server ids is two different transactions: the histories diverged (not comparable).
+/// </remarks>
+internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
+{
+    private readonly MariaDbGtid[] _gtids;
+
+    private MariaDbGtidPosition(MariaDbGtid[] gtids) => _gtids = gtids;
+
+    public static MariaDbGtidPosition Empty { get; } = new([]);
+
+    /// <summary>Gets the last transaction of each domain, by domain.</summary>
+    public IReadOnlyList<MariaDbGtid> Gtids => _gtids;
+
+    /// <summary>Parses a GTID list as the server prints it; throws <see cref="FormatException"/> naming the bad text.</summary>
+    public static MariaDbGtidPosition Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return Empty;
+        }
+
+        var gtids = new List<MariaDbGtid>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = part.Split('-');
+            if (fields.Length != 3
+                || !uint.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var domain)
+                || !uint.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var server)
+                || !ulong.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+            {
+                throw new FormatException($"'{part}' in the MariaDB GTID position '{text}' is not domain-server_id-sequence.");
+            }
+
+            if (gtids.Exists(g => g.Domain == domain))
+            {
+                throw new FormatException($"The MariaDB GTID position '{text}' names domain {domain} twice.");
+            }
+
+            gtids.Add(new MariaDbGtid(domain, server, sequence));
+        }
+
+        gtids.Sort((a, b) => a.Domain.CompareTo(b.Domain));
+        return new MariaDbGtidPosition([.. gtids]);
+    }
+
+    /// <summary>
+    /// Whether this position (a replica's) includes every transaction of <paramref name="required"/>: in each of its
+    /// domains a sequence number at least as high; <see cref="GtidComparison.NotComparable"/> when one domain has the same
+    /// sequence number under another server id (diverged histories).
+    /// </summary>
+    public GtidComparison CompareTo(MariaDbGtidPosition required)
+    {
+        var result = GtidComparison.AtLeast;
+        foreach (var need in required._gtids)
+        {
+            var have = Find(need.Domain);
+            if (have is null || have.Value.Sequence < need.Sequence)
+            {
+                result = GtidComparison.Older;
+            }
+            else if (have.Value.Sequence == need.Sequence && have.Value.ServerId != need.ServerId)
+            {
+                return GtidComparison.NotComparable;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The newer transaction of each domain of both positions (the mark after both).</summary>
+    public MariaDbGtidPosition Merge(MariaDbGtidPosition other)
+    {
+        var merged = new List<MariaDbGtid>(_gtids);
+        foreach (var gtid in other._gtids)
+        {
+            var index = merged.FindIndex(g => g.Domain == gtid.Domain);
+            if (index < 0)
+            {
+                merged.Add(gtid);
+            }
+            else if (gtid.Sequence > merged[index].Sequence)
+            {
+                merged[index] = gtid;
+            }
+        }
+
+        merged.Sort((a, b) => a.Domain.CompareTo(b.Domain));
+        return new MariaDbGtidPosition([.. merged]);
+    }
+
+    public bool Equals(MariaDbGtidPosition? other) => other is not null && _gtids.AsSpan().SequenceEqual(other._gtids);
+
+    public override bool Equals(object? obj) => Equals(obj as MariaDbGtidPosition);
+
+    public override int GetHashCode()
+    {
+        var hash = default(HashCode);
+        foreach (var gtid in _gtids)
+        {
+            hash.Add(gtid);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    /// <summary>The position as the server prints it (usable in <c>MASTER_GTID_WAIT</c>).</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        foreach (var gtid in _gtids)
+        {
+            if (text.Length > 0)
+            {
+                text.Append(',');
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"{gtid.Domain}-{gtid.ServerId}-{gtid.Sequence}");
+        }
+
+        return text.ToString();
+    }
+
+    private MariaDbGtid? Find(uint domain)
+    {
+        foreach (var gtid in _gtids)
+        {
+            if (gtid.Domain == domain)
+            {
+                return gtid;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>One MariaDB global transaction id.</summary>
+/// <param name="Domain">The replication domain.</param>
+/// <param name="ServerId">The server that wrote it first.</param>
+/// <param name="Sequence">The sequence number within the domain.</param>
+internal readonly record struct MariaDbGtid(uint Domain, uint ServerId, ulong Sequence);
+
+/// <summary>How a replica's GTID position relates to a required one.</summary>
+internal enum GtidComparison
+{
+    /// <summary>It includes every required transaction.</summary>
+    AtLeast,
+
+    /// <summary>It lacks some required transaction (not applied yet).</summary>
+    Older,
+
+    /// <summary>The histories diverged: the replica will never have the required transactions.</summary>
+    NotComparable,
+}

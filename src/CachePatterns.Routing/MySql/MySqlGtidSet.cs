@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text;
+
+namespace CachePatterns.Routing.MySql;
+
+/// <summary>
+/// A MySQL GTID set (<c>@@gtid_executed</c>): for each source (server UUID, and tag since MySQL 8.3) the intervals of
+/// transaction numbers, e.g. <c>3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:11-18,…</c>. Immutable; intervals merged.
+/// </summary>
+/// <remarks>
+/// A replica includes a write when the write's set is a subset of the replica's executed set (what
+/// <c>WAIT_FOR_EXECUTED_GTID_SET</c> waits for). A multi-threaded replica may have gaps, so a set that is not a superset is
+/// "older" (not applied yet), never "diverged": divergence shows in the replica's receive status, not in its set.
+/// </remarks>
+internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
+{
+    private readonly SortedDictionary<string, List<(ulong Start, ulong End)>> _sources;
+
+    private MySqlGtidSet(SortedDictionary<string, List<(ulong, ulong)>> sources) => _sources = sources;
+
+    public static MySqlGtidSet Empty { get; } = new(new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal));
+
+    /// <summary>Parses a GTID set as the server prints it (whitespace and newlines allowed); throws <see cref="FormatException"/> naming the bad text.</summary>
+    public static MySqlGtidSet Parse(string? text)
+    {
+        var sources = new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return new MySqlGtidSet(sources);
+        }
+
+        var compact = string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
+        foreach (var part in compact.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = part.Split(':');
+            if (fields.Length < 2 || !Guid.TryParse(fields[0], out var uuid))
+            {
+                throw new FormatException($"'{part}' in the MySQL GTID set '{text}' does not start with a server UUID and an interval.");
+            }
+
+            var key = uuid.ToString("D");
+            for (var i = 1; i < fields.Length; i++)
+            {
+                var field = fields[i];
+                if (field.Length > 0 && !char.IsAsciiDigit(field[0]))
+                {
+                    key = uuid.ToString("D") + ":" + field.ToLowerInvariant();
+                    continue;
+                }
+
+                var dash = field.IndexOf('-', StringComparison.Ordinal);
+                var startText = dash < 0 ? field : field[..dash];
+                var endText = dash < 0 ? field : field[(dash + 1)..];
+                if (!ulong.TryParse(startText, NumberStyles.None, CultureInfo.InvariantCulture, out var start)
+                    || !ulong.TryParse(endText, NumberStyles.None, CultureInfo.InvariantCulture, out var end)
+                    || start == 0 || end < start)
+                {
+                    throw new FormatException($"'{field}' in the MySQL GTID set '{text}' is not an interval n or n-m (1 <= n <= m).");
+                }
+
+                if (!sources.TryGetValue(key, out var intervals))
+                {
+                    sources[key] = intervals = [];
+                }
+
+                intervals.Add((start, end));
+            }
+        }
+
+        foreach (var key in sources.Keys.ToList())
+        {
+            sources[key] = Normalize(sources[key]);
+        }
+
+        return new MySqlGtidSet(sources);
+    }
+
+    /// <summary>Whether this set (a replica's) contains every transaction of <paramref name="required"/>.</summary>
+    public GtidComparison CompareTo(MySqlGtidSet required)
+    {
+        foreach (var (source, needed) in required._sources)
+        {
+            if (!_sources.TryGetValue(source, out var have))
+            {
+                return GtidComparison.Older;
+            }
+
+            foreach (var (start, end) in needed)
+            {
+                if (!have.Exists(h => h.Start <= start && end <= h.End))
+                {
+                    return GtidComparison.Older;
+                }
+            }
+        }
+
+        return GtidComparison.AtLeast;
+    }
+
+    /// <summary>The union of both sets.</summary>
+    public MySqlGtidSet Merge(MySqlGtidSet other)
+    {
+        var merged = new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal);
+        foreach (var set in new[] { this, other })
+        {
+            foreach (var (source, intervals) in set._sources)
+            {
+                if (!merged.TryGetValue(source, out var list))
+                {
+                    merged[source] = list = [];
+                }
+
+                list.AddRange(intervals);
+            }
+        }
+
+        foreach (var key in merged.Keys.ToList())
+        {
+            merged[key] = Normalize(merged[key]);
+        }
+
+        return new MySqlGtidSet(merged);
+    }
+
+    public bool Equals(MySqlGtidSet? other) => other is not null && ToString() == other.ToString();
+
+    public override bool Equals(object? obj) => Equals(obj as MySqlGtidSet);
+
+    public override int GetHashCode() => ToString().GetHashCode(StringComparison.Ordinal);
+
+    /// <summary>The set as the server prints it (usable in <c>WAIT_FOR_EXECUTED_GTID_SET</c>).</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        foreach (var (source, intervals) in _sources)
+        {
+            if (text.Length > 0)
+            {
+                text.Append(',');
+            }
+
+            text.Append(source);
+            foreach (var (start, end) in intervals)
+            {
+                text.Append(':').Append(start.ToString(CultureInfo.InvariantCulture));
+                if (end != start)
+                {
+                    text.Append('-').Append(end.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Sorted, with overlapping and adjacent intervals joined.</summary>
+    private static List<(ulong Start, ulong End)> Normalize(List<(ulong Start, ulong End)> intervals)
+    {
+        intervals.Sort();
+        var result = new List<(ulong Start, ulong End)>();
+        foreach (var (start, end) in intervals)
+        {
+            if (result.Count > 0 && start <= result[^1].End + 1)
+            {
+                result[^1] = (result[^1].Start, Math.Max(end, result[^1].End));
+            }
+            else
+            {
+                result.Add((start, end));
+            }
+        }
+
+        return result;
+    }
+}
