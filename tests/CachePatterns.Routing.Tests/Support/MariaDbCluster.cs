@@ -83,7 +83,7 @@ public sealed class MariaDbCluster : IAsyncDisposable
 
             foreach (var node in nodes)
             {
-                await node.WaitUntilUpAsync(TimeSpan.FromSeconds(60));
+                await node.WaitUntilUpAsync(TimeSpan.FromSeconds(60), retryOnPortTaken: true);
                 await node.AdminExecuteAsync(
                     $"""
                     SET SESSION sql_log_bin = 0;
@@ -191,11 +191,26 @@ public sealed class MariaDbCluster : IAsyncDisposable
     /// <summary>Options for install-db and every start; <c>--no-defaults</c> must come first (else /etc/mysql/my.cnf is read).</summary>
     internal static string[] CommonOptions => ["--no-defaults", "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=8M"];
 
+    /// <summary>
+    /// A port free now, below the ephemeral range (32768+), so outgoing connections of other processes on this shared
+    /// machine (replication links, clients) cannot take it between this check and the server's bind.
+    /// </summary>
     internal static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(20000, 32000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
     }
 
     /// <summary>Every folder above a datadir must be traversable by the server's user (temp folders are 0700).</summary>
@@ -251,6 +266,7 @@ public sealed class MariaDbCluster : IAsyncDisposable
 public sealed class MariaDbNode(MariaDbCluster cluster, string folder, int port, string name, int serverId)
 {
     private Process? _process;
+    private bool _readOnly;
 
     public MariaDbCluster Cluster { get; } = cluster;
 
@@ -258,7 +274,7 @@ public sealed class MariaDbNode(MariaDbCluster cluster, string folder, int port,
 
     public string DataDirectory => Path.Combine(Folder, "data");
 
-    public int Port { get; } = port;
+    public int Port { get; private set; } = port;
 
     public string Name { get; } = name;
 
@@ -278,6 +294,7 @@ public sealed class MariaDbNode(MariaDbCluster cluster, string folder, int port,
     /// <summary>Starts the server (again, after a kill, on the same data and port).</summary>
     public void Start(bool readOnly)
     {
+        _readOnly = readOnly;
         string[] options =
         [
             .. MariaDbCluster.CommonOptions,
@@ -319,11 +336,21 @@ public sealed class MariaDbNode(MariaDbCluster cluster, string folder, int port,
     }
 
     /// <summary>Waits until the server accepts the administrator's connections; fails at once with its log if it exits.</summary>
-    public async Task WaitUntilUpAsync(TimeSpan timeout)
+    public async Task WaitUntilUpAsync(TimeSpan timeout, bool retryOnPortTaken = false)
     {
         var watch = Stopwatch.StartNew();
+        var retries = retryOnPortTaken ? 3 : 0;
         while (true)
         {
+            if (_process is { HasExited: true } && retries-- > 0 && ReadLog().Contains("Address already in use", StringComparison.Ordinal))
+            {
+                // Another process on this shared machine took the port between our check and the bind: take another.
+                File.Delete(Path.Combine(Folder, "error.log"));
+                Port = MariaDbCluster.FreePort();
+                Start(_readOnly);
+                continue;
+            }
+
             if (_process is { HasExited: true })
             {
                 throw new InvalidOperationException($"MariaDB node {Name} (port {Port}) exited with {_process.ExitCode}:\n{ReadLog()}");
