@@ -5,30 +5,43 @@ namespace CachePatterns.Routing.MySql;
 
 /// <summary>
 /// A MariaDB GTID position: for each replication domain the last transaction, <c>domain-server_id-sequence</c>
-/// (<c>@@gtid_binlog_pos</c>, <c>@@gtid_slave_pos</c>; e.g. <c>0-1-6,1-3-22</c>). Immutable; domains sorted.
+/// (<c>@@gtid_binlog_pos</c>, <c>@@gtid_slave_pos</c>; e.g. <c>0-1-6,1-3-22</c>), and for a position read from a primary
+/// that primary's <c>@@server_id</c>. Immutable; domains sorted.
 /// </summary>
 /// <remarks>
 /// Sequence numbers grow within a domain across a failover (a promoted replica continues the sequence under its own
-/// server id), so "at least as new" is decided per domain by the sequence number, as <c>MASTER_GTID_WAIT</c> decides it.
-/// The same sequence number under two server ids is two different transactions: the histories diverged (not comparable).
+/// server id), so "at least as new" is decided per domain by the sequence number, as <c>MASTER_GTID_WAIT</c> decides it —
+/// with two exceptions that mean the histories diverged (not comparable): the same sequence number under two server ids,
+/// and a replica past the required position with transactions of a server other than the one that wrote the required
+/// position or its primary at the time (a replica that kept transactions the failed primary wrote after the promoted
+/// replica last received from it: they exist on no other node).
 /// </remarks>
 internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
 {
     private readonly MariaDbGtid[] _gtids;
 
-    private MariaDbGtidPosition(MariaDbGtid[] gtids) => _gtids = gtids;
+    private MariaDbGtidPosition(MariaDbGtid[] gtids, uint? primaryServerId)
+    {
+        _gtids = gtids;
+        PrimaryServerId = primaryServerId;
+    }
 
-    public static MariaDbGtidPosition Empty { get; } = new([]);
+    public static MariaDbGtidPosition Empty { get; } = new([], null);
 
     /// <summary>Gets the last transaction of each domain, by domain.</summary>
     public IReadOnlyList<MariaDbGtid> Gtids => _gtids;
 
+    /// <summary>Gets the server id of the primary this position was read from; <see langword="null"/> for a replica's position.</summary>
+    public uint? PrimaryServerId { get; }
+
     /// <summary>Parses a GTID list as the server prints it; throws <see cref="FormatException"/> naming the bad text.</summary>
-    public static MariaDbGtidPosition Parse(string? text)
+    /// <param name="text">The list, e.g. <c>0-1-6,1-3-22</c>; empty for none.</param>
+    /// <param name="primaryServerId">The <c>@@server_id</c> of the primary it was read from, or <see langword="null"/> for a replica's.</param>
+    public static MariaDbGtidPosition Parse(string? text, uint? primaryServerId = null)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            return Empty;
+            return primaryServerId is null ? Empty : new([], primaryServerId);
         }
 
         var gtids = new List<MariaDbGtid>();
@@ -52,14 +65,10 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
         }
 
         gtids.Sort((a, b) => a.Domain.CompareTo(b.Domain));
-        return new MariaDbGtidPosition([.. gtids]);
+        return new MariaDbGtidPosition([.. gtids], primaryServerId);
     }
 
-    /// <summary>
-    /// Whether this position (a replica's) includes every transaction of <paramref name="required"/>: in each of its
-    /// domains a sequence number at least as high; <see cref="GtidComparison.NotComparable"/> when one domain has the same
-    /// sequence number under another server id (diverged histories).
-    /// </summary>
+    /// <summary>Whether this position (a replica's, or a newer primary position) includes every transaction of <paramref name="required"/>.</summary>
     public GtidComparison CompareTo(MariaDbGtidPosition required)
     {
         var result = GtidComparison.AtLeast;
@@ -70,7 +79,9 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
             {
                 result = GtidComparison.Older;
             }
-            else if (have.Value.Sequence == need.Sequence && have.Value.ServerId != need.ServerId)
+            else if (have.Value.Sequence == need.Sequence
+                ? have.Value.ServerId != need.ServerId
+                : required.PrimaryServerId is { } primary && have.Value.ServerId != primary)
             {
                 return GtidComparison.NotComparable;
             }
@@ -97,10 +108,10 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
         }
 
         merged.Sort((a, b) => a.Domain.CompareTo(b.Domain));
-        return new MariaDbGtidPosition([.. merged]);
+        return new MariaDbGtidPosition([.. merged], PrimaryServerId ?? other.PrimaryServerId);
     }
 
-    public bool Equals(MariaDbGtidPosition? other) => other is not null && _gtids.AsSpan().SequenceEqual(other._gtids);
+    public bool Equals(MariaDbGtidPosition? other) => other is not null && other.PrimaryServerId == PrimaryServerId && _gtids.AsSpan().SequenceEqual(other._gtids);
 
     public override bool Equals(object? obj) => Equals(obj as MariaDbGtidPosition);
 

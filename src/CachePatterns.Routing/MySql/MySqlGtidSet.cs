@@ -9,24 +9,36 @@ namespace CachePatterns.Routing.MySql;
 /// </summary>
 /// <remarks>
 /// A replica includes a write when the write's set is a subset of the replica's executed set (what
-/// <c>WAIT_FOR_EXECUTED_GTID_SET</c> waits for). A multi-threaded replica may have gaps, so a set that is not a superset is
-/// "older" (not applied yet), never "diverged": divergence shows in the replica's receive status, not in its set.
+/// <c>WAIT_FOR_EXECUTED_GTID_SET</c> waits for); a multi-threaded replica may have gaps, so a set that is not a superset is
+/// "older" (not applied yet). A set read from a primary also carries that primary's <c>@@server_uuid</c>: a replica that has
+/// transactions beyond the required set from another source than that primary kept transactions a failed primary wrote
+/// after the promoted replica last received from it — they exist on no other node — and is not comparable.
 /// </remarks>
 internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
 {
     private readonly SortedDictionary<string, List<(ulong Start, ulong End)>> _sources;
 
-    private MySqlGtidSet(SortedDictionary<string, List<(ulong, ulong)>> sources) => _sources = sources;
+    private MySqlGtidSet(SortedDictionary<string, List<(ulong, ulong)>> sources, string? primaryUuid)
+    {
+        _sources = sources;
+        PrimaryUuid = primaryUuid;
+    }
 
-    public static MySqlGtidSet Empty { get; } = new(new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal));
+    public static MySqlGtidSet Empty { get; } = new(new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal), null);
+
+    /// <summary>Gets the <c>@@server_uuid</c> of the primary this set was read from (lower case); <see langword="null"/> for a replica's.</summary>
+    public string? PrimaryUuid { get; }
 
     /// <summary>Parses a GTID set as the server prints it (whitespace and newlines allowed); throws <see cref="FormatException"/> naming the bad text.</summary>
-    public static MySqlGtidSet Parse(string? text)
+    /// <param name="text">The set; empty for none.</param>
+    /// <param name="primaryUuid">The <c>@@server_uuid</c> of the primary it was read from, or <see langword="null"/> for a replica's.</param>
+    public static MySqlGtidSet Parse(string? text, string? primaryUuid = null)
     {
         var sources = new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal);
+        primaryUuid = primaryUuid?.ToLowerInvariant();
         if (string.IsNullOrWhiteSpace(text))
         {
-            return new MySqlGtidSet(sources);
+            return new MySqlGtidSet(sources, primaryUuid);
         }
 
         var compact = string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
@@ -72,25 +84,28 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
             sources[key] = Normalize(sources[key]);
         }
 
-        return new MySqlGtidSet(sources);
+        return new MySqlGtidSet(sources, primaryUuid);
     }
 
-    /// <summary>Whether this set (a replica's) contains every transaction of <paramref name="required"/>.</summary>
+    /// <summary>Whether this set (a replica's, or a newer primary set) contains every transaction of <paramref name="required"/>.</summary>
     public GtidComparison CompareTo(MySqlGtidSet required)
     {
+        if (required.PrimaryUuid is { } primary)
+        {
+            foreach (var (source, have) in _sources)
+            {
+                if (!source.StartsWith(primary, StringComparison.Ordinal) && !Covered(have, required._sources.GetValueOrDefault(source)))
+                {
+                    return GtidComparison.NotComparable;
+                }
+            }
+        }
+
         foreach (var (source, needed) in required._sources)
         {
-            if (!_sources.TryGetValue(source, out var have))
+            if (!_sources.TryGetValue(source, out var have) || !Covered(needed, have))
             {
                 return GtidComparison.Older;
-            }
-
-            foreach (var (start, end) in needed)
-            {
-                if (!have.Exists(h => h.Start <= start && end <= h.End))
-                {
-                    return GtidComparison.Older;
-                }
             }
         }
 
@@ -119,10 +134,10 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
             merged[key] = Normalize(merged[key]);
         }
 
-        return new MySqlGtidSet(merged);
+        return new MySqlGtidSet(merged, PrimaryUuid ?? other.PrimaryUuid);
     }
 
-    public bool Equals(MySqlGtidSet? other) => other is not null && ToString() == other.ToString();
+    public bool Equals(MySqlGtidSet? other) => other is not null && other.PrimaryUuid == PrimaryUuid && ToString() == other.ToString();
 
     public override bool Equals(object? obj) => Equals(obj as MySqlGtidSet);
 
@@ -152,6 +167,10 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
 
         return text.ToString();
     }
+
+    /// <summary>Whether every interval of <paramref name="inner"/> lies in one of <paramref name="outer"/> (both normalized).</summary>
+    private static bool Covered(List<(ulong Start, ulong End)> inner, List<(ulong Start, ulong End)>? outer) =>
+        inner.TrueForAll(i => outer?.Exists(o => o.Start <= i.Start && i.End <= o.End) == true);
 
     /// <summary>Sorted, with overlapping and adjacent intervals joined.</summary>
     private static List<(ulong Start, ulong End)> Normalize(List<(ulong Start, ulong End)> intervals)

@@ -18,6 +18,14 @@ public sealed class GtidTests
     public void MariaDb_positions_compare_per_domain_by_sequence(string replica, string required, string expected) =>
         Assert.Equal(expected, MariaDbGtidPosition.Parse(replica).CompareTo(MariaDbGtidPosition.Parse(required)).ToString());
 
+    [Theory]
+    [InlineData("0-1-8", "0-1-6", 1u, "AtLeast")] // the same primary wrote on
+    [InlineData("0-2-8", "0-1-6", 2u, "AtLeast")] // read from node 2 right after its promotion; it wrote on
+    [InlineData("0-1-8", "0-1-6", 2u, "NotComparable")] // kept two transactions of the failed primary that node 2 never got
+    [InlineData("0-1-5", "0-1-6", 2u, "Older")]
+    public void A_MariaDB_replica_past_a_primary_position_with_another_servers_transactions_diverged(string replica, string required, uint primary, string expected) =>
+        Assert.Equal(expected, MariaDbGtidPosition.Parse(replica).CompareTo(MariaDbGtidPosition.Parse(required, primary)).ToString());
+
     [Fact]
     public void MariaDb_positions_merge_to_the_newest_of_each_domain_and_print_as_the_server_does()
     {
@@ -63,6 +71,14 @@ public sealed class GtidTests
         Assert.Equal(A + ":1-12:20," + B + ":1-3", merged.ToString());
         Assert.Equal(A + ":1-3:tag_a:1-2", MySqlGtidSet.Parse(A + ":1-3:tag_a:1-2").ToString().Replace("," + A, string.Empty, StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(A + ":1-12", A + ":1-10", A, "AtLeast")]
+    [InlineData(A + ":1-10," + B + ":1-3", A + ":1-8", B, "NotComparable")] // A:9-10 were lost in the failover to B
+    [InlineData(A + ":1-8," + B + ":1-3", A + ":1-8," + B + ":1", B, "AtLeast")]
+    [InlineData(A + ":1-8", A + ":1-8," + B + ":1", B, "Older")]
+    public void A_MySQL_replica_with_transactions_of_another_source_than_the_primary_diverged(string replica, string required, string primary, string expected) =>
+        Assert.Equal(expected, MySqlGtidSet.Parse(replica).CompareTo(MySqlGtidSet.Parse(required, primary)).ToString());
 
     [Theory]
     [InlineData("not-a-uuid:1-3")]
