@@ -46,7 +46,10 @@ public sealed class RoutingOptions
     /// </summary>
     public bool FillAwareRouting { get; set; } = true;
 
-    /// <summary>Gets or sets the probe of roles and positions; default PostgreSQL's (<see cref="PostgreSql.NpgsqlReplicationProbe"/>).</summary>
+    /// <summary>Gets or sets the database engine: how endpoints are named and built, probed and their errors read. Default <see cref="RoutingEngine.PostgreSql"/>.</summary>
+    public RoutingEngine Engine { get; set; } = RoutingEngine.PostgreSql;
+
+    /// <summary>Gets or sets the probe of roles and positions; default the <see cref="Engine"/>'s (PostgreSQL: <see cref="PostgreSql.NpgsqlReplicationProbe"/>).</summary>
     public IReplicationProbe? Probe { get; set; }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using CachePatterns.Routing.PostgreSql;
 using CachePatterns.Routing.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,7 +22,7 @@ public sealed class ConsistencyTests
 
         Assert.Equal("p", beforeReplay);
         Assert.Equal("r", afterReplay);
-        Assert.Equal(150UL, scope.WritePosition);
+        Assert.Equal(new PgPosition(1, 150), scope.WritePosition);
         Assert.Equal(1, cluster.Probe.WritePositionReads);
     }
 
@@ -49,7 +50,7 @@ public sealed class ConsistencyTests
 
         Assert.Equal("r", outsideFill);
         Assert.Equal("p", underFill);
-        Assert.Equal(150UL, cluster.Router.LastWritePosition);
+        Assert.Equal(new PgPosition(1, 150), cluster.Router.LastWritePosition);
     }
 
     [Fact]
@@ -79,7 +80,7 @@ public sealed class ConsistencyTests
         await cluster.Router.RefreshAsync();
 
         Assert.Same(outer, cluster.Router.CurrentScope);
-        Assert.Equal(180UL, outer.WritePosition);
+        Assert.Equal(new PgPosition(1, 180), outer.WritePosition);
         Assert.Equal("p", await cluster.ReadOnAsync());
     }
 
@@ -112,7 +113,7 @@ public sealed class ConsistencyTests
     {
         await using (await cluster.Router.OpenWriterConnectionAsync())
         {
-            cluster.Probe.WritePosition = primaryPositionAfter;
+            cluster.Probe.WritePosition = new PgPosition(1, primaryPositionAfter);
         }
     }
 
