@@ -16,7 +16,7 @@ namespace CachePatterns.Routing.MySql;
 /// position or its primary at the time (a replica that kept transactions the failed primary wrote after the promoted
 /// replica last received from it: they exist on no other node).
 /// </remarks>
-internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
+public sealed class MariaDbGtidPosition : ReplicationPosition, IEquatable<MariaDbGtidPosition>
 {
     private readonly MariaDbGtid[] _gtids;
 
@@ -26,10 +26,11 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
         PrimaryServerId = primaryServerId;
     }
 
+    /// <summary>Gets the empty position (no transaction yet).</summary>
     public static MariaDbGtidPosition Empty { get; } = new([], null);
 
     /// <summary>Gets the last transaction of each domain, by domain.</summary>
-    public IReadOnlyList<MariaDbGtid> Gtids => _gtids;
+    internal IReadOnlyList<MariaDbGtid> Gtids => _gtids;
 
     /// <summary>Gets the server id of the primary this position was read from; <see langword="null"/> for a replica's position.</summary>
     public uint? PrimaryServerId { get; }
@@ -69,21 +70,28 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
     }
 
     /// <summary>Whether this position (a replica's, or a newer primary position) includes every transaction of <paramref name="required"/>.</summary>
-    public GtidComparison CompareTo(MariaDbGtidPosition required)
+    /// <inheritdoc/>
+    public override ReplicationPositionComparison CompareTo(ReplicationPosition required) =>
+        required is MariaDbGtidPosition other ? CompareTo(other) : ReplicationPositionComparison.NotComparable;
+
+    /// <summary>Whether this position includes every transaction of <paramref name="required"/> (see the remarks of the type).</summary>
+    /// <param name="required">The position to reach.</param>
+    /// <returns>How this position relates to <paramref name="required"/>.</returns>
+    public ReplicationPositionComparison CompareTo(MariaDbGtidPosition required)
     {
-        var result = GtidComparison.AtLeast;
+        var result = ReplicationPositionComparison.AtLeast;
         foreach (var need in required._gtids)
         {
             var have = Find(need.Domain);
             if (have is null || have.Value.Sequence < need.Sequence)
             {
-                result = GtidComparison.Older;
+                result = ReplicationPositionComparison.Older;
             }
             else if (have.Value.Sequence == need.Sequence
                 ? have.Value.ServerId != need.ServerId
                 : required.PrimaryServerId is { } primary && have.Value.ServerId != primary)
             {
-                return GtidComparison.NotComparable;
+                return ReplicationPositionComparison.NotComparable;
             }
         }
 
@@ -91,7 +99,7 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
     }
 
     /// <summary>The newer transaction of each domain of both positions (the mark after both).</summary>
-    public MariaDbGtidPosition Merge(MariaDbGtidPosition other)
+    internal MariaDbGtidPosition Merge(MariaDbGtidPosition other)
     {
         var merged = new List<MariaDbGtid>(_gtids);
         foreach (var gtid in other._gtids)
@@ -111,10 +119,13 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
         return new MariaDbGtidPosition([.. merged], PrimaryServerId ?? other.PrimaryServerId);
     }
 
+    /// <inheritdoc/>
     public bool Equals(MariaDbGtidPosition? other) => other is not null && other.PrimaryServerId == PrimaryServerId && _gtids.AsSpan().SequenceEqual(other._gtids);
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as MariaDbGtidPosition);
 
+    /// <inheritdoc/>
     public override int GetHashCode()
     {
         var hash = default(HashCode);
@@ -162,16 +173,3 @@ internal sealed class MariaDbGtidPosition : IEquatable<MariaDbGtidPosition>
 /// <param name="ServerId">The server that wrote it first.</param>
 /// <param name="Sequence">The sequence number within the domain.</param>
 internal readonly record struct MariaDbGtid(uint Domain, uint ServerId, ulong Sequence);
-
-/// <summary>How a replica's GTID position relates to a required one.</summary>
-internal enum GtidComparison
-{
-    /// <summary>It includes every required transaction.</summary>
-    AtLeast,
-
-    /// <summary>It lacks some required transaction (not applied yet).</summary>
-    Older,
-
-    /// <summary>The histories diverged: the replica will never have the required transactions.</summary>
-    NotComparable,
-}

@@ -60,18 +60,52 @@ internal static class MySqlEndpoints
     }
 
     /// <summary>
-    /// The default data sources of an endpoint: the application's pool as configured, and the probes' own pool of one
-    /// connection (so a probe never adds a connection to the application's pool, nor waits for one when it is exhausted).
-    /// Both get the password provider and <see cref="RoutingOptions.ConfigureMySql"/>.
+    /// The default data sources of an endpoint, each with the password provider and <see cref="RoutingOptions.ConfigureMySql"/>:
+    /// the application's pool as configured; a pool of read-only sessions for reads, so a write sent through a read is
+    /// refused on the writer as on a replica (1792); and the probes' own pool of one connection (a probe never adds a
+    /// connection to the application's pool, nor waits for one when it is exhausted), whose connect and command timeouts
+    /// are the probe timeout, so the driver itself gives up on a hung server soon after the router stopped waiting.
     /// </summary>
     public static EndpointDataSources CreateDataSources(RoutingOptions options, RoutingEndpointOptions endpoint)
     {
-        var connections = Build(options, endpoint, endpoint.Name!, probes: false);
-        var probes = Build(options, endpoint, endpoint.Name + " probes", probes: true);
-        return new EndpointDataSources(connections, probes);
+        var connections = Build(options, endpoint, endpoint.Name!, _ => { });
+        var readOnly = Build(options, endpoint, endpoint.Name + " reads", builder =>
+        {
+            // Without a reset between uses the session keeps its read-only mode, so only a new (or reset) session pays the
+            // statement; resetting every use would add a round trip to every read.
+            builder.ConnectionStringBuilder.ConnectionReset = false;
+            builder.UseConnectionOpenedCallback(MakeReadOnlyAsync);
+        });
+        var probes = Build(options, endpoint, endpoint.Name + " probes", builder =>
+        {
+            var settings = builder.ConnectionStringBuilder;
+            var probeSeconds = (uint)Math.Clamp(Math.Ceiling(options.ProbeTimeout.TotalSeconds), 1, 3600);
+            settings.Pooling = true;
+            settings.MinimumPoolSize = 0;
+            settings.MaximumPoolSize = 1;
+            settings.ConnectionTimeout = probeSeconds;
+            settings.DefaultCommandTimeout = probeSeconds;
+            settings.CancellationTimeout = -1;
+        });
+        return new EndpointDataSources(connections, readOnly, probes);
     }
 
-    private static MySqlDataSource Build(RoutingOptions options, RoutingEndpointOptions endpoint, string name, bool probes)
+    private static async ValueTask MakeReadOnlyAsync(MySqlConnectionOpenedContext context, CancellationToken cancellationToken)
+    {
+        if (context.Conditions == MySqlConnectionOpenedConditions.None)
+        {
+            return;
+        }
+
+        var command = context.Connection.CreateCommand();
+        await using (command.ConfigureAwait(false))
+        {
+            command.CommandText = "SET SESSION TRANSACTION READ ONLY";
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static MySqlDataSource Build(RoutingOptions options, RoutingEndpointOptions endpoint, string name, Action<MySqlDataSourceBuilder> adjust)
     {
         var builder = new MySqlDataSourceBuilder(endpoint.ConnectionString).UseName(name);
         if (options.PasswordProvider is { } provider)
@@ -81,27 +115,30 @@ internal static class MySqlEndpoints
         }
 
         options.ConfigureMySql?.Invoke(endpoint, builder);
-        if (probes)
-        {
-            builder.ConnectionStringBuilder.Pooling = true;
-            builder.ConnectionStringBuilder.MinimumPoolSize = 0;
-            builder.ConnectionStringBuilder.MaximumPoolSize = 1;
-        }
-
+        adjust(builder);
         return builder.Build();
     }
 
     private static MySqlConnectionStringBuilder Parse(string connectionString, string setting)
     {
+        MySqlConnectionStringBuilder builder;
         try
         {
-            return new MySqlConnectionStringBuilder(connectionString);
+            builder = new MySqlConnectionStringBuilder(connectionString);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException or InvalidCastException)
         {
             // The parser's message names the key, never the value (which may be a password).
             throw new ArgumentException($"{setting} is not a valid MySQL connection string: {ex.Message}", ex);
         }
+
+        if (builder.ConnectionTimeout == 0)
+        {
+            // MySqlConnector waits forever for a connection with Connection Timeout=0: one hung server would hang every caller that opens to it.
+            throw new ArgumentException($"{setting} has Connection Timeout=0, which waits forever for a server that does not answer; set a connect timeout in seconds (MySqlConnector's default is 15).");
+        }
+
+        return builder;
     }
 
     private static List<(string Host, uint Port)> SplitHosts(string? hosts, uint defaultPort, string setting)

@@ -14,7 +14,7 @@ namespace CachePatterns.Routing.MySql;
 /// transactions beyond the required set from another source than that primary kept transactions a failed primary wrote
 /// after the promoted replica last received from it — they exist on no other node — and is not comparable.
 /// </remarks>
-internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
+public sealed class MySqlGtidSet : ReplicationPosition, IEquatable<MySqlGtidSet>
 {
     private readonly SortedDictionary<string, List<(ulong Start, ulong End)>> _sources;
 
@@ -24,6 +24,7 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
         PrimaryUuid = primaryUuid;
     }
 
+    /// <summary>Gets the empty position (no transaction yet).</summary>
     public static MySqlGtidSet Empty { get; } = new(new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal), null);
 
     /// <summary>Gets the <c>@@server_uuid</c> of the primary this set was read from (lower case); <see langword="null"/> for a replica's.</summary>
@@ -88,7 +89,14 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
     }
 
     /// <summary>Whether this set (a replica's, or a newer primary set) contains every transaction of <paramref name="required"/>.</summary>
-    public GtidComparison CompareTo(MySqlGtidSet required)
+    /// <inheritdoc/>
+    public override ReplicationPositionComparison CompareTo(ReplicationPosition required) =>
+        required is MySqlGtidSet other ? CompareTo(other) : ReplicationPositionComparison.NotComparable;
+
+    /// <summary>Whether this position includes every transaction of <paramref name="required"/> (see the remarks of the type).</summary>
+    /// <param name="required">The position to reach.</param>
+    /// <returns>How this position relates to <paramref name="required"/>.</returns>
+    public ReplicationPositionComparison CompareTo(MySqlGtidSet required)
     {
         if (required.PrimaryUuid is { } primary)
         {
@@ -96,7 +104,7 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
             {
                 if (!source.StartsWith(primary, StringComparison.Ordinal) && !Covered(have, required._sources.GetValueOrDefault(source)))
                 {
-                    return GtidComparison.NotComparable;
+                    return ReplicationPositionComparison.NotComparable;
                 }
             }
         }
@@ -105,15 +113,15 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
         {
             if (!_sources.TryGetValue(source, out var have) || !Covered(needed, have))
             {
-                return GtidComparison.Older;
+                return ReplicationPositionComparison.Older;
             }
         }
 
-        return GtidComparison.AtLeast;
+        return ReplicationPositionComparison.AtLeast;
     }
 
     /// <summary>The union of both sets.</summary>
-    public MySqlGtidSet Merge(MySqlGtidSet other)
+    internal MySqlGtidSet Merge(MySqlGtidSet other)
     {
         var merged = new SortedDictionary<string, List<(ulong, ulong)>>(StringComparer.Ordinal);
         foreach (var set in new[] { this, other })
@@ -137,10 +145,13 @@ internal sealed class MySqlGtidSet : IEquatable<MySqlGtidSet>
         return new MySqlGtidSet(merged, PrimaryUuid ?? other.PrimaryUuid);
     }
 
+    /// <inheritdoc/>
     public bool Equals(MySqlGtidSet? other) => other is not null && other.PrimaryUuid == PrimaryUuid && ToString() == other.ToString();
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as MySqlGtidSet);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => ToString().GetHashCode(StringComparison.Ordinal);
 
     /// <summary>The set as the server prints it (usable in <c>WAIT_FOR_EXECUTED_GTID_SET</c>).</summary>

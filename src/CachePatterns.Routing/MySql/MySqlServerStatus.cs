@@ -43,12 +43,14 @@ internal readonly record struct MySqlReplicaChannel(string IoState, bool SqlRunn
 /// a replica; MySQL: <c>@@gtid_executed</c>); <see langword="null"/> when the server has no usable GTIDs (binlog or GTID
 /// mode off, Aurora readers).
 /// </param>
+/// <param name="ServerIdentity">The server's <c>@@server_id</c> (MariaDB) or <c>@@server_uuid</c> (MySQL); <see langword="null"/> on Aurora.</param>
 /// <param name="Channels">The replica's channels (empty on a primary, and on Aurora readers).</param>
 /// <param name="AuroraLag">Aurora readers: <c>REPLICA_LAG_IN_MILLISECONDS</c>; <see langword="null"/> elsewhere or when not reported.</param>
 internal sealed record MySqlServerStatus(
     MySqlFlavor Flavor,
     bool IsPrimary,
     string? Position,
+    string? ServerIdentity,
     IReadOnlyList<MySqlReplicaChannel> Channels,
     TimeSpan? AuroraLag)
 {

@@ -28,10 +28,10 @@ internal static class MySqlStatusQueries
             var info = await FlavorAsync(dataSource, connection, cancellationToken).ConfigureAwait(false);
             var sql = info.Flavor switch
             {
-                MySqlFlavor.MariaDb => $"SELECT @@global.read_only, @@global.innodb_read_only, IF(@@global.log_bin, IF(@@global.read_only, @@global.gtid_slave_pos, @@global.gtid_binlog_pos), NULL); {LegacyReplicaStatus}",
-                MySqlFlavor.AuroraMySql => "SELECT @@global.read_only, @@global.innodb_read_only, NULL; " +
+                MySqlFlavor.MariaDb => $"SELECT @@global.read_only, @@global.innodb_read_only, IF(@@global.log_bin, IF(@@global.read_only, @@global.gtid_slave_pos, @@global.gtid_binlog_pos), NULL), @@global.server_id; {LegacyReplicaStatus}",
+                MySqlFlavor.AuroraMySql => "SELECT @@global.read_only, @@global.innodb_read_only, NULL, NULL; " +
                     "SELECT REPLICA_LAG_IN_MILLISECONDS FROM information_schema.replica_host_status WHERE SERVER_ID = @@aurora_server_id",
-                _ => $"SELECT @@global.read_only, @@global.innodb_read_only, IF(@@global.gtid_mode = 'ON', @@global.gtid_executed, NULL); {(info.LegacyStatus ? LegacyReplicaStatus : MySqlReplicaStatus)}",
+                _ => $"SELECT @@global.read_only, @@global.innodb_read_only, IF(@@global.gtid_mode = 'ON', @@global.gtid_executed, NULL), @@global.server_uuid; {(info.LegacyStatus ? LegacyReplicaStatus : MySqlReplicaStatus)}",
             };
             try
             {
@@ -46,8 +46,11 @@ internal static class MySqlStatusQueries
         }
     }
 
-    /// <summary>The writer's current GTID position: every transaction committed before this call is in it; <see langword="null"/> when the server has none.</summary>
-    public static async Task<string?> WritePositionAsync(DbDataSource writer, CancellationToken cancellationToken)
+    /// <summary>
+    /// The writer's current GTID position (every transaction committed before this call is in it; <see langword="null"/> when
+    /// the server has none) and its identity (<c>@@server_id</c> / <c>@@server_uuid</c>).
+    /// </summary>
+    public static async Task<(MySqlFlavor Flavor, string? Position, string? Identity)> WritePositionAsync(DbDataSource writer, CancellationToken cancellationToken)
     {
         var connection = await writer.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -55,15 +58,24 @@ internal static class MySqlStatusQueries
             var info = await FlavorAsync(writer, connection, cancellationToken).ConfigureAwait(false);
             var sql = info.Flavor switch
             {
-                MySqlFlavor.MariaDb => "SELECT IF(@@global.log_bin, @@global.gtid_binlog_pos, NULL)",
-                MySqlFlavor.AuroraMySql => "SELECT NULL",
-                _ => "SELECT IF(@@global.gtid_mode = 'ON', @@global.gtid_executed, NULL)",
+                MySqlFlavor.MariaDb => "SELECT IF(@@global.log_bin, @@global.gtid_binlog_pos, NULL), @@global.server_id",
+                MySqlFlavor.AuroraMySql => "SELECT NULL, NULL",
+                _ => "SELECT IF(@@global.gtid_mode = 'ON', @@global.gtid_executed, NULL), @@global.server_uuid",
             };
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
                 command.CommandText = sql;
-                return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string position ? position : null;
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        throw new InvalidOperationException("The write position query returned no row.");
+                    }
+
+                    return (info.Flavor, Text(reader, 0), Text(reader, 1));
+                }
             }
         }
     }
@@ -143,7 +155,8 @@ internal static class MySqlStatusQueries
 
                 var readOnly = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture) != 0;
                 var innodbReadOnly = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture) != 0;
-                var position = reader.IsDBNull(2) ? null : Convert.ToString(reader.GetValue(2), CultureInfo.InvariantCulture);
+                var position = Text(reader, 2);
+                var identity = Text(reader, 3);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 var channels = new List<MySqlReplicaChannel>();
                 TimeSpan? auroraLag = null;
@@ -159,7 +172,7 @@ internal static class MySqlStatusQueries
                 }
 
                 var isPrimary = !readOnly && !innodbReadOnly;
-                return new MySqlServerStatus(flavor, isPrimary, position, channels, isPrimary ? TimeSpan.Zero : auroraLag);
+                return new MySqlServerStatus(flavor, isPrimary, position, identity, channels, isPrimary ? TimeSpan.Zero : auroraLag);
             }
         }
     }
@@ -178,6 +191,9 @@ internal static class MySqlStatusQueries
             ioErrno is null or "0" ? null : $"{ioErrno} {Text(reader, "Last_IO_Error", "Last_IO_Error")}",
             sqlErrno is null or "0" ? null : $"{sqlErrno} {Text(reader, "Last_SQL_Error", "Last_SQL_Error")}");
     }
+
+    private static string? Text(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Convert.ToString(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
     private static string? Text(DbDataReader reader, string name, string legacyName)
     {
