@@ -263,7 +263,7 @@ public sealed class MariaDbCluster : IAsyncDisposable
 }
 
 /// <summary>One server of a <see cref="MariaDbCluster"/>, a process of ours (killed, stopped and continued by its id).</summary>
-public sealed class MariaDbNode(MariaDbCluster cluster, string folder, int port, string name, int serverId)
+public sealed class MariaDbNode(MariaDbCluster cluster, string folder, int port, string name, int serverId) : IClusterNode
 {
     private Process? _process;
     private bool _readOnly;
