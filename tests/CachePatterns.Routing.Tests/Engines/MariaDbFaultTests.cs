@@ -76,6 +76,7 @@ public sealed class MariaDbFaultTests(MariaDbClusterFixture fixture, ITestOutput
         await using var router = await EngineRouters.StartAsync(RoutingEngine.MySql, cluster.Nodes);
         using var scope = router.BeginConsistencyScope();
         await router.ExecuteAsync("INSERT INTO items VALUES (1, 'before')");
+        await cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(30)); // else the failover may lose it: replication is asynchronous
 
         var watch = Stopwatch.StartNew();
         await old.KillAsync();
