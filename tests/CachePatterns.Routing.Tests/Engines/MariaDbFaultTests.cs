@@ -24,7 +24,7 @@ public sealed class MariaDbFaultTests(MariaDbClusterFixture fixture, ITestOutput
         var (primary, replica) = (fixture.Cluster.Nodes[0], fixture.Cluster.Nodes[1]);
         var maxLag = TimeSpan.FromSeconds(1);
         await using var router = await EngineRouters.StartAsync(RoutingEngine.MySql, [primary, replica], o => o.MaxReplicaLag = maxLag);
-        Assert.True(router.State(replica).IsReadable, "the replica takes reads before the fault");
+        await Wait.UntilAsync(() => Task.FromResult(router.State(replica).IsReadable), TimeSpan.FromSeconds(30), "the replica takes reads before the fault");
 
         using var writing = new CancellationTokenSource();
         var writer = Task.Run(async () =>
