@@ -116,7 +116,7 @@ public sealed partial class RoutingDataSource : DbDataSource
     /// <returns>One state per endpoint, in configuration order.</returns>
     public IReadOnlyList<RoutingEndpointState> GetEndpointStates()
     {
-        var topology = _topology;
+        var topology = CurrentTopology();
         return [.. _endpoints.Select(e => new RoutingEndpointState(
             e.Name,
             ReferenceEquals(e, topology.Writer),
