@@ -114,7 +114,7 @@ public sealed partial class RoutingDataSource
                     if (hung)
                     {
                         Abandon(probe);
-                        error = new TimeoutException($"{endpoint.Name} did not answer its probe within the probe timeout ({_options.ProbeTimeout.TotalMilliseconds:0} ms).", ex is TimeoutException ? null : ex);
+                        error = new TimeoutException($"no answer to its probe within the probe timeout ({_options.ProbeTimeout.TotalMilliseconds:0} ms): hung or unreachable", ex is TimeoutException ? null : ex);
                     }
                     else
                     {

@@ -116,7 +116,7 @@ public sealed partial class RoutingDataSource : DbDataSource
     /// <returns>One state per endpoint, in configuration order.</returns>
     public IReadOnlyList<RoutingEndpointState> GetEndpointStates()
     {
-        var topology = _topology;
+        var topology = CurrentTopology();
         return [.. _endpoints.Select(e => new RoutingEndpointState(
             e.Name,
             ReferenceEquals(e, topology.Writer),
@@ -247,7 +247,7 @@ public sealed partial class RoutingDataSource : DbDataSource
 
     /// <summary>An exception's message with its inner exception's (Npgsql wraps socket and DNS errors), for routing errors. Never a connection string.</summary>
     private static string Describe(Exception exception) =>
-        exception.InnerException is { } inner && !exception.Message.Contains(inner.Message, StringComparison.Ordinal)
-            ? $"{exception.Message} ({inner.Message})"
-            : exception.Message;
+        (exception.InnerException is { } inner && !exception.Message.Contains(inner.Message, StringComparison.Ordinal)
+            ? $"{exception.Message.TrimEnd('.')} ({inner.Message.TrimEnd('.')})"
+            : exception.Message).TrimEnd('.');
 }

@@ -46,6 +46,37 @@ public sealed class ClusterRoutingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_write_sent_through_a_read_that_lands_on_the_writer_is_refused_too_and_never_happens()
+    {
+        // D7, refused everywhere: reads on the writer (strong, fallback, read-your-writes) run in read-only sessions.
+        await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);
+        var (strongId, rawId, scopedId) = (fixture.NewId(), fixture.NewId(), fixture.NewId());
+
+        var strong = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await router.QueryAsync<long>("INSERT INTO items VALUES (@strongId, 'sneaky') RETURNING id", new { strongId }, ReadConsistency.Strong));
+        await using (var raw = await router.OpenReaderConnectionAsync(ReadConsistency.Strong))
+        {
+            await using var command = raw.CreateCommand();
+            command.CommandText = $"INSERT INTO items VALUES ({rawId}, 'sneaky') RETURNING inet_server_port()";
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+            Assert.Equal("25006", refused.SqlState);
+        }
+
+        using (router.BeginConsistencyScope())
+        {
+            await router.ExecuteAsync("INSERT INTO items VALUES (@scopedId, 'mine')", new { scopedId });
+            var scoped = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+                await router.QueryAsync<long>("UPDATE items SET value = 'sneaky' WHERE id = @scopedId RETURNING id", new { scopedId }));
+            Assert.Equal("25006", Assert.IsType<PostgresException>(scoped.InnerException).SqlState);
+        }
+
+        Assert.Equal("25006", Assert.IsType<PostgresException>(strong.InnerException).SqlState);
+        Assert.Contains(fixture.Primary.Name, strong.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await fixture.Primary.ScalarAsync<long>($"SELECT count(*) FROM items WHERE id IN ({strongId}, {rawId})"));
+        Assert.Equal("mine", await fixture.Primary.ScalarAsync<string>($"SELECT value FROM items WHERE id = {scopedId}"));
+    }
+
+    [Fact]
     public async Task Locking_reads_and_transactions_run_on_the_writer()
     {
         await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);

@@ -95,6 +95,13 @@ public sealed class FakeProbe : IReplicationProbe
         return this;
     }
 
+    /// <summary>Probes of <paramref name="name"/> fail with <paramref name="exception"/> (a DNS failure, bad credentials).</summary>
+    public FakeProbe Fails(string name, Exception exception)
+    {
+        _answers[name] = () => Task.FromException<ReplicationStatus>(exception);
+        return this;
+    }
+
     /// <summary>Probes of <paramref name="name"/> never complete (the server stopped answering without closing anything).</summary>
     public FakeProbe Hung(string name)
     {
