@@ -39,7 +39,7 @@ if (!app.Environment.IsDevelopment())
 app.UseStatusCodePagesWithReExecute("/Status/{0}");
 app.UseMiddleware<FormSizeLimitMiddleware>((long)settings.Forms.MaxRequestBytes);
 app.UseRouting();
-if (settings.Database.UsesPostgres)
+if (settings.Database.UsesRouter)
 {
     // Read-your-writes per request: a request that wrote reads its writes back, never an older replica's copy.
     app.UseMiddleware<RequestConsistencyMiddleware>();

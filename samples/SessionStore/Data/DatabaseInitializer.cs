@@ -47,6 +47,22 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
         );
         """;
 
+    // MariaDB commits DDL at once (no transactional CREATE TABLE); IF NOT EXISTS makes instances starting together agree.
+    private const string MariaDbSchema = """
+        CREATE TABLE IF NOT EXISTS users (
+            name          VARCHAR(64)  PRIMARY KEY,
+            display_name  VARCHAR(255) NOT NULL,
+            password_hash VARCHAR(512) NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS products (
+            id          BIGINT       PRIMARY KEY,
+            name        VARCHAR(255) NOT NULL,
+            category    VARCHAR(64)  NOT NULL,
+            price_cents BIGINT       NOT NULL,
+            stock       BIGINT       NOT NULL
+        );
+        """;
+
     /// <summary>The demo accounts shown on the sign-in page. Not secrets: this is a sample.</summary>
     public static readonly IReadOnlyList<(string Name, string DisplayName, string Password)> DemoUsers =
     [
@@ -67,10 +83,10 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenWriteAsync(cancellationToken);
-        if (connections.Kind == DatabaseKind.Sqlite)
+        if (connections.Kind is DatabaseKind.Sqlite or DatabaseKind.MariaDb)
         {
-            // journal_mode cannot change inside a transaction.
-            await connection.ExecuteAsync(new CommandDefinition(SqliteSchema, cancellationToken: cancellationToken));
+            // SQLite: journal_mode cannot change inside a transaction. MariaDB: DDL commits any transaction.
+            await connection.ExecuteAsync(new CommandDefinition(connections.Kind == DatabaseKind.Sqlite ? SqliteSchema : MariaDbSchema, cancellationToken: cancellationToken));
         }
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -83,20 +99,23 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
         {
             var user = new StoreUser(name, displayName);
             await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO users (name, display_name, password_hash) VALUES (@name, @displayName, @hash) ON CONFLICT (name) DO NOTHING",
+                "INSERT INTO users (name, display_name, password_hash) VALUES (@name, @displayName, @hash) " + OnConflictDoNothing("name"),
                 new { name, displayName, hash = hasher.HashPassword(user, password) },
                 transaction,
                 cancellationToken: cancellationToken));
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock) " + OnConflictDoNothing("id"),
             Enumerable.Range(1, ProductCount).Select(static id => ProductRow.From(SeedProduct(id))),
             transaction,
             cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         Volatile.Write(ref _initialized, true);
     }
+
+    private string OnConflictDoNothing(string key) =>
+        connections.Kind == DatabaseKind.MariaDb ? $"ON DUPLICATE KEY UPDATE {key} = {key}" : $"ON CONFLICT ({key}) DO NOTHING";
 
     private static Product SeedProduct(int id) => new(
         id,
