@@ -13,7 +13,8 @@ public enum ProviderMode
 
 /// <summary>
 /// An out-of-process provider stand-in: real in-memory stores behind a switch that makes every call fail
-/// (connection refused) or hang until cancelled (a timeout), and counts the calls that reached it.
+/// (connection refused) or hang until cancelled (a timeout), and counts the calls that reached it. It can sweep
+/// (counted; fails while the provider is not up) and raise <see cref="ConnectionChanged"/> on demand.
 /// </summary>
 public sealed class FlakyProvider : ICacheProvider
 {
@@ -37,6 +38,33 @@ public sealed class FlakyProvider : ICacheProvider
     public ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(new CacheProviderHealth(Mode == ProviderMode.Up, Mode.ToString()));
 
+    public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
+
+    /// <summary>Gets or sets a value indicating whether the provider says it can sweep.</summary>
+    public bool CanSweep { get; set; } = true;
+
+    /// <summary>Gets the key prefixes swept so far.</summary>
+    public List<string> Swept { get; } = [];
+
+    public ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken)
+    {
+        if (Mode != ProviderMode.Up)
+        {
+            throw new CacheProviderException(CacheProviderFailureReason.ConnectionRefused, "connection refused (simulated)");
+        }
+
+        lock (Swept)
+        {
+            Swept.Add(keyPrefix);
+        }
+
+        return ValueTask.FromResult(0L);
+    }
+
+    /// <summary>Raises <see cref="ConnectionChanged"/> as a provider watching its connection would.</summary>
+    public void Signal(CacheConnectionState state, CacheProviderFailureReason? reason = null) =>
+        ConnectionChanged?.Invoke(this, new CacheConnectionChangedEventArgs(state, reason));
+
     public void Dispose() => _inner.Dispose();
 
     internal async ValueTask EnterAsync(CancellationToken cancellationToken)
@@ -45,7 +73,7 @@ public sealed class FlakyProvider : ICacheProvider
         switch (Mode)
         {
             case ProviderMode.Down:
-                throw new IOException("connection refused (simulated)");
+                throw new CacheProviderException(CacheProviderFailureReason.ConnectionRefused, "connection refused (simulated)");
             case ProviderMode.Hanging:
                 await Task.Delay(Timeout.Infinite, cancellationToken);
                 break;
