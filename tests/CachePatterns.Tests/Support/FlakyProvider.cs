@@ -9,6 +9,9 @@ public enum ProviderMode
     Up,
     Down,
     Hanging,
+
+    /// <summary>Out of memory: calls that add data throw <see cref="CacheProviderFailureReason.ServerFull"/>; reads and removals work.</summary>
+    Full,
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ public sealed class FlakyProvider : ICacheProvider
         where TKey : notnull => new FlakyStore<TKey, TValue>(this, _inner.CreateStore(descriptor));
 
     public ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(new CacheProviderHealth(Mode == ProviderMode.Up, Mode.ToString()));
+        ValueTask.FromResult(new CacheProviderHealth(Mode is ProviderMode.Up or ProviderMode.Full, Mode == ProviderMode.Full ? "answers" : Mode.ToString()));
 
     public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
 
@@ -67,11 +70,13 @@ public sealed class FlakyProvider : ICacheProvider
 
     public void Dispose() => _inner.Dispose();
 
-    internal async ValueTask EnterAsync(CancellationToken cancellationToken)
+    internal async ValueTask EnterAsync(CancellationToken cancellationToken, bool addsData = false)
     {
         Interlocked.Increment(ref _calls);
         switch (Mode)
         {
+            case ProviderMode.Full when addsData:
+                throw new CacheProviderException(CacheProviderFailureReason.ServerFull, "OOM command not allowed when used memory > 'maxmemory' (simulated)");
             case ProviderMode.Down:
                 throw new CacheProviderException(CacheProviderFailureReason.ConnectionRefused, "connection refused (simulated)");
             case ProviderMode.Hanging:
@@ -85,19 +90,19 @@ public sealed class FlakyProvider : ICacheProvider
     {
         public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: acquireLease);
             return await inner.GetAsync(key, acquireLease, cancellationToken);
         }
 
         public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: acquireLeases);
             return await inner.GetManyAsync(keys, acquireLeases, cancellationToken);
         }
 
         public async ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             return await inner.FillAsync(key, lease, value, options, cancellationToken);
         }
 
@@ -109,7 +114,7 @@ public sealed class FlakyProvider : ICacheProvider
 
         public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             await inner.SetAsync(key, value, options, cancellationToken);
         }
 
@@ -127,13 +132,13 @@ public sealed class FlakyProvider : ICacheProvider
 
         public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             return await inner.BeginWriteAsync(key, cancellationToken);
         }
 
         public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             return await inner.CompleteWriteAsync(key, token, value, options, cancellationToken);
         }
 
