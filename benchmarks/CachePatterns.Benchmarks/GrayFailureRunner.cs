@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using CachePatterns.Redis;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace CachePatterns.Benchmarks;
@@ -43,8 +44,15 @@ public static class GrayFailureRunner
         return 0;
     }
 
-    private static ServiceProvider Container(string configuration, VersionedDatabase database, CacheStrategyKind kind = CacheStrategyKind.CacheAside) =>
+    private static ServiceProvider Container(string configuration, VersionedDatabase database, CacheStrategyKind kind = CacheStrategyKind.CacheAside, ILoggerProvider? logs = null) =>
         new ServiceCollection()
+            .AddLogging(b =>
+            {
+                if (logs is not null)
+                {
+                    b.AddProvider(logs);
+                }
+            })
             .AddCachePatterns()
             .UseRedis(o =>
             {
@@ -62,14 +70,15 @@ public static class GrayFailureRunner
     {
         using var server = GrayRedis.Start();
         var database = new VersionedDatabase(Keys);
-        await using var services = Container(server.Configuration, database);
+        var clock = Stopwatch.StartNew();
+        var opened = new OpenedCapture(clock);
+        await using var services = Container(server.Configuration, database, logs: opened);
         var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
         for (var k = 0; k < Keys; k++)
         {
             await strategy.GetAsync(k);
         }
 
-        var clock = Stopwatch.StartNew();
         var calls = new List<Call>[Callers];
         var failures = 0L;
         double pausedAt = double.NaN, resumedAt = double.NaN;
@@ -166,7 +175,9 @@ public static class GrayFailureRunner
         output.WriteLine();
         output.WriteLine("| figure | value |");
         output.WriteLine("|---|---:|");
-        output.WriteLine(Row("cut off after the hang began (first 50 ms slice with every call under 20 ms)", $"{cutOffMs:N0} ms"));
+        var firstOpen = opened.Opened.Where(o => o.AtMs >= pausedAt).OrderBy(o => o.AtMs).FirstOrDefault();
+        output.WriteLine(Row("circuit opened after the hang began (by)", firstOpen.Message is null ? "never" : $"{firstOpen.AtMs - pausedAt:N0} ms ({firstOpen.Message})"));
+        output.WriteLine(Row("callers stopped paying after (first 50 ms slice with every call under 20 ms, under 1 % slow after it)", $"{cutOffMs:N0} ms"));
         output.WriteLine(Row("latency during the hang p50 / p99 / max", $"{Percentile(duringLatency, 0.5):0.00} / {Percentile(duringLatency, 0.99):0.00} / {duringLatency.LastOrDefault():0} ms"));
         output.WriteLine(Row("latency after the cut-off p50 / p99 / max", $"{Percentile(afterCut, 0.5):0.00} / {Percentile(afterCut, 0.99):0.00} / {afterCut.LastOrDefault():0} ms"));
         output.WriteLine(Row("calls after the cut-off slower than 20 ms (half-open probes)", $"{slowAfterCut:N0} of {afterCut.Length:N0}"));
@@ -319,6 +330,31 @@ public static class GrayFailureRunner
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
 
     private readonly record struct Call(double StartMs, double Ms, bool Stale);
+
+    /// <summary>Records when the core logged that a circuit opened (event ids 5, 11, 12), on the benchmark's clock.</summary>
+    private sealed class OpenedCapture(Stopwatch clock) : ILoggerProvider, ILogger
+    {
+        public ConcurrentBag<(double AtMs, string Message)> Opened { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id is 5 or 11 or 12)
+            {
+                Opened.Add((clock.Elapsed.TotalMilliseconds, eventId.Id switch { 11 => "consecutive timeouts", 12 => "provider reported the connection lost", _ => "failure ratio" }));
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 
     /// <summary>Rows <c>v{version}-{key}</c>; the version committed last is known, so a read older than it is counted.</summary>
     private sealed class VersionedDatabase(int count) : ICacheLoader<int, string>, ICacheWriter<int, string>
