@@ -199,8 +199,8 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // The observer logs it (once) and counts it.
             _descriptor.Observer?.OnCorruptEntry(key, ex);
-            Log.CorruptEntry(_logger, key, ex);
             try
             {
                 await _client.DeleteAsync(key, string.Empty, cancellationToken).ConfigureAwait(false);
