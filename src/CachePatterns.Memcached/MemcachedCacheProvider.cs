@@ -50,7 +50,7 @@ public sealed class MemcachedCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new MemcachedCacheStore<TKey, TValue>(descriptor, _client, _options.LeaseTime, _options.WriteTimeout, _time, _logger);
+        return new MemcachedCacheStore<TKey, TValue>(descriptor, _client, _options.LeaseTime, _options.WriteTimeout, _time);
     }
 
     /// <inheritdoc/>

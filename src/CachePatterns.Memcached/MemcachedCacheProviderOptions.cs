@@ -29,9 +29,15 @@ public sealed class MemcachedCacheProviderOptions
     [Range(1, 1_000_000)]
     public int MaxInFlightPerConnection { get; set; } = 1024;
 
-    /// <summary>Gets or sets the largest value in bytes (memcached's item size limit, <c>-I</c>). Default: 1 MiB.</summary>
-    [Range(1, int.MaxValue)]
-    public int MaxValueBytes { get; set; } = 1024 * 1024;
+    /// <summary>
+    /// Gets or sets memcached's item size limit in bytes: the servers' <c>-I</c> (memcached's default, 1 MiB, is this
+    /// option's default). The largest value stored is this minus memcached's item overhead (59 bytes) and the key's
+    /// length; a larger one throws <see cref="CacheValueTooLargeException"/> before anything is sent. If the servers
+    /// use a smaller <c>-I</c>, a value they refuse also throws <see cref="CacheValueTooLargeException"/> (and the node
+    /// stays in use).
+    /// </summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxItemSize { get; set; } = 1024 * 1024;
 
     /// <summary>
     /// Gets or sets a value indicating whether keys memcached cannot hold (over 250 bytes, whitespace or control

@@ -1,3 +1,4 @@
+using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace CachePatterns.Memcached.Internal;
@@ -42,19 +43,39 @@ internal sealed class MemcachedNode : IDisposable
     /// <summary>Gets the connection in use, if one is open (tests poison it).</summary>
     internal MemcachedConnection? CurrentConnection => Volatile.Read(ref _connection);
 
-    public async Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
+    /// <summary>Sends commands and waits for their replies; <paramref name="cancellationToken"/> only stops the wait once they are sent.</summary>
+    public Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
     {
+        var reply = SendAsync(commands, quiet, cancellationToken);
+        return cancellationToken.CanBeCanceled && !reply.IsCompleted ? reply.WaitAsync(cancellationToken) : reply;
+    }
+
+    /// <summary>
+    /// Sends commands and returns the task of their replies. <paramref name="cancellationToken"/> can stop it only while
+    /// it waits for a connection (nothing is sent then); once sent, the reply is awaited to the end (bounded by the
+    /// operation timeout), so the node's failure count sees every outcome and a caller that gave up can still act on
+    /// the reply (give back a lease it was granted).
+    /// </summary>
+    public async Task<MetaResponse[]> SendAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
         if (IsDead)
         {
-            throw new MemcachedException($"Memcached node {Name} is marked dead after repeated failures; it is probed in the background.");
+            throw Dead();
         }
 
         try
         {
             var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await connection.ExecuteAsync(commands, quiet, _options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var result = await connection.Send(commands, quiet, _options.OperationTimeout).ConfigureAwait(false);
             Volatile.Write(ref _failures, 0);
             return result;
+        }
+        catch (MemcachedException ex) when (ex.ErrorReply is not null)
+        {
+            // The server answered (with an error for this request only): the node is healthy.
+            Volatile.Write(ref _failures, 0);
+            throw;
         }
         catch (MemcachedException ex)
         {
@@ -104,7 +125,7 @@ internal sealed class MemcachedNode : IDisposable
             if (IsDead)
             {
                 // Marked dead while this caller waited for the lock: do not queue one more connect timeout.
-                throw new MemcachedException($"Memcached node {Name} is marked dead after repeated failures; it is probed in the background.");
+                throw Dead();
             }
 
             var fresh = await ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -116,6 +137,9 @@ internal sealed class MemcachedNode : IDisposable
             _connectLock.Release();
         }
     }
+
+    private MemcachedException Dead() =>
+        new(CacheProviderFailureReason.NodeDown, $"Memcached node {Name} is marked dead after repeated failures; it is probed every {_options.DeadNodeProbeInterval}.", Name);
 
     private Task<MemcachedConnection> ConnectAsync(CancellationToken cancellationToken) =>
         MemcachedConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time, _options.MaxInFlightPerConnection, cancellationToken);
