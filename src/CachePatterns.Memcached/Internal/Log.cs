@@ -14,4 +14,6 @@ internal static partial class Log
     [LoggerMessage(202, LogLevel.Debug, "Connection to memcached node {Node} was closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, string node, string reason);
 
+    [LoggerMessage(203, LogLevel.Error, "A handler of the memcached provider's ConnectionChanged event failed for node {Node}.")]
+    public static partial void ConnectionChangedHandlerFailed(ILogger logger, string node, Exception exception);
 }

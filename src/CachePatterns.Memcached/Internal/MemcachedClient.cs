@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace CachePatterns.Memcached.Internal;
@@ -65,14 +66,22 @@ internal sealed class MemcachedClient : IDisposable
         _ring = new KetamaRing(addresses);
         _nodes = addresses.Select(a => new MemcachedNode(a, options, time, logger)).ToArray();
         _route = new Route(_ring, _nodes);
-        if (options.RemapDeadNodes && _nodes.Length > 1)
+        foreach (var node in _nodes)
         {
-            foreach (var node in _nodes)
+            node.StateChanged += (n, reason) =>
             {
-                node.StateChanged += _ => Reroute();
-            }
+                if (options.RemapDeadNodes && _nodes.Length > 1)
+                {
+                    Reroute();
+                }
+
+                NodeStateChanged?.Invoke(n, reason);
+            };
         }
     }
+
+    /// <summary>Raised after a node is marked dead (with the reason) and after it is back in use (<see langword="null"/>), on the caller's thread.</summary>
+    public event Action<MemcachedNode, CacheProviderFailureReason?>? NodeStateChanged;
 
     public IReadOnlyList<MemcachedNode> Nodes => _nodes;
 

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +20,8 @@ internal sealed class MemcachedNode : IDisposable
     private MemcachedConnection? _connection;
     private ITimer? _probe;
     private int _failures;
-    private int _probing;
+    private int _lastProbeFailure;
+    private Task? _probeInProgress;
     private bool _dead;
     private bool _disposed;
 
@@ -31,8 +33,8 @@ internal sealed class MemcachedNode : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised after the node is marked dead and after it is put back in use.</summary>
-    public event Action<MemcachedNode>? StateChanged;
+    /// <summary>Raised after the node is marked dead (with the failure's reason) and after it is put back in use (<see langword="null"/>).</summary>
+    public event Action<MemcachedNode, CacheProviderFailureReason?>? StateChanged;
 
     public ServerAddress Address { get; }
 
@@ -59,7 +61,7 @@ internal sealed class MemcachedNode : IDisposable
     public async Task<MetaResponse[]> SendAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (IsDead)
+        if (IsDead && !await ReviveForWriteAsync(commands, cancellationToken).ConfigureAwait(false))
         {
             throw Dead();
         }
@@ -82,6 +84,29 @@ internal sealed class MemcachedNode : IDisposable
             RecordFailure(ex);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A write (store or delete) to a dead node probes it at once rather than waiting for the probe timer: a client that
+    /// keeps failing its invalidations fast while other clients already use the returned node would let them read what it
+    /// could not invalidate. When the node's last failure was fast (connection refused or reset: it is down, not hung),
+    /// the write waits for that probe (a connect attempt) and goes ahead if the node is back; otherwise (it hung) the
+    /// probe runs in the background and the write fails at once. Reads never wait: they fail fast.
+    /// </summary>
+    private async ValueTask<bool> ReviveForWriteAsync(IReadOnlyList<MetaCommand> commands, CancellationToken cancellationToken)
+    {
+        if (!commands.Any(c => c.Verb != "mg"))
+        {
+            return false;
+        }
+
+        var probe = StartProbe();
+        if ((CacheProviderFailureReason)Volatile.Read(ref _lastProbeFailure) is CacheProviderFailureReason.ConnectionRefused or CacheProviderFailureReason.ConnectionFailed)
+        {
+            await probe.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return !IsDead;
     }
 
     /// <summary>Checks the node answers (<c>mn</c>), on the current connection or a new one.</summary>
@@ -160,34 +185,42 @@ internal sealed class MemcachedNode : IDisposable
             }
 
             _dead = true;
-            _probe = _time.CreateTimer(static state => ((MemcachedNode)state!).Probe(), this, _options.DeadNodeProbeInterval, _options.DeadNodeProbeInterval);
+            Volatile.Write(ref _lastProbeFailure, (int)exception.Reason);
+            _probe = _time.CreateTimer(static state => _ = ((MemcachedNode)state!).StartProbe(), this, _options.DeadNodeProbeInterval, _options.DeadNodeProbeInterval);
         }
 
         Log.NodeDead(_logger, Name, failures, _options.DeadNodeProbeInterval, exception);
-        StateChanged?.Invoke(this);
+        StateChanged?.Invoke(this, exception.Reason);
     }
 
-    private void Probe()
+    /// <summary>Starts a probe, or returns the one in progress.</summary>
+    private Task StartProbe()
     {
-        if (Interlocked.Exchange(ref _probing, 1) == 0)
+        lock (_stateLock)
         {
-            _ = ProbeAsync();
+            return _probeInProgress ??= Task.Run(ProbeAsync);
         }
     }
 
+    /// <summary>
+    /// Connects afresh and checks the node answers. With <see cref="MemcachedReturningNodePolicy.Flush"/> (or
+    /// <see cref="MemcachedCacheProviderOptions.RemapDeadNodes"/>) the node is first emptied with <c>flush_all</c>: while
+    /// this client could not reach it, this client's invalidations of its keys were lost, so anything it holds may be
+    /// stale (a paused or partitioned node keeps its entries; other clients may refill it meanwhile). The flush also
+    /// revokes every lease on the node, so a fill that started before it stores nothing.
+    /// </summary>
     private async Task ProbeAsync()
     {
         MemcachedConnection? fresh = null;
         try
         {
-            if (_options.RemapDeadNodes)
+            if (_options.RemapDeadNodes || _options.ReturningNodes == MemcachedReturningNodePolicy.Flush)
             {
-                // Its keys were served by other nodes meanwhile, so what it still holds may be stale: empty it first.
                 await MemcachedConnection.FlushAllAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time).ConfigureAwait(false);
             }
 
             fresh = await ConnectAsync(CancellationToken.None).ConfigureAwait(false);
-            await fresh.ExecuteAsync(NoCommands, quiet: true, _options.OperationTimeout, CancellationToken.None).ConfigureAwait(false);
+            await fresh.Send(NoCommands, quiet: true, _options.OperationTimeout).ConfigureAwait(false);
             lock (_stateLock)
             {
                 if (_disposed)
@@ -204,16 +237,24 @@ internal sealed class MemcachedNode : IDisposable
             }
 
             Log.NodeAlive(_logger, Name);
-            StateChanged?.Invoke(this);
+            StateChanged?.Invoke(this, null);
         }
-        catch (Exception)
+        catch (MemcachedException ex)
         {
-            // Still dead; the timer probes again.
+            // Still dead; the timer (or the next write) probes again.
+            Volatile.Write(ref _lastProbeFailure, (int)ex.Reason);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Volatile.Write(ref _lastProbeFailure, (int)CacheProviderFailureReason.ConnectionFailed);
         }
         finally
         {
             fresh?.Dispose();
-            Volatile.Write(ref _probing, 0);
+            lock (_stateLock)
+            {
+                _probeInProgress = null;
+            }
         }
     }
 }
