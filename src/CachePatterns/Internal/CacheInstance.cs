@@ -38,7 +38,19 @@ internal sealed class CacheInstance : IDisposable
         _resilienceOptions = resilienceOptions;
         _serializerFactories = serializerFactories;
         Pipeline = provider.IsInProcess ? null : new CacheResiliencePipeline(name, resilienceOptions, time, Logger);
+        if (Pipeline is not null)
+        {
+            provider.ConnectionChanged += OnConnectionChanged;
+        }
     }
+
+    /// <summary>
+    /// How often remembered invalidations are retried while any is pending: at most every half second (a retry while the
+    /// circuit is open costs nothing), so lost invalidations reach a returning server soon even when its "restored"
+    /// signal came before it could take them (a restart still loading its data).
+    /// </summary>
+    private TimeSpan LedgerRetryInterval =>
+        _resilienceOptions.BreakDuration < TimeSpan.FromMilliseconds(500) ? _resilienceOptions.BreakDuration : TimeSpan.FromMilliseconds(500);
 
     public string Name { get; }
 
@@ -71,7 +83,7 @@ internal sealed class CacheInstance : IDisposable
                 "and overwrite each other's entries; give one of them its own CacheStrategyOptions.KeyPrefix.");
         }
 
-        var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger);
+        var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
         var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
     }
@@ -90,8 +102,12 @@ internal sealed class CacheInstance : IDisposable
             SizeOf = sizeOf,
         };
         var store = Provider.CreateStore(descriptor);
-        return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, Time, _resilienceOptions.BreakDuration);
+        return Pipeline is null
+            ? store
+            : new ResilientCacheStore<TKey, TValue>(store, Provider, keyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval);
     }
+
+    private void OnConnectionChanged(object? sender, CacheConnectionChangedEventArgs change) => Pipeline?.OnConnectionChanged(change);
 
     private static string Describe(Type strategy) =>
         $"<{string.Join(", ", strategy.GetGenericArguments().Select(t => t.FullName))}>";
@@ -99,6 +115,11 @@ internal sealed class CacheInstance : IDisposable
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
     public void Dispose()
     {
+        if (Pipeline is not null)
+        {
+            Provider.ConnectionChanged -= OnConnectionChanged;
+        }
+
         if (_ownsProvider)
         {
             Provider.Dispose();
