@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using CachePatterns.Memcached.Tests.Support;
 using CachePatterns.Providers;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CachePatterns.Memcached.Tests;
@@ -94,5 +95,82 @@ public sealed class HungNodeTests(ThreeMemcachedFixture fixture) : IClassFixture
         Assert.True(cutOff < TimeSpan.FromSeconds(2), $"cut off after {cutOff.TotalMilliseconds:F0} ms");
         Assert.True(backInUse < TimeSpan.FromSeconds(3), $"back in use {backInUse.TotalMilliseconds:F0} ms after resume");
         Console.WriteLine($"memcached hung node: cut off after {cutOff.TotalMilliseconds:F0} ms, back in use {backInUse.TotalMilliseconds:F0} ms after resume, {calls.Count} calls");
+    }
+
+    [Fact]
+    public async Task Through_the_cache_a_paused_node_does_not_close_the_cache_for_keys_on_the_other_nodes()
+    {
+        fixture.EnsureRunning();
+        var loads = new int[300];
+        await using var services = new ServiceCollection()
+            .AddCachePatterns()
+            .UseMemcached(o =>
+            {
+                foreach (var address in fixture.Addresses)
+                {
+                    o.Servers.Add(address);
+                }
+
+                o.KeyPrefix = $"c{Guid.NewGuid():N}:";
+            })
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => new CountingLoader(loads), configure: o => o.Jitter = 0)
+            .Services.BuildServiceProvider();
+        var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+        var client = ((MemcachedCacheProvider)services.GetRequiredKeyedService<ICacheProvider>(CachePatternsBuilder.DefaultCacheName)).Client;
+        var victim = fixture.Servers[0];
+        var victimNode = client.Nodes.Single(n => n.Name == victim.Address);
+        var healthy = Enumerable.Range(0, loads.Length).Where(k => client.NodeFor("String:" + k) != victimNode).ToArray();
+        foreach (var key in Enumerable.Range(0, loads.Length))
+        {
+            Assert.Equal($"row-{key}", await strategy.GetAsync(key));
+        }
+
+        var exceptions = 0;
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var key = Random.Shared.Next(loads.Length);
+                try
+                {
+                    Assert.Equal($"row-{key}", await strategy.GetAsync(key));
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref exceptions);
+                }
+            }
+        })).ToArray();
+
+        victim.Signal("STOP");
+        try
+        {
+            await Poll.UntilAsync(() => victimNode.IsDead, "the paused node to be cut off", TimeSpan.FromSeconds(10));
+            var healthyLoadsAtCutOff = healthy.Sum(k => Volatile.Read(ref loads[k]));
+            var victimLoadsAtCutOff = loads.Sum() - healthyLoadsAtCutOff;
+            await Poll.UntilAsync(() => loads.Sum() - healthy.Sum(k => Volatile.Read(ref loads[k])) > victimLoadsAtCutOff + 200, "the paused node's keys to be served by the loader");
+
+            // Keys on the other nodes were never loaded again: they kept hitting while one node was down.
+            Assert.Equal(healthyLoadsAtCutOff, healthy.Sum(k => Volatile.Read(ref loads[k])));
+        }
+        finally
+        {
+            victim.Signal("CONT");
+            await stop.CancelAsync();
+            await Task.WhenAll(workers);
+        }
+
+        Assert.Equal(0, exceptions);
+        Assert.All(healthy, k => Assert.Equal(1, loads[k]));
+    }
+
+    private sealed class CountingLoader(int[] loads) : ICacheLoader<int, string>
+    {
+        public ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref loads[key]);
+            return ValueTask.FromResult(LoadResult.Found($"row-{key}"));
+        }
     }
 }

@@ -179,14 +179,7 @@ public sealed class NodeReturnTests(ThreeMemcachedFixture fixture) : IClassFixtu
                 o.ConnectTimeout = TimeSpan.FromMilliseconds(500);
                 o.DeadNodeProbeInterval = probeInterval;
             })
-            .ConfigureResilience(o =>
-            {
-                o.OperationTimeout = TimeSpan.FromSeconds(5);
-
-                // What a returning node serves is the provider's concern here; the core's circuit (which must not open for one
-                // node's failures, docs/architecture.md) is kept out of the way so every invalidation reaches the provider.
-                o.MinimumThroughput = int.MaxValue;
-            })
+            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5))
             .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => database, configure: o => o.Jitter = 0)
             .Services.BuildServiceProvider();
 
