@@ -86,7 +86,7 @@ internal abstract class DistributedCacheAdapter : IDistributedCache
             var relative = at - _time.GetUtcNow();
             if (relative <= TimeSpan.Zero)
             {
-                throw new ArgumentOutOfRangeException(nameof(options.AbsoluteExpiration), at, $"The absolute expiration value must be in the future, but was {at:O}.");
+                throw new ArgumentOutOfRangeException(nameof(options.AbsoluteExpiration), at, "The absolute expiration value must be in the future.");
             }
 
             absolute = absolute is { } r && r < relative ? r : relative;
