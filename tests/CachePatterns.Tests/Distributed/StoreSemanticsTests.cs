@@ -114,6 +114,7 @@ public sealed class StoreSemanticsTests : IAsyncDisposable
         var ex = await Assert.ThrowsAsync<CacheUnavailableException>(() => set);
         Assert.Equal(3, ex.Attempts);
         Assert.IsType<TimeoutException>(ex.InnerException);
+        Assert.Equal(Providers.CacheProviderFailureReason.Timeout, ex.Reason);
         Assert.Equal(3, _provider.Calls);
     }
 
