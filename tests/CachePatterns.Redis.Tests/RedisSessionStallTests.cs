@@ -95,6 +95,41 @@ public sealed class RedisSessionStallTests
     }
 
     [Fact]
+    public async Task A_call_slower_than_one_attempt_is_waited_for_and_answered_not_turned_into_a_miss()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            await using var services = Instance(server, DistributedCacheSemantics.Store);
+            var cache = services.GetRequiredService<IDistributedCache>();
+            await cache.SetAsync("slow", [1], Session);
+
+            // The server stops answering for 1.5 s: longer than one attempt (1 s), shorter than the attempts together.
+            server.Pause();
+            Task<byte[]?> read;
+            Task write;
+            try
+            {
+                read = cache.GetAsync("slow");
+                write = cache.SetAsync("written-while-slow", [2], Session);
+                await Task.Delay(TimeSpan.FromSeconds(1.5));
+            }
+            finally
+            {
+                server.Resume();
+            }
+
+            Assert.Equal(new byte[] { 1 }, await read.WaitAsync(TimeSpan.FromSeconds(30)));
+            await write.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(new byte[] { 2 }, await cache.GetAsync("written-while-slow"));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_write_retried_after_a_newer_write_landed_does_not_overwrite_it()
     {
         var server = await RedisServer.StartAsync();
