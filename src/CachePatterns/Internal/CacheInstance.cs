@@ -19,6 +19,9 @@ internal sealed class CacheInstance : IDisposable
     private readonly bool _ownsProvider;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> _prefixes = new(StringComparer.Ordinal);
 
+    /// <summary>The pipelines of the stores with store semantics; told of the provider's connection changes like <see cref="Pipeline"/>.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<CacheResiliencePipeline> _storePipelines = [];
+
     public CacheInstance(
         string name,
         ICacheProvider provider,
@@ -38,7 +41,19 @@ internal sealed class CacheInstance : IDisposable
         _resilienceOptions = resilienceOptions;
         _serializerFactories = serializerFactories;
         Pipeline = provider.IsInProcess ? null : new CacheResiliencePipeline(name, resilienceOptions, time, Logger);
+        if (Pipeline is not null)
+        {
+            provider.ConnectionChanged += OnConnectionChanged;
+        }
     }
+
+    /// <summary>
+    /// How often remembered invalidations are retried while any is pending: at most every half second (a retry while the
+    /// circuit is open costs nothing), so lost invalidations reach a returning server soon even when its "restored"
+    /// signal came before it could take them (a restart still loading its data).
+    /// </summary>
+    private TimeSpan LedgerRetryInterval =>
+        _resilienceOptions.BreakDuration < TimeSpan.FromMilliseconds(500) ? _resilienceOptions.BreakDuration : TimeSpan.FromMilliseconds(500);
 
     public string Name { get; }
 
@@ -71,7 +86,7 @@ internal sealed class CacheInstance : IDisposable
                 "and overwrite each other's entries; give one of them its own CacheStrategyOptions.KeyPrefix.");
         }
 
-        var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger);
+        var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
         var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
     }
@@ -97,7 +112,9 @@ internal sealed class CacheInstance : IDisposable
         where TKey : notnull
     {
         var store = Provider.CreateStore(descriptor);
-        return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, Time, _resilienceOptions.BreakDuration);
+        return Pipeline is null
+            ? store
+            : new ResilientCacheStore<TKey, TValue>(store, Provider, descriptor.KeyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval);
     }
 
     /// <summary>
@@ -116,7 +133,7 @@ internal sealed class CacheInstance : IDisposable
     {
         var store = Provider.CreateStore(descriptor);
         CacheResiliencePipeline? pipeline = null;
-        if (!Provider.IsInProcess)
+        if (Pipeline is not null)
         {
             var options = new CacheResilienceOptions
             {
@@ -125,11 +142,22 @@ internal sealed class CacheInstance : IDisposable
                 MinimumThroughput = _resilienceOptions.MinimumThroughput,
                 SamplingDuration = _resilienceOptions.SamplingDuration,
                 BreakDuration = _resilienceOptions.BreakDuration,
+                ConsecutiveTimeoutsToOpen = _resilienceOptions.ConsecutiveTimeoutsToOpen,
             };
             pipeline = new CacheResiliencePipeline($"{Name}/{descriptor.Name}", options, Time, Logger);
+            _storePipelines.Add(pipeline);
         }
 
         return new ResilientDurableStore<TKey, TValue>(store, pipeline, instruments, Name, maxAttempts, retryDelay, Time);
+    }
+
+    private void OnConnectionChanged(object? sender, CacheConnectionChangedEventArgs change)
+    {
+        Pipeline?.OnConnectionChanged(change);
+        foreach (var pipeline in _storePipelines)
+        {
+            pipeline.OnConnectionChanged(change);
+        }
     }
 
     private static string Describe(Type strategy) =>
@@ -138,6 +166,11 @@ internal sealed class CacheInstance : IDisposable
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
     public void Dispose()
     {
+        if (Pipeline is not null)
+        {
+            Provider.ConnectionChanged -= OnConnectionChanged;
+        }
+
         if (_ownsProvider)
         {
             Provider.Dispose();
