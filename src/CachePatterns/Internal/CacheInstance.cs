@@ -19,7 +19,7 @@ internal sealed class CacheInstance : IDisposable
     private readonly bool _ownsProvider;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> _prefixes = new(StringComparer.Ordinal);
 
-    /// <summary>The pipelines of the stores with store semantics; told of the provider's connection changes like <see cref="Pipeline"/>.</summary>
+    /// <summary>The pipelines of the stores with store semantics; told when the provider's connection is restored.</summary>
     private readonly System.Collections.Concurrent.ConcurrentBag<CacheResiliencePipeline> _storePipelines = [];
 
     public CacheInstance(
@@ -154,9 +154,15 @@ internal sealed class CacheInstance : IDisposable
     private void OnConnectionChanged(object? sender, CacheConnectionChangedEventArgs change)
     {
         Pipeline?.OnConnectionChanged(change);
-        foreach (var pipeline in _storePipelines)
+
+        // A store only hears "restored" (its open circuit probes at once): "lost" would open its circuit at the first
+        // missed heartbeat, and a store waits its attempts out instead, so a stall shorter than them is answered.
+        if (change.State == CacheConnectionState.Restored)
         {
-            pipeline.OnConnectionChanged(change);
+            foreach (var pipeline in _storePipelines)
+            {
+                pipeline.OnConnectionChanged(change);
+            }
         }
     }
 
