@@ -1,4 +1,5 @@
 using System.Data.Common;
+using MySqlConnector;
 using Npgsql;
 
 namespace CachePatterns.Routing;
@@ -82,4 +83,11 @@ public sealed class RoutingOptions
     /// pooling on, multiplexing off and a maximum pool size of one.
     /// </summary>
     public Action<RoutingEndpointOptions, NpgsqlDataSourceBuilder>? ConfigureNpgsql { get; set; }
+
+    /// <summary>
+    /// Gets or sets a callback that configures each endpoint's <see cref="MySqlDataSourceBuilder"/> (MySQL and MariaDB: TLS
+    /// callbacks, client certificates). Called for the application's pool and again for the probes' pool, whose pooling is
+    /// then set to at most one connection.
+    /// </summary>
+    public Action<RoutingEndpointOptions, MySqlDataSourceBuilder>? ConfigureMySql { get; set; }
 }
