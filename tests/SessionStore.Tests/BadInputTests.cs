@@ -136,7 +136,7 @@ public sealed class BadInputTests(StoreCluster cluster)
     public async Task An_invalid_product_edit_explains_what_is_wrong_and_saves_nothing()
     {
         using var shop = new ShopClient();
-        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "alice", "wonderland-42")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "ada", "analytical-engine")).Status);
         var before = await shop.GetAsync(cluster.B, "/Catalog/Edit/30");
 
         var response = await shop.PostFormAsync(cluster.A, "/Catalog/Edit/30", "/Catalog/Edit/30",

@@ -46,7 +46,7 @@ public sealed class PostgresReplicaTests(PgStoreCluster cluster)
     public async Task An_edit_is_read_back_at_once_on_the_editing_instance_despite_the_delayed_replica_and_on_the_other()
     {
         using var shop = new ShopClient();
-        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "alice", "wonderland-42")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "ada", "analytical-engine")).Status);
         var before = await shop.GetAsync(cluster.A, "/Catalog/Edit/20");
         Assert.DoesNotContain("Routed Lantern", before.Html, StringComparison.Ordinal);
 
@@ -77,6 +77,7 @@ public sealed class PostgresReplicaTests(PgStoreCluster cluster)
     public async Task The_statistics_show_each_database_server_with_its_role()
     {
         using var shop = new ShopClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.B, "ada", "analytical-engine")).Status);
         var stats = await shop.GetAsync(cluster.B, "/stats/data");
         using var json = JsonDocument.Parse(stats.Html);
         Assert.StartsWith("PostgreSQL via the read/write router (2 servers)", json.RootElement.GetProperty("database").GetString(), StringComparison.Ordinal);

@@ -73,7 +73,7 @@ public sealed class ShopSessionMiddleware(
         {
             return _protector.Unprotect(value);
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or FormatException)
         {
             return null; // tampered, foreign or from an old key ring: no session, a fresh one starts when needed
         }

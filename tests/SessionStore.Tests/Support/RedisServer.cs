@@ -73,6 +73,22 @@ public sealed class RedisServer : IAsyncDisposable
     public IReadOnlyList<RedisKey> SessionKeys() =>
         [.. Raw.GetServer(Raw.GetEndPoints()[0]).Keys(pattern: "*session:*")];
 
+    /// <summary>Stops the server with SIGSTOP: it keeps its connections but answers nothing (a hung server).</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Resumes a paused server (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, _process!.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}.");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Raw is not null)
