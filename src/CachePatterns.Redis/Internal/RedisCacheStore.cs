@@ -16,7 +16,7 @@ namespace CachePatterns.Redis.Internal;
 /// formatted key the hash tag, so the three share a Cluster slot. Expiry is decided with the Redis server's clock (read by
 /// the scripts, or estimated from <c>TIME</c> for a plain <c>GET</c>).
 /// </remarks>
-internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
+internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
     private static readonly RedisValue Zero = 0;

@@ -15,7 +15,7 @@ namespace CachePatterns.Redis.Internal;
 internal static class RedisScripts
 {
     /// <summary>Shared functions: the server clock, storing an envelope, reading one (with sliding renewal).</summary>
-    private const string Common = """
+    internal const string Common = """
         local function now_ms()
           local t = redis.call('TIME')
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

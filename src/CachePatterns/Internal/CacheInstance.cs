@@ -89,8 +89,47 @@ internal sealed class CacheInstance : IDisposable
             Observer = instruments,
             SizeOf = sizeOf,
         };
+        return CreateStore(descriptor, instruments);
+    }
+
+    /// <summary>Creates a store with cache semantics from a descriptor the caller built (its own serializer or bounds).</summary>
+    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor, StrategyInstruments instruments)
+        where TKey : notnull
+    {
         var store = Provider.CreateStore(descriptor);
         return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, Time, _resilienceOptions.BreakDuration);
+    }
+
+    /// <summary>
+    /// Creates a store with <b>store</b> semantics (the provider holds the only copy): failures are reported, never
+    /// turned into misses or deletes. An out-of-process provider gets a pipeline of its own with
+    /// <paramref name="operationTimeout"/> per attempt (the cache's breaker settings), so a slow store call is waited for
+    /// longer than a cache call, and the strategies' breaker is not tripped by it.
+    /// </summary>
+    public ResilientDurableStore<TKey, TValue> CreateDurableStore<TKey, TValue>(
+        CacheStoreDescriptor<TKey, TValue> descriptor,
+        StrategyInstruments instruments,
+        TimeSpan operationTimeout,
+        int maxAttempts,
+        TimeSpan retryDelay)
+        where TKey : notnull
+    {
+        var store = Provider.CreateStore(descriptor);
+        CacheResiliencePipeline? pipeline = null;
+        if (!Provider.IsInProcess)
+        {
+            var options = new CacheResilienceOptions
+            {
+                OperationTimeout = operationTimeout,
+                FailureRatio = _resilienceOptions.FailureRatio,
+                MinimumThroughput = _resilienceOptions.MinimumThroughput,
+                SamplingDuration = _resilienceOptions.SamplingDuration,
+                BreakDuration = _resilienceOptions.BreakDuration,
+            };
+            pipeline = new CacheResiliencePipeline($"{Name}/{descriptor.Name}", options, Time, Logger);
+        }
+
+        return new ResilientDurableStore<TKey, TValue>(store, pipeline, instruments, Name, maxAttempts, retryDelay, Time);
     }
 
     private static string Describe(Type strategy) =>
