@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using CachePatterns;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Caching.Distributed;
 
@@ -13,8 +14,9 @@ namespace SessionStore.Sessions;
 /// <item>creates a session (key, cookie, entry) only when something is first stored, so browsing makes none;</item>
 /// <item>changes its key at sign-in and ends it at sign-out (<see cref="Rotate"/>, <see cref="Revoke"/>): a planted or
 /// copied cookie never carries a sign-in;</item>
-/// <item>reports a store that does not answer as <see cref="SessionUnavailableException"/> (the app answers "try again")
-/// instead of treating it as "no session" (which signed people out);</item>
+/// <item>reports a store that does not answer (the library's <see cref="CacheUnavailableException"/>: its
+/// <c>IDistributedCache</c> has store semantics, retried and then reported, never a miss) as
+/// <see cref="SessionUnavailableException"/>, so the app answers "try again" instead of "no session" (which signed people out);</item>
 /// <item>drops a session it cannot read (another version's format) once, with one log line, and starts a fresh one.</item>
 /// </list>
 /// </summary>
@@ -76,7 +78,7 @@ public sealed class ShopSession : ISession
         {
             data = await _caches.For(_kind).GetAsync(SessionCaches.KeyPrefix + _key, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (CacheUnavailableException ex)
         {
             throw new SessionUnavailableException("The session store did not answer a read.", ex);
         }
@@ -148,7 +150,7 @@ public sealed class ShopSession : ISession
                 await _caches.For(_kind).SetAsync(
                     SessionCaches.KeyPrefix + _key, bytes, new DistributedCacheEntryOptions { SlidingExpiration = _options.IdleTimeout }, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (CacheUnavailableException ex)
             {
                 throw new SessionUnavailableException("The session store did not take the session.", ex);
             }
@@ -163,7 +165,7 @@ public sealed class ShopSession : ISession
             {
                 await _caches.For(kind).RemoveAsync(SessionCaches.KeyPrefix + key, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (CacheUnavailableException ex)
             {
                 throw new SessionUnavailableException("The session store did not remove a retired session.", ex);
             }
