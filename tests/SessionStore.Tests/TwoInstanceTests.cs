@@ -56,16 +56,16 @@ public sealed class TwoInstanceTests(StoreCluster cluster)
         var before = await shop.GetAsync(cluster.B, "/");
         Assert.Contains("data-product-id=\"20\"", before.Html, StringComparison.Ordinal);
 
-        var edit = await shop.EditProductAsync(cluster.A, 20, "Edited Lantern", "12.34", "7");
+        var edit = await shop.EditProductAsync(cluster.A, 20, "Bypass pruning shears", "12.34", "7");
         Assert.True(edit.Status == HttpStatusCode.Redirect, edit.ToString());
 
         // Write-through: the new value is in Redis already, before anyone reads it.
         var cached = (byte[]?)await cluster.Redis.Raw.GetDatabase().StringGetAsync("{sessionstore:Product:20}");
         Assert.NotNull(cached);
-        Assert.Contains("Edited Lantern", System.Text.Encoding.UTF8.GetString(cached), StringComparison.Ordinal);
+        Assert.Contains("Bypass pruning shears", System.Text.Encoding.UTF8.GetString(cached), StringComparison.Ordinal);
 
         var after = await shop.GetAsync(cluster.B, "/Catalog/Edit/20");
-        Assert.Contains("value=\"Edited Lantern\"", after.Html, StringComparison.Ordinal);
+        Assert.Contains("value=\"Bypass pruning shears\"", after.Html, StringComparison.Ordinal);
         Assert.Contains("value=\"12.34\"", after.Html, StringComparison.Ordinal);
     }
 
