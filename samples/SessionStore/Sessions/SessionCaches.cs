@@ -12,7 +12,7 @@ public sealed class SessionCaches(IDistributedCache signedIn, IDistributedCache 
     /// <summary>The named cache that holds anonymous sessions when the provider is in memory.</summary>
     public const string AnonymousCacheName = "anonymous-sessions";
 
-    /// <summary>The key namespace of sessions inside their cache.</summary>
+    /// <summary>The key namespace of sessions in the provider (the <c>IDistributedCache</c>'s <c>KeyPrefix</c>).</summary>
     public const string KeyPrefix = "session:";
 
     public IDistributedCache For(SessionKind kind) => kind == SessionKind.SignedIn ? signedIn : anonymous;

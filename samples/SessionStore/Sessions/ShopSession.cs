@@ -76,7 +76,7 @@ public sealed class ShopSession : ISession
         byte[]? data;
         try
         {
-            data = await _caches.For(_kind).GetAsync(SessionCaches.KeyPrefix + _key, cancellationToken);
+            data = await _caches.For(_kind).GetAsync(_key, cancellationToken);
         }
         catch (CacheUnavailableException ex)
         {
@@ -148,7 +148,7 @@ public sealed class ShopSession : ISession
             try
             {
                 await _caches.For(_kind).SetAsync(
-                    SessionCaches.KeyPrefix + _key, bytes, new DistributedCacheEntryOptions { SlidingExpiration = _options.IdleTimeout }, cancellationToken);
+                    _key, bytes, new DistributedCacheEntryOptions { SlidingExpiration = _options.IdleTimeout }, cancellationToken);
             }
             catch (CacheUnavailableException ex)
             {
@@ -163,7 +163,7 @@ public sealed class ShopSession : ISession
             var (kind, key) = _retired[^1];
             try
             {
-                await _caches.For(kind).RemoveAsync(SessionCaches.KeyPrefix + key, cancellationToken);
+                await _caches.For(kind).RemoveAsync(key, cancellationToken);
             }
             catch (CacheUnavailableException ex)
             {

@@ -69,9 +69,12 @@ public sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>The keys of the app's sessions (their names end with the session key, after the <c>session:</c> namespace).</summary>
+    /// <summary>
+    /// The keys of the app's sessions (their names end with the session key, after the <c>session:</c> namespace); not the
+    /// provider's write-id lists beside them (<c>{…}:d</c>, kept by durable writes).
+    /// </summary>
     public IReadOnlyList<RedisKey> SessionKeys() =>
-        [.. Raw.GetServer(Raw.GetEndPoints()[0]).Keys(pattern: "*session:*")];
+        [.. Raw.GetServer(Raw.GetEndPoints()[0]).Keys(pattern: "*session:*").Where(static k => !k.ToString().EndsWith(":d", StringComparison.Ordinal))];
 
     /// <summary>Stops the server with SIGSTOP: it keeps its connections but answers nothing (a hung server).</summary>
     public Task PauseAsync() => SignalAsync("STOP");
