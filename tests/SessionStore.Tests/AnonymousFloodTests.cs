@@ -21,13 +21,8 @@ public sealed partial class AnonymousFloodTests(FloodedShop shop, ITestOutputHel
         var app = shop.App;
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(app.Url("/SignIn").ToString());
-        await page.FillAsync("#UserName", "alice");
-        await page.FillAsync("#Password", "wonderland-42");
-        await page.ClickAsync("#sign-in-form button[type=submit]");
-        await page.WaitForSelectorAsync("#signed-in-as");
-        await page.Locator("tr[data-product-id='5'] input[name=quantity]").FillAsync("2");
-        await page.Locator("tr[data-product-id='5'] button[type=submit]").ClickAsync();
+        await page.SignInAsync(app, "alice", "wonderland-42");
+        await page.AddToCartAsync(5, 2);
         await Assertions.Expect(page.Locator("#cart-count")).ToHaveTextAsync("2");
 
         // The flood: one anti-forgery cookie and token, no session cookie, so every add to cart makes a new session.

@@ -40,9 +40,7 @@ public sealed class BrowserTests(StoreCluster cluster, ITestOutputHelper output)
         Assert.Equal("alice", await page.GetAttributeAsync("#signed-in-as", "data-user"));
 
         // Add to the cart; more than the stock of the nearly sold-out product is refused.
-        var row = page.Locator("tr[data-product-id='11']");
-        await row.Locator("input[name=quantity]").FillAsync("2");
-        await row.Locator("button[type=submit]").ClickAsync();
+        await page.AddToCartAsync(11, 2);
         await Assertions.Expect(page.Locator("#cart-count")).ToHaveTextAsync("2");
         await page.Locator("tr[data-product-id='17'] button[type=submit]").ClickAsync();
         await Assertions.Expect(page.Locator("#cart-count")).ToHaveTextAsync("3");
@@ -85,11 +83,7 @@ public sealed class BrowserTests(StoreCluster cluster, ITestOutputHelper output)
         // Sign out; the administrator signs in, edits a product and watches the statistics.
         await page.ClickAsync("#sign-out-form button");
         await page.WaitForSelectorAsync("#sign-in-link");
-        await page.GotoAsync(cluster.A.Url("/SignIn").ToString());
-        await page.FillAsync("#UserName", "ada");
-        await page.FillAsync("#Password", "analytical-engine");
-        await page.ClickAsync("#sign-in-form button[type=submit]");
-        await page.WaitForSelectorAsync("#signed-in-as");
+        await page.SignInAsync(cluster.A, "ada", "analytical-engine");
         await page.ClickAsync("tr[data-product-id='25'] a[href='/Catalog/Edit/25']");
         await page.FillAsync("#Price", "47.50");
         await Screenshots.TakeAsync(page, "08-edit", output);
@@ -124,13 +118,8 @@ public sealed class BrowserTests(StoreCluster cluster, ITestOutputHelper output)
     {
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(cluster.A.Url("/SignIn").ToString());
-        await page.FillAsync("#UserName", "bob");
-        await page.FillAsync("#Password", "can-we-fix-it");
-        await page.ClickAsync("#sign-in-form button[type=submit]");
-        await page.WaitForSelectorAsync("#signed-in-as");
-        await page.Locator("tr[data-product-id='3'] input[name=quantity]").FillAsync("4");
-        await page.Locator("tr[data-product-id='3'] button[type=submit]").ClickAsync();
+        await page.SignInAsync(cluster.A, "bob", "can-we-fix-it");
+        await page.AddToCartAsync(3, 4);
         await Assertions.Expect(page.Locator("#cart-count")).ToHaveTextAsync("4");
 
         // Redis hangs (SIGSTOP) while the browser adds to the cart on B and opens its cart on A.
