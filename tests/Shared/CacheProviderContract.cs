@@ -71,10 +71,14 @@ public abstract class CacheProviderContract
 
         var lease = (await store.GetAsync(key, true, default)).Lease;
         await store.InvalidateAsync(key, default);
+        var fresh = (await store.GetAsync(key, true, default)).Lease;
         Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("stale"), Hour, default));
-        Assert.Null((await store.GetAsync(key, false, default)).Value.Value);
+        Assert.True(await store.FillAsync(key, fresh, CacheValue<string>.Of("fresh"), Hour, default));
+        Assert.Equal("fresh", (await store.GetAsync(key, false, default)).Value.Value);
 
+        await store.InvalidateAsync(key, default);
         lease = (await store.GetAsync(key, true, default)).Lease;
+        Assert.True(lease.IsGranted);
         await store.SetAsync(key, CacheValue<string>.Of("set"), Hour, default);
         Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("stale"), Hour, default));
         Assert.Equal("set", (await store.GetAsync(key, false, default)).Value.Value);
