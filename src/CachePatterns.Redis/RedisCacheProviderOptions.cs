@@ -42,8 +42,11 @@ public sealed class RedisCacheProviderOptions
     /// <summary>Gets or sets the longest stored key (instance name, key prefix and key), in UTF-8 bytes. Default: 1,024.</summary>
     public int MaxKeyBytes { get; set; } = 1024;
 
-    /// <summary>Gets or sets the largest serialized value, in bytes. Default: 1 MiB.</summary>
-    public int MaxValueBytes { get; set; } = 1024 * 1024;
+    /// <summary>
+    /// Gets or sets the largest serialized value, in bytes. Default: the most Redis accepts in one command argument
+    /// (<c>proto-max-bulk-len</c>, 512 MiB) less the provider's 34-byte envelope, so any value <c>RedisCache</c> can store is stored.
+    /// </summary>
+    public int MaxValueBytes { get; set; } = Internal.RedisEnvelope.MaxPayloadBytes;
 
     /// <summary>
     /// Gets or sets how often the provider sends a <c>PING</c> to tell whether Redis still answers (one at a time). A

@@ -63,9 +63,9 @@ internal sealed class RedisCacheProviderOptionsValidator : IValidateOptions<Redi
             errors.Add($"{at}: MaxKeyBytes must be between 16 and {RedisMaxBulkBytes}, but was {options.MaxKeyBytes}.");
         }
 
-        if (options.MaxValueBytes is < 1 or > RedisMaxBulkBytes - RedisEnvelope.HeaderLength)
+        if (options.MaxValueBytes is < 1 or > RedisEnvelope.MaxPayloadBytes)
         {
-            errors.Add($"{at}: MaxValueBytes must be between 1 and {RedisMaxBulkBytes - RedisEnvelope.HeaderLength}, but was {options.MaxValueBytes}.");
+            errors.Add($"{at}: MaxValueBytes must be between 1 and {RedisEnvelope.MaxPayloadBytes}, but was {options.MaxValueBytes}.");
         }
 
         if (options.HeartbeatInterval < TimeSpan.FromMilliseconds(10) || options.HeartbeatInterval > TimeSpan.FromMinutes(1))

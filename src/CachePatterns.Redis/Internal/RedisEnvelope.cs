@@ -17,6 +17,9 @@ internal static class RedisEnvelope
 
     public const int HeaderLength = 34;
 
+    /// <summary>The largest payload: Redis's largest string (<c>proto-max-bulk-len</c>, 512 MiB) less the header.</summary>
+    public const int MaxPayloadBytes = (512 * 1024 * 1024) - HeaderLength;
+
     public const byte NegativeFlag = 1;
 
     /// <summary>Byte offset of the logical expiry (the only field a script rewrites in place, to renew a sliding entry).</summary>

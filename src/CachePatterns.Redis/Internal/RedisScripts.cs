@@ -222,4 +222,13 @@ internal static class RedisScripts
         redis.call('DEL', KEYS[1])
         return 0
         """;
+
+    /// <summary>
+    /// Store semantics (<see cref="RedisDurableScripts"/>): ARGV write id, ids kept, ids ms, payload, flags, absolute ms,
+    /// sliding ms, retention ms. Like <see cref="Set"/> unless the write id was applied already. Refused by a full server.
+    /// </summary>
+    public static readonly string DurableStore = Writes + Definitions + Clock + Store + RedisDurableScripts.WriteIds + RedisDurableScripts.StoreBody;
+
+    /// <summary>Store semantics: ARGV write id, ids kept, ids ms. Like <see cref="Invalidate"/> unless applied already; runs on a full server.</summary>
+    public static readonly string DurableDelete = Shrinks + RedisDurableScripts.WriteIds + RedisDurableScripts.DeleteBody;
 }

@@ -19,6 +19,9 @@ internal sealed class CacheInstance : IDisposable
     private readonly bool _ownsProvider;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> _prefixes = new(StringComparer.Ordinal);
 
+    /// <summary>The pipelines of the stores with store semantics; told when the provider's connection is restored.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<CacheResiliencePipeline> _storePipelines = [];
+
     public CacheInstance(
         string name,
         ICacheProvider provider,
@@ -101,13 +104,67 @@ internal sealed class CacheInstance : IDisposable
             Observer = instruments,
             SizeOf = sizeOf,
         };
+        return CreateStore(descriptor, instruments);
+    }
+
+    /// <summary>Creates a store with cache semantics from a descriptor the caller built (its own serializer or bounds).</summary>
+    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor, StrategyInstruments instruments)
+        where TKey : notnull
+    {
         var store = Provider.CreateStore(descriptor);
         return Pipeline is null
             ? store
-            : new ResilientCacheStore<TKey, TValue>(store, Provider, keyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval);
+            : new ResilientCacheStore<TKey, TValue>(store, Provider, descriptor.KeyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval);
     }
 
-    private void OnConnectionChanged(object? sender, CacheConnectionChangedEventArgs change) => Pipeline?.OnConnectionChanged(change);
+    /// <summary>
+    /// Creates a store with <b>store</b> semantics (the provider holds the only copy): failures are reported, never
+    /// turned into misses or deletes. An out-of-process provider gets a pipeline of its own with
+    /// <paramref name="operationTimeout"/> per attempt (the cache's breaker settings), so a slow store call is waited for
+    /// longer than a cache call, and the strategies' breaker is not tripped by it.
+    /// </summary>
+    public ResilientDurableStore<TKey, TValue> CreateDurableStore<TKey, TValue>(
+        CacheStoreDescriptor<TKey, TValue> descriptor,
+        StrategyInstruments instruments,
+        TimeSpan operationTimeout,
+        int maxAttempts,
+        TimeSpan retryDelay)
+        where TKey : notnull
+    {
+        var store = Provider.CreateStore(descriptor);
+        CacheResiliencePipeline? pipeline = null;
+        if (Pipeline is not null)
+        {
+            var options = new CacheResilienceOptions
+            {
+                OperationTimeout = operationTimeout,
+                FailureRatio = _resilienceOptions.FailureRatio,
+                MinimumThroughput = _resilienceOptions.MinimumThroughput,
+                SamplingDuration = _resilienceOptions.SamplingDuration,
+                BreakDuration = _resilienceOptions.BreakDuration,
+                ConsecutiveTimeoutsToOpen = _resilienceOptions.ConsecutiveTimeoutsToOpen,
+            };
+            pipeline = new CacheResiliencePipeline($"{Name}/{descriptor.Name}", options, Time, Logger);
+            _storePipelines.Add(pipeline);
+        }
+
+        return new ResilientDurableStore<TKey, TValue>(store, pipeline, instruments, Name, maxAttempts, retryDelay, Time);
+    }
+
+    private void OnConnectionChanged(object? sender, CacheConnectionChangedEventArgs change)
+    {
+        Pipeline?.OnConnectionChanged(change);
+
+        // A store only hears "restored" (its open circuit probes at once): "lost" would open its circuit at the first
+        // missed heartbeat, and a store waits its attempts out instead, so a stall shorter than them is answered.
+        if (change.State == CacheConnectionState.Restored)
+        {
+            foreach (var pipeline in _storePipelines)
+            {
+                pipeline.OnConnectionChanged(change);
+            }
+        }
+    }
 
     private static string Describe(Type strategy) =>
         $"<{string.Join(", ", strategy.GetGenericArguments().Select(t => t.FullName))}>";

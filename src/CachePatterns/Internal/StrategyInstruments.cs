@@ -84,6 +84,10 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
         }
     }
 
+    /// <summary>Counts a failed provider call without logging it (the store semantics log their own messages).</summary>
+    public void CountProviderError(string operation) =>
+        Telemetry.ProviderErrors.Add(1, _nameTag, _cacheTag, new KeyValuePair<string, object?>("operation", operation));
+
     public void OnEvicted(CacheEvictionReason reason, int count) =>
         Telemetry.Evictions.Add(count, _nameTag, _cacheTag, new KeyValuePair<string, object?>("reason", CacheTelemetry.ReasonName(reason)));
 

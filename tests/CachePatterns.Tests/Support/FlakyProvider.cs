@@ -147,5 +147,17 @@ public sealed class FlakyProvider : ICacheProvider
             await provider.EnterAsync(cancellationToken);
             await inner.AbortWriteAsync(key, token, cancellationToken);
         }
+
+        public async ValueTask<bool> StoreAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CacheWriteId writeId, CancellationToken cancellationToken)
+        {
+            await provider.EnterAsync(cancellationToken);
+            return await inner.StoreAsync(key, value, options, writeId, cancellationToken);
+        }
+
+        public async ValueTask<bool> DeleteAsync(TKey key, CacheWriteId writeId, CancellationToken cancellationToken)
+        {
+            await provider.EnterAsync(cancellationToken);
+            return await inner.DeleteAsync(key, writeId, cancellationToken);
+        }
     }
 }

@@ -13,7 +13,7 @@ namespace CachePatterns.Resilience.Internal;
 /// (<c>cachepatterns.writes.refused</c>) and logged once per interval, a refused set or write completion removes the key
 /// instead (removals work on a full server), and reads keep using the cache.
 /// </remarks>
-internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
+internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
     where TKey : notnull
 {
     private readonly ICacheStore<TKey, TValue> _inner;
