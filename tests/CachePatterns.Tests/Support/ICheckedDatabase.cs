@@ -5,7 +5,7 @@ namespace CachePatterns.Tests.Support;
 /// to judge "read-after-completed-write". Every commit of a key (write or delete) gets a sequence number in commit
 /// order; values written are unique, so a value read back names its commit. Writers publish the commit of a write
 /// they have finished (<see cref="Complete"/>); readers compare what they read with the floor published before they began.
-/// Implemented in memory (<see cref="FakeDatabase"/>) and shared between OS processes (<c>SharedDatabase</c>).
+/// Implemented in memory (<c>FakeDatabase</c>) and shared between OS processes (<c>SharedDatabase</c>).
 /// </summary>
 public interface ICheckedDatabase : ICacheLoader<int, string>, ICacheWriter<int, string>
 {
