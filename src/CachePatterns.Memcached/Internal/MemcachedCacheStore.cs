@@ -150,6 +150,8 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
 
     private string KeyOf(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
 
+    public void ValidateKey(TKey key) => _ = _client.EncodeKey(KeyOf(key));
+
     private static uint Flags(CacheValue<TValue> value) => value.Exists ? 0 : Envelope.NotFoundFlag;
 
     /// <summary>

@@ -448,6 +448,8 @@ internal sealed class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
 
     private RedisKey ValueKey(TKey key) => ValueKeyString(key);
 
+    public void ValidateKey(TKey key) => _ = ValueKeyString(key);
+
     /// <summary><c>{instance + prefix + key}</c> in one allocation, checked against <see cref="RedisCacheProviderOptions.MaxKeyBytes"/>.</summary>
     private string ValueKeyString(TKey key)
     {

@@ -192,6 +192,7 @@ public sealed class CachePatternsBuilder
         {
             var instance = sp.GetRequiredKeyedService<CacheInstance>(cacheName);
             var options = sp.GetRequiredService<IOptionsMonitor<DistributedCacheOptions>>().Get(cacheName);
+            instance.ClaimKeyPrefix(options.KeyPrefix, "IDistributedCache");
             var instruments = new StrategyInstruments("distributed", cacheName, instance.Telemetry, instance.Logger);
             var store = instance.CreateStore<string, byte[]>(instruments.Name, options.KeyPrefix, instruments, sizeOf: static b => b.Length);
             return new DistributedCacheAdapter(store, instance.Time, instruments);

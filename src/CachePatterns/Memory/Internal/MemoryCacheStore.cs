@@ -500,7 +500,7 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
     }
 
-    private void ValidateKey(TKey key)
+    public void ValidateKey(TKey key)
     {
         if (key is string s && s.Length > _options.MaxKeyLength)
         {

@@ -15,7 +15,7 @@ namespace CachePatterns.Resilience.Internal;
 /// processes stop seeing the old value). So a write that could not reach the cache never lets this process read the
 /// older value once the provider is back.
 /// </remarks>
-internal sealed class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
+internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
     private readonly ICacheStore<TKey, TValue> _inner;
