@@ -107,7 +107,8 @@ internal sealed class CacheInstance : IDisposable
         where TKey : notnull
     {
         ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(_serializerFactories);
-        if (tagValueType)
+        // In memory every value type has its own store: nothing to tell apart, and the tag would count against MaxBytes.
+        if (tagValueType && !Provider.IsInProcess)
         {
             serializer = new TypeTaggedSerializer<TValue>(serializer);
         }
