@@ -12,7 +12,7 @@ configuration=${CONFIGURATION:-Release}
 declare -A needs=(
   [tests/CachePatterns.Redis.Tests]="redis-server redis-tools openssl"
   [tests/CachePatterns.Memcached.Tests]="memcached libmemcached-dev libmemcached-tools gcc"
-  [tests/CachePatterns.Routing.Tests]="postgresql postgresql-client openssl"
+  [tests/CachePatterns.Routing.Tests]="postgresql postgresql-client openssl mariadb-server mariadb-client"
   [tests/SessionStore.Tests]="redis-server chromium chromium-driver postgresql postgresql-client openssl"
 )
 

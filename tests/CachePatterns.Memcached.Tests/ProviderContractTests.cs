@@ -162,12 +162,12 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Stale_key_too_long_for_a_refresh_claim_gets_a_shared_fenced_lease_instead_of_an_error()
+    public async Task Stale_key_too_long_for_a_plain_refresh_claim_still_gets_an_exclusive_claim()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var provider = CreateProvider(time, o => o.HashInvalidKeys = false);
         var store = Store(provider);
-        var key = NewKey().PadRight(245 - "Test:".Length, 'k'); // 245 bytes stored; "|refresh" would make 253
+        var key = NewKey().PadRight(245 - "Test:".Length, 'k'); // 245 bytes stored: the claim's key is hashed
         await store.SetAsync(key, CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(1), null, TimeSpan.FromMinutes(10)), default);
         time.Advance(TimeSpan.FromMinutes(2));
 
@@ -175,9 +175,8 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         var second = await store.GetAsync(key, true, default);
         Assert.Equal(CacheLookupStatus.Stale, first.Status);
         Assert.True(first.Lease.IsGranted);
-        Assert.True(second.Lease.IsGranted);
-        Assert.True(await store.FillAsync(key, second.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
-        Assert.False(await store.FillAsync(key, first.Lease, CacheValue<string>.Of("also loaded"), FiveMinutes, default));
+        Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, second.Status);
+        Assert.True(await store.FillAsync(key, first.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
         Assert.Equal("new", (await store.GetAsync(key, false, default)).Value.Value);
     }
 
@@ -198,7 +197,7 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         // client died before cleaning up), naming the older version.
         await store.SetAsync(key, CacheValue<string>.Of("v2"), retained, default);
         using var raw = Clients.Create(fixture.Addresses);
-        Assert.Equal(MetaStatus.Value, (await raw.ExecuteOnNodeOfAsync("Test:" + key, [raw.Command("mg", "Test:" + key + "|refresh", "v")], default))[0].Status);
+        Assert.Equal(MetaStatus.Value, (await raw.ExecuteOnNodeOfAsync("Test:" + key, [new MetaCommand("mg", raw.CompanionKey("Test:" + key, "refresh"), "v")], default))[0].Status);
 
         time.Advance(TimeSpan.FromMinutes(2));
         var again = await store.GetAsync(key, true, default);
@@ -220,11 +219,11 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         using var raw = Clients.Create(fixture.Addresses);
         await raw.GetAsync("Test:" + key, "T5", default); // shorten the TTL behind the store's back
         Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
-        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 100);
+        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 101);
 
         await raw.GetAsync("Test:" + key, "T5", default);
         await store.RefreshAsync(key, default);
-        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 100);
+        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 101);
     }
 
     [Fact]
@@ -279,9 +278,9 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     [Fact]
     public async Task Keys_and_values_memcached_cannot_hold()
     {
-        using var provider = CreateProvider(configure: o => o.MaxValueBytes = 100);
+        using var provider = CreateProvider(configure: o => o.MaxItemSize = 1024);
         var store = Store(provider);
-        var error = await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.SetAsync("big", CacheValue<string>.Of(new string('x', 200)), FiveMinutes, default));
+        var error = await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.SetAsync("big", CacheValue<string>.Of(new string('x', 2000)), FiveMinutes, default));
         Assert.Contains("Test:big", error.Message, StringComparison.Ordinal);
 
         // Long keys and keys with spaces are hashed by default.
@@ -323,7 +322,7 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Dead_node_answers_unavailable_and_is_probed_back()
+    public async Task Dead_node_fails_with_its_name_and_reason_and_is_probed_back()
     {
         using var server = new MemcachedProcess();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -332,13 +331,16 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         await store.SetAsync("k", CacheValue<string>.Of("v"), FiveMinutes, default);
         server.Kill();
 
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
-            Assert.Equal(CacheLookupStatus.Unavailable, (await store.GetAsync("k", true, default)).Status);
+            var failure = await Assert.ThrowsAsync<MemcachedException>(async () => await store.GetAsync("k", true, default));
+            Assert.Equal(server.Address, failure.Node);
+            Assert.Equal(CacheProviderFailureReason.ConnectionRefused, failure.Reason);
         }
 
         var node = provider.Client.Nodes[0];
         Assert.True(node.IsDead);
+        Assert.Equal(CacheProviderFailureReason.NodeDown, (await Assert.ThrowsAsync<MemcachedException>(async () => await store.GetAsync("k", true, default))).Reason);
         Assert.False((await provider.CheckHealthAsync()).IsHealthy);
         await Assert.ThrowsAsync<MemcachedException>(async () => await store.InvalidateAsync("k", default));
 

@@ -39,7 +39,11 @@ public sealed class DefaultConfigurationTests : IAsyncLifetime
         Assert.Equal("bob", await shop.SignedInUserAsync(_app));
         Assert.Equal(new Dictionary<int, int> { [40] = 2 }, await shop.CartAsync(_app));
 
-        var stats = await shop.GetAsync(_app, "/stats/data");
+        // The statistics are for administrators.
+        Assert.Equal(HttpStatusCode.Forbidden, (await shop.GetAsync(_app, "/stats/data")).Status);
+        using var admin = new ShopClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SignInAsync(_app, "ada", "analytical-engine")).Status);
+        var stats = await admin.GetAsync(_app, "/stats/data");
         using var json = JsonDocument.Parse(stats.Html);
         Assert.Equal("Memory", json.RootElement.GetProperty("provider").GetString());
         Assert.Equal("Healthy", json.RootElement.GetProperty("health").GetProperty("status").GetString());

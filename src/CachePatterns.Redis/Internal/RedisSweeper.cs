@@ -5,18 +5,28 @@ using StackExchange.Redis;
 namespace CachePatterns.Redis.Internal;
 
 /// <summary>
-/// <see cref="ICacheProvider.SweepAsync"/> for Redis: every key of the instance name and key prefix is found with
+/// <para><see cref="ICacheProvider.SweepAsync"/> for Redis: every key of the instance name and key prefix is found with
 /// <c>SCAN</c> on every primary (so it works on a Cluster) and invalidated with the same atomic script as one
 /// invalidation (value removed, lease revoked, writes in flight outdated). Value, lease (<c>…}:l</c>) and writes
-/// (<c>…}:w</c>) keys all lead to their value key, so a lease or write registration whose value is absent is revoked too.
-/// <c>SCAN</c> returns every key that exists for its whole run, which is what the contract asks: every key that exists
-/// when the sweep starts (keys written after it started were written after the loss the core sweeps for).
+/// (<c>…}:w</c>) keys all lead to their value key, so a lease or write registration whose value is absent is revoked too.</para>
+/// <para><c>SCAN</c> returns every key that exists for its whole run, not one created during it. So the sweep makes two
+/// passes: the first revokes every lease and write registration that existed when it started (or removes what one of them
+/// stored, if it was used before the cursor got there: that value is created during the first pass and is seen by the
+/// second, which starts after the first ended). A lease or registration the first pass revoked can store nothing later.
+/// So after the sweep neither an entry that existed when it started nor anything a lease or registration granted before
+/// it could still store remains, which is what the contract asks.</para>
 /// </summary>
 internal static class RedisSweeper
 {
     private const int BatchSize = 256;
 
     public static async ValueTask<long> SweepAsync(RedisConnection connection, string pattern, CancellationToken cancellationToken)
+    {
+        var first = await PassAsync(connection, pattern, cancellationToken).ConfigureAwait(false);
+        return first + await PassAsync(connection, pattern, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<long> PassAsync(RedisConnection connection, string pattern, CancellationToken cancellationToken)
     {
         var db = await connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var multiplexer = connection.Multiplexer ?? throw new CacheProviderException(CacheProviderFailureReason.ConnectionFailed, "Redis: not connected.");

@@ -55,7 +55,9 @@ public interface ICacheProvider : IDisposable
     /// <summary>
     /// Invalidates, as <see cref="ICacheStore{TKey, TValue}.InvalidateAsync"/> would (value removed, leases revoked,
     /// writes in flight outdated), every key of every store whose key prefix starts with <paramref name="keyPrefix"/>
-    /// that exists when the call starts. It may invalidate more (keys of a longer prefix sharing the start), never less.
+    /// that exists when the call starts; when it returns, no lease or write registration granted before it started can
+    /// still store a value, and nothing one stored meanwhile remains. It may invalidate more (keys of a longer prefix
+    /// sharing the start), never less.
     /// The core sweeps when it could not remember every lost invalidation (docs/architecture.md, "The invalidation ledger").
     /// </summary>
     /// <param name="keyPrefix">The <see cref="CacheStoreDescriptor{TKey, TValue}.KeyPrefix"/> of the store to sweep; empty for every store.</param>
