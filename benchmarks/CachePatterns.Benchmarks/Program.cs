@@ -19,6 +19,7 @@ return args switch
     ["redisalloc", ..] => await RedisAllocationRunner.RunAsync(Console.Out),
     ["redislayers", .. var layerArgs] => await RedisLayerTimingRunner.RunAsync(Console.Out, layerArgs),
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
+    ["gray", .. var grayArgs] => await GrayFailureRunner.RunAsync(Console.Out, grayArgs),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };

@@ -1,11 +1,12 @@
 // SessionStore: a small shop on ASP.NET Core that shows CachePatterns at work in a web app.
 //
-// - Catalogue: products read through ICacheStrategy<int, Product> (cache-aside reads, write-through edits),
-//   SQL through Dapper behind IDbConnectionFactory (SQLite by default; PostgreSQL with replicas through the
+// - Catalogue: products read through ICacheStrategy<int, Product> (cache-aside reads, write-through edits by
+//   administrators), orders written through ICacheStrategy<string, Order> (write-through; the stock is taken in the same
+//   transaction). SQL through Dapper behind IDbConnectionFactory (SQLite by default; PostgreSQL with replicas through the
 //   library's read/write router with --postgres "Host=primary:5432,replica:5432;Username=...;Database=...").
-// - Sessions: ASP.NET Core's session over the library's IDistributedCache, so with Redis or memcached every
-//   instance sees the same cart and sign-in; the Data Protection key ring is shared through a directory.
-// - /Stats: hit ratio, hits/misses/loads over time, evictions and health, read with a MeterListener.
+// - Sessions: ShopSession over the library's IDistributedCache, so with Redis or memcached every instance sees the same
+//   cart and sign-in; the Data Protection key ring is shared through a directory.
+// - /Stats (administrators): hit ratio, hits/misses/loads/evictions/provider errors over time and health, read with a MeterListener.
 //
 // No settings: in-memory cache and a SQLite file, nothing else to install. Switches: --redis host:port,
 // --memcached host:port[,host:port], --sqlite file, --postgres "Host=h1:port,h2:port;...", --keys directory, --idle-timeout 00:20:00 (see README.md).
@@ -13,9 +14,12 @@
 using SessionStore.Configuration;
 using SessionStore.Data;
 using SessionStore.Security;
+using SessionStore.Sessions;
 using SessionStore.Statistics;
 
-var builder = WebApplication.CreateBuilder(args);
+// The content root is the app's own folder, wherever it is started from (README's `dotnet run --project` runs from the
+// repository root): appsettings.json, wwwroot and the default SQLite file are found there.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddCommandLine(args, SessionStoreSettings.SwitchMappings.ToDictionary());
 var settings = SessionStoreSettings.Load(builder.Configuration);
 
@@ -31,12 +35,14 @@ await app.Services.GetRequiredService<DatabaseStartup>().InitializeAsync(app.Lif
 StartupChecks.EnsureKeyRing(app.Services);
 StartupChecks.WarnWhenNotShareable(settings, app.Logger);
 
+app.UseMiddleware<SecurityHeadersMiddleware>();
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error");
 }
 
 app.UseStatusCodePagesWithReExecute("/Status/{0}");
+app.UseStaticFiles();
 app.UseMiddleware<FormSizeLimitMiddleware>((long)settings.Forms.MaxRequestBytes);
 app.UseRouting();
 if (settings.Database.UsesRouter)
@@ -45,11 +51,10 @@ if (settings.Database.UsesRouter)
     app.UseMiddleware<RequestConsistencyMiddleware>();
 }
 
-
-// The statistics page's once-a-second poll and health probes are not user activity: they neither load nor renew
-// the session or the sign-in, so an open statistics tab does not keep a session alive past its idle timeout.
-app.UseWhen(context => !BackgroundRequests.Matches(context.Request.Path), user => user.UseSession());
+// Loads the session before authentication (the sign-in is bound to it); health probes run without one.
+app.UseMiddleware<ShopSessionMiddleware>();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.MapHealthChecks(BackgroundRequests.Health);
 app.MapStatistics();

@@ -227,10 +227,10 @@ public sealed partial class RoutingDataSource
         }
 
         var maxLagTicks = _options.MaxReplicaLag is { } maxLag ? (long)(maxLag.TotalSeconds * _time.TimestampFrequency) : (long?)null;
-        if (maxLagTicks is { } keep)
-        {
-            _writerHistory.Trim(now - keep - (long)((_options.ProbeInterval + _options.ProbeTimeout).TotalSeconds * _time.TimestampFrequency));
-        }
+        // Without a time bound only the latest position is needed (timelines, byte distance).
+        _writerHistory.Trim(maxLagTicks is { } keep
+            ? now - keep - (long)((_options.ProbeInterval + _options.ProbeTimeout).TotalSeconds * _time.TimestampFrequency)
+            : now);
 
         var writerPosition = _writerHistory.Latest;
         var recheckAt = long.MaxValue;

@@ -28,13 +28,20 @@ public sealed class RoutingOptions
     /// <summary>Gets or sets how often every endpoint is probed for its role, position and lag.</summary>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets how long one probe may take before it counts as a failure.</summary>
+    /// <summary>
+    /// Gets or sets how long one probe may take. The router enforces it itself, whatever the driver does; a probe that
+    /// takes longer ejects the endpoint at once (a hung server), so a hung endpoint is out within this plus <see cref="ProbeInterval"/>.
+    /// </summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Gets or sets how many probes in a row must fail before an endpoint gets no more work; one success readmits it.</summary>
+    /// <summary>Gets or sets how many probes in a row must fail fast (refused, reset, bad credentials) before an endpoint gets no more work; a probe that times out ejects at once; one success readmits it.</summary>
     public int FailuresBeforeEjection { get; set; } = 2;
 
-    /// <summary>Gets or sets the replay lag in time beyond which a replica gets no reads; <see langword="null"/> for no bound.</summary>
+    /// <summary>
+    /// Gets or sets the lag in time beyond which a replica gets no reads; <see langword="null"/> for no bound. Judged against
+    /// the writer's probed positions (a replica lacking a position the writer had longer ago than this is out, whatever it
+    /// reports about itself) and the engine's own estimate while the replica receives.
+    /// </summary>
     public TimeSpan? MaxReplicaLag { get; set; }
 
     /// <summary>Gets or sets the replay lag in bytes of WAL beyond which a replica gets no reads; <see langword="null"/> for no bound.</summary>

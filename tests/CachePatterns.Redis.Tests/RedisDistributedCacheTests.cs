@@ -33,7 +33,8 @@ public sealed class RedisDistributedCacheTests(RedisServer redis)
         await cache.SetAsync("s", [1, 2, 3], new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromSeconds(2), AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5) });
         var provider = (RedisCacheProvider)services.GetRequiredKeyedService<Providers.ICacheProvider>(CachePatternsBuilder.DefaultCacheName);
         var multiplexer = provider.Connection.Multiplexer!;
-        var key = (await redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]).KeysAsync(pattern: $"{{{instance}*").ToListAsync()).Single();
+        // The value key; the store's write ids live beside it under "…}:d".
+        var key = (await redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]).KeysAsync(pattern: $"{{{instance}*}}").ToListAsync()).Single();
 
         // One read first, so the script is known to the server; let the window run down, then read: the read's own
         // script renews it. Every command the provider sends is recorded by StackExchange.Redis's profiler.
@@ -107,9 +108,11 @@ public sealed class RedisDistributedCacheTests(RedisServer redis)
             Assert.Equal("2", await client.GetStringAsync(new Uri(b, "/count")));
             Assert.Equal("3", await client.GetStringAsync(new Uri(a, "/count")));
 
-            // The session is one entry in Redis, under this cache's instance name.
+            // The session is one entry in Redis, under this cache's instance name (and the ids of its latest writes beside it).
             var stored = await redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]).KeysAsync(pattern: $"{{{instance}*").ToListAsync();
-            Assert.Single(stored);
+            Assert.Equal(2, stored.Count);
+            Assert.Single(stored, k => ((string)k!).EndsWith('}'));
+            Assert.Single(stored, k => ((string)k!).EndsWith("}:d", StringComparison.Ordinal));
         }
         finally
         {

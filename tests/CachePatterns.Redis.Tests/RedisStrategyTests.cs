@@ -329,6 +329,10 @@ public abstract class RedisStrategyContract(IRedisTarget redis)
         public ValueTask<bool> CompleteWriteAsync(int key, CacheWriteToken token, CacheValue<string> value, StoreEntryOptions options, CancellationToken cancellationToken) => inner.CompleteWriteAsync(K(key), token, value, options, cancellationToken);
 
         public ValueTask AbortWriteAsync(int key, CacheWriteToken token, CancellationToken cancellationToken) => inner.AbortWriteAsync(K(key), token, cancellationToken);
+
+        public ValueTask<bool> StoreAsync(int key, CacheValue<string> value, StoreEntryOptions options, CacheWriteId writeId, CancellationToken cancellationToken) => inner.StoreAsync(K(key), value, options, writeId, cancellationToken);
+
+        public ValueTask<bool> DeleteAsync(int key, CacheWriteId writeId, CancellationToken cancellationToken) => inner.DeleteAsync(K(key), writeId, cancellationToken);
     }
 }
 

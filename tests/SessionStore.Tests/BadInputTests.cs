@@ -136,7 +136,7 @@ public sealed class BadInputTests(StoreCluster cluster)
     public async Task An_invalid_product_edit_explains_what_is_wrong_and_saves_nothing()
     {
         using var shop = new ShopClient();
-        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "alice", "wonderland-42")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "ada", "analytical-engine")).Status);
         var before = await shop.GetAsync(cluster.B, "/Catalog/Edit/30");
 
         var response = await shop.PostFormAsync(cluster.A, "/Catalog/Edit/30", "/Catalog/Edit/30",
@@ -153,6 +153,57 @@ public sealed class BadInputTests(StoreCluster cluster)
         var refused = await anonymous.GetAsync(cluster.A, "/Catalog/Edit/30");
         Assert.Equal(HttpStatusCode.Redirect, refused.Status);
         Assert.StartsWith("/SignIn", refused.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_session_whose_cart_no_longer_deserializes_is_dropped_once_and_the_user_gets_a_fresh_session()
+    {
+        using var shop = new ShopClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "bob", "can-we-fix-it")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.AddToCartAsync(cluster.A, 8, 2)).Status);
+
+        // What a rolling deploy that changed the cart's format leaves behind: the session is there, its cart is not
+        // JSON this version reads. (The cart's JSON is replaced in place by bytes of the same length.)
+        var database = cluster.Redis.Raw.GetDatabase();
+        var corrupted = 0;
+        foreach (var key in cluster.Redis.SessionKeys())
+        {
+            var value = (byte[]?)await database.StringGetAsync(key);
+            var cart = value is null ? -1 : value.AsSpan().IndexOf("{\"8\":2}"u8);
+            if (cart >= 0)
+            {
+                "[\"v2\"]"u8.CopyTo(value.AsSpan(cart));
+                Assert.True(await database.StringSetAsync(key, value, null, keepTtl: true));
+                corrupted++;
+            }
+        }
+
+        Assert.Equal(1, corrupted);
+        var first = await shop.GetAsync(cluster.B, "/Cart");
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Contains("cart-empty", first.Html, StringComparison.Ordinal);
+        var second = await shop.GetAsync(cluster.A, "/");
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.Null(second.SignedInUser);
+        const string Dropped = "it was dropped and the user continues with a fresh session";
+        Assert.True(await Wait.UntilAsync(() => Task.FromResult((cluster.A.Output + cluster.B.Output).Contains(Dropped, StringComparison.Ordinal)), TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, CountOccurrences(cluster.A.Output + cluster.B.Output, Dropped));
+
+        // The fresh session works.
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.SignInAsync(cluster.A, "bob", "can-we-fix-it")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await shop.AddToCartAsync(cluster.B, 8, 1)).Status);
+        Assert.Equal(new Dictionary<int, int> { [8] = 1 }, await shop.CartAsync(cluster.A));
+    }
+
+    private static int CountOccurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>A readable stream that does not tell its length, so HttpClient sends it chunked.</summary>

@@ -39,13 +39,37 @@ public sealed class DefaultConfigurationTests : IAsyncLifetime
         Assert.Equal("bob", await shop.SignedInUserAsync(_app));
         Assert.Equal(new Dictionary<int, int> { [40] = 2 }, await shop.CartAsync(_app));
 
-        var stats = await shop.GetAsync(_app, "/stats/data");
+        // The statistics are for administrators.
+        Assert.Equal(HttpStatusCode.Forbidden, (await shop.GetAsync(_app, "/stats/data")).Status);
+        using var admin = new ShopClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SignInAsync(_app, "ada", "analytical-engine")).Status);
+        var stats = await admin.GetAsync(_app, "/stats/data");
         using var json = JsonDocument.Parse(stats.Html);
         Assert.Equal("Memory", json.RootElement.GetProperty("provider").GetString());
         Assert.Equal("Healthy", json.RootElement.GetProperty("health").GetProperty("status").GetString());
         var product = json.RootElement.GetProperty("caches").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "Product");
         Assert.True(product.GetProperty("hits").GetInt64() > 0, stats.Html);
         Assert.True(product.GetProperty("loads").GetInt64() > 0, stats.Html);
+    }
+
+    [Fact]
+    public async Task The_database_check_fails_when_the_shop_tables_do_not_answer_even_though_the_file_opens()
+    {
+        using var shop = new ShopClient();
+        Assert.Equal(HttpStatusCode.OK, (await shop.GetAsync(_app, "/healthz")).Status);
+
+        // Another process breaks the database under the running app: SELECT 1 still answers, the users table does not.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "store.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var rename = connection.CreateCommand();
+            rename.CommandText = "ALTER TABLE users RENAME TO users_lost";
+            await rename.ExecuteNonQueryAsync();
+        }
+
+        var health = await shop.GetAsync(_app, "/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.Status);
+        Assert.Equal("Unhealthy", health.Html);
     }
 
     [Fact]

@@ -62,5 +62,9 @@ public sealed class HttpsTests : IAsyncLifetime
         }
 
         Assert.Equal("alice", await shop.SignedInUserAsync(_app));
+
+        // Under HTTPS the browser is also told to use nothing else (HSTS).
+        var home = await shop.GetAsync(_app, "/");
+        Assert.Equal("max-age=31536000", home.Headers["Strict-Transport-Security"]);
     }
 }

@@ -1,12 +1,9 @@
 namespace SessionStore.Configuration;
 
-/// <summary>Requests that machines and scripts make on their own; they run without session and sign-in.</summary>
+/// <summary>Requests that machines make on their own (health probes); they run without session and sign-in, and renew neither.</summary>
 public static class BackgroundRequests
 {
     public const string Health = "/healthz";
 
-    public const string StatisticsData = "/stats/data";
-
-    public static bool Matches(PathString path) =>
-        path.Equals(Health, StringComparison.OrdinalIgnoreCase) || path.Equals(StatisticsData, StringComparison.OrdinalIgnoreCase);
+    public static bool Matches(PathString path) => path.Equals(Health, StringComparison.OrdinalIgnoreCase);
 }

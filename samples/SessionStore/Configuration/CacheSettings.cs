@@ -12,6 +12,12 @@ public sealed class CacheSettings
     /// <summary>Gets or sets the key namespace in a shared Redis or memcached, so other apps' keys never collide.</summary>
     public string InstanceName { get; set; } = "sessionstore:";
 
-    /// <summary>Gets or sets the in-memory provider's bound per entity type (catalogue, sessions).</summary>
+    /// <summary>Gets or sets the in-memory provider's bound per entity type (catalogue, orders, signed-in sessions).</summary>
     public int MaxEntries { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets the in-memory bound of anonymous sessions, kept apart from signed-in ones: a flood of anonymous
+    /// sessions evicts only anonymous sessions.
+    /// </summary>
+    public int MaxAnonymousSessions { get; set; } = 10_000;
 }

@@ -3,7 +3,7 @@ using CachePatterns.Routing;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Session;
+using Microsoft.Extensions.Caching.Distributed;
 using SessionStore.Catalog;
 using SessionStore.Data;
 using SessionStore.Security;
@@ -56,9 +56,35 @@ public static class SessionStoreServices
                 o.Expiration = TimeSpan.FromMinutes(10);
                 o.NegativeCacheExpiration = TimeSpan.FromSeconds(30);
             })
-            .AddDistributedCache(o => o.KeyPrefix = "session:")
+            .AddWriteThrough<string, Order, OrderRepository>(o => o.Expiration = TimeSpan.FromMinutes(10))
+            .AddDistributedCache(o => o.KeyPrefix = SessionCaches.KeyPrefix)
             .AddHealthCheck("cache");
+        AddSessionCaches(services, settings);
         return cache;
+    }
+
+    /// <summary>
+    /// Signed-in and anonymous sessions: on the in-memory provider two caches with their own LRU bounds (anonymous ones
+    /// cannot evict signed-in ones); on Redis or memcached both in the one shared cache.
+    /// </summary>
+    private static void AddSessionCaches(IServiceCollection services, SessionStoreSettings settings)
+    {
+        if (settings.Provider != CacheProviderKind.Memory)
+        {
+            services.AddSingleton(static sp =>
+            {
+                var shared = sp.GetRequiredKeyedService<IDistributedCache>(CachePatternsBuilder.DefaultCacheName);
+                return new SessionCaches(shared, shared);
+            });
+            return;
+        }
+
+        services.AddCachePatterns(SessionCaches.AnonymousCacheName)
+            .UseMemoryProvider(o => o.MaxEntries = settings.Cache.MaxAnonymousSessions)
+            .AddDistributedCache(o => o.KeyPrefix = SessionCaches.KeyPrefix);
+        services.AddSingleton(static sp => new SessionCaches(
+            sp.GetRequiredKeyedService<IDistributedCache>(CachePatternsBuilder.DefaultCacheName),
+            sp.GetRequiredKeyedService<IDistributedCache>(SessionCaches.AnonymousCacheName)));
     }
 
     /// <summary>
@@ -96,6 +122,7 @@ public static class SessionStoreServices
         }
 
         services.AddSingleton<UserRepository>();
+        services.AddSingleton<OrderRepository>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<DatabaseStartup>();
         services.AddHostedService(static sp => sp.GetRequiredService<DatabaseStartup>());
@@ -113,18 +140,13 @@ public static class SessionStoreServices
         }
 
         services.AddSingleton<IPasswordHasher<StoreUser>, PasswordHasher<StoreUser>>();
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton<AccountService>();
+        services.AddAnonymousPostLimiter(settings.Security);
 
-        services.AddSingleton<ISessionStore, RevocableSessionStore>();
-        services.AddSession(o =>
-        {
-            o.IdleTimeout = settings.Session.IdleTimeout;
-            o.Cookie.Name = SessionCookieName;
-            o.Cookie.HttpOnly = true;
-            o.Cookie.SameSite = SameSiteMode.Lax;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.Cookie.IsEssential = true;
-        });
+        // Sessions: ShopSessionMiddleware (Program.cs) instead of UseSession, see ShopSession.
+        services.AddSingleton(new SessionCookieOptions(SessionCookieName, settings.Session.IdleTimeout));
+        services.AddSingleton<SessionOutageLog>();
 
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {
@@ -136,16 +158,27 @@ public static class SessionStoreServices
             o.SlidingExpiration = true;
             o.LoginPath = "/SignIn";
             o.LogoutPath = "/SignOut";
-            o.AccessDeniedPath = "/SignIn";
+            o.Events.OnRedirectToAccessDenied = static context =>
+            {
+                // Signed in, but not allowed: say so (403 page) rather than sending the user to sign in again.
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
             o.Events.OnValidatePrincipal = AccountService.ValidatePrincipalAsync;
             o.Events.OnRedirectToLogin = context =>
             {
+                if (context.Request.Path.StartsWithSegments(StatisticsEndpoint.DataPath, StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized; // a script's request: no redirect to a page
+                    return Task.CompletedTask;
+                }
+
                 var expired = context.HttpContext.Items.ContainsKey(AccountService.SessionExpiredItem);
                 context.Response.Redirect(expired ? context.RedirectUri + "&expired=true" : context.RedirectUri);
                 return Task.CompletedTask;
             };
         });
-        services.AddAuthorization();
+        services.AddAuthorizationBuilder().AddPolicy(Roles.AdministratorPolicy, static p => p.RequireAuthenticatedUser().RequireRole(Roles.Administrator));
 
         services.AddAntiforgery(o =>
         {
@@ -160,6 +193,7 @@ public static class SessionStoreServices
     public static IServiceCollection AddStoreStatistics(this IServiceCollection services)
     {
         services.AddSingleton(sp => new CacheStatistics(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(1)));
+        services.AddSingleton<ShopActivity>();
         services.AddHostedService(sp => sp.GetRequiredService<CacheStatistics>());
         return services;
     }

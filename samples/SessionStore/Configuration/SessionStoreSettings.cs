@@ -36,6 +36,8 @@ public sealed class SessionStoreSettings
 
     public FormSettings Forms { get; set; } = new();
 
+    public SecuritySettings Security { get; set; } = new();
+
     /// <summary>Reads and validates the settings; a bad value throws naming the setting and the value.</summary>
     public static SessionStoreSettings Load(IConfiguration configuration)
     {
@@ -79,9 +81,38 @@ public sealed class SessionStoreSettings
             errors.Add($"{Section}:Forms:MaxRequestBytes must be between 1024 and 10485760, but was {Forms.MaxRequestBytes.ToString(CultureInfo.InvariantCulture)}.");
         }
 
+        ValidateSecurity(errors);
+        if (Cache.MaxAnonymousSessions is < 100 or > 10_000_000)
+        {
+            errors.Add($"{Section}:Cache:MaxAnonymousSessions must be between 100 and 10,000,000, but was {Cache.MaxAnonymousSessions.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
         if (errors.Count > 0)
         {
             throw new InvalidOperationException("Invalid SessionStore settings:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        }
+    }
+
+    private void ValidateSecurity(List<string> errors)
+    {
+        if (Security.AnonymousPostsPerMinute is < 1 or > 1_000_000)
+        {
+            errors.Add($"{Section}:Security:AnonymousPostsPerMinute must be between 1 and 1,000,000, but was {Security.AnonymousPostsPerMinute.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (Security.SignInFailuresPerAccount is < 1 or > 1000)
+        {
+            errors.Add($"{Section}:Security:SignInFailuresPerAccount must be between 1 and 1000, but was {Security.SignInFailuresPerAccount.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (Security.SignInFailuresPerClient is < 1 or > 100_000)
+        {
+            errors.Add($"{Section}:Security:SignInFailuresPerClient must be between 1 and 100,000, but was {Security.SignInFailuresPerClient.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (Security.SignInLockout < TimeSpan.FromSeconds(1) || Security.SignInLockout > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{Section}:Security:SignInLockout must be between 00:00:01 and 1.00:00:00, but was {Security.SignInLockout}.");
         }
     }
 

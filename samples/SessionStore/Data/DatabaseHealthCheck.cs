@@ -4,11 +4,14 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace SessionStore.Data;
 
 /// <summary>
-/// Healthy when the schema is in place and the database answers <c>SELECT 1</c> on a read connection; with the router,
+/// Healthy when the schema is in place and the app's own tables answer a query on a read connection (<c>SELECT 1</c>
+/// would not touch the file: a SQLite file that became unreadable still answered it), with the router,
 /// the details list each server's role and replay lag, and a server that stopped answering makes it Degraded.
 /// </summary>
 public sealed class DatabaseHealthCheck(IDbConnectionFactory connections, DatabaseInitializer initializer) : IHealthCheck
 {
+    private const string CountTables = "SELECT (SELECT COUNT(*) FROM users) AS Users, (SELECT COUNT(*) FROM products) AS Products";
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var states = connections.DescribeServers();
@@ -21,7 +24,14 @@ public sealed class DatabaseHealthCheck(IDbConnectionFactory connections, Databa
         try
         {
             await using var connection = await connections.OpenReadAsync(cancellationToken);
-            await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
+            var counts = await connection.QuerySingleAsync<TableCounts>(new CommandDefinition(CountTables, cancellationToken: cancellationToken));
+            servers["users"] = counts.Users;
+            servers["products"] = counts.Products;
+            if (counts.Users == 0 || counts.Products == 0)
+            {
+                return HealthCheckResult.Unhealthy($"{connections.Description}: the users or products table is empty.", data: servers);
+            }
+
             return states.Any(static s => !s.Answers)
                 ? HealthCheckResult.Degraded($"{connections.Description}: a server does not answer.", data: servers)
                 : HealthCheckResult.Healthy(connections.Description, servers);
@@ -31,4 +41,6 @@ public sealed class DatabaseHealthCheck(IDbConnectionFactory connections, Databa
             return HealthCheckResult.Unhealthy($"{connections.Description} did not answer.", ex, servers);
         }
     }
+
+    private sealed record TableCounts(long Users, long Products);
 }

@@ -68,14 +68,11 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
     [
         ("alice", "Alice Liddell", "wonderland-42"),
         ("bob", "Bob Builder", "can-we-fix-it"),
+        ("ada", "Ada Lovelace", "analytical-engine"),
     ];
 
-    private static readonly string[] Categories = ["Books", "Coffee", "Garden", "Kitchen", "Music", "Tools"];
-    private static readonly string[] Adjectives = ["Classic", "Compact", "Deluxe", "Everyday", "Handmade", "Organic", "Pocket", "Vintage"];
-    private static readonly string[] Nouns = ["Atlas", "Blend", "Bucket", "Grinder", "Kettle", "Lantern", "Notebook", "Planter", "Record", "Toolkit"];
-
     /// <summary>The number of products seeded.</summary>
-    public const int ProductCount = 48;
+    public static int ProductCount => DemoCatalogue.Products.Count;
 
     /// <summary>Gets a value indicating whether the schema and the seed are in place.</summary>
     public bool IsInitialized => Volatile.Read(ref _initialized);
@@ -86,13 +83,16 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
         if (connections.Kind is DatabaseKind.Sqlite or DatabaseKind.MariaDb)
         {
             // SQLite: journal_mode cannot change inside a transaction. MariaDB: DDL commits any transaction.
-            await connection.ExecuteAsync(new CommandDefinition(connections.Kind == DatabaseKind.Sqlite ? SqliteSchema : MariaDbSchema, cancellationToken: cancellationToken));
+            var sqlite = connections.Kind == DatabaseKind.Sqlite;
+            await connection.ExecuteAsync(new CommandDefinition(sqlite ? SqliteSchema : MariaDbSchema, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(sqlite ? ShopSchema.Sqlite : ShopSchema.MariaDb, cancellationToken: cancellationToken));
         }
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (connections.Kind == DatabaseKind.PostgreSql)
         {
             await connection.ExecuteAsync(new CommandDefinition(PostgreSqlSchema, transaction: transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(ShopSchema.PostgreSql, transaction: transaction, cancellationToken: cancellationToken));
         }
 
         foreach (var (name, displayName, password) in DemoUsers)
@@ -106,21 +106,22 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO user_roles (name, role) VALUES (@Name, @Role) " + OnConflictDoNothing("name", "role"),
+            ShopSchema.DemoRoles.Select(static r => new { r.Name, r.Role }),
+            transaction,
+            cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock) " + OnConflictDoNothing("id"),
-            Enumerable.Range(1, ProductCount).Select(static id => ProductRow.From(SeedProduct(id))),
+            DemoCatalogue.Products.Select(ProductRow.From),
             transaction,
             cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         Volatile.Write(ref _initialized, true);
     }
 
-    private string OnConflictDoNothing(string key) =>
-        connections.Kind == DatabaseKind.MariaDb ? $"ON DUPLICATE KEY UPDATE {key} = {key}" : $"ON CONFLICT ({key}) DO NOTHING";
-
-    private static Product SeedProduct(int id) => new(
-        id,
-        $"{Adjectives[id % Adjectives.Length]} {Nouns[id / Adjectives.Length % Nouns.Length]}",
-        Categories[id % Categories.Length],
-        Price: 3m + (id * 37 % 200) + (id * 13 % 100) / 100m,
-        Stock: id * 11 % 40);
+    /// <summary>"Keep the existing row" in the database's dialect; <paramref name="keys"/> is the conflicting unique key.</summary>
+    private string OnConflictDoNothing(params string[] keys) =>
+        connections.Kind == DatabaseKind.MariaDb
+            ? $"ON DUPLICATE KEY UPDATE {keys[0]} = {keys[0]}"
+            : $"ON CONFLICT ({string.Join(", ", keys)}) DO NOTHING";
 }

@@ -30,6 +30,15 @@ public sealed class IndexModel(ICacheStrategy<int, Product> products, ProductRep
             return NotFound();
         }
 
+        var inCart = Cart.QuantityOf(id);
+        if (inCart + quantity > product.Stock)
+        {
+            TempData["Error"] = product.Stock == 0
+                ? $"{product.Name} is sold out."
+                : $"Only {product.Stock} of {product.Name} in stock{(inCart > 0 ? $", and {inCart} already in your cart" : string.Empty)}.";
+            return RedirectToPage();
+        }
+
         TempData["Message"] = Cart.Add(id, quantity) ? $"Added {quantity} × {product.Name} to your cart." : $"Your cart is full ({Sessions.Cart.MaxLines} products).";
         Cart.Save(HttpContext.Session);
         return RedirectToPage();

@@ -36,7 +36,15 @@ public sealed class SignInModel(AccountService accounts) : StorePageModel
             return Page();
         }
 
-        var user = await accounts.SignInAsync(HttpContext, UserName, Password, cancellationToken);
+        var (user, refusal) = await accounts.SignInAsync(HttpContext, UserName, Password, cancellationToken);
+        if (refusal is not null)
+        {
+            Error = refusal.Message;
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = ((int)Math.Ceiling(refusal.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Page();
+        }
+
         if (user is null)
         {
             Error = "Wrong user name or password.";

@@ -68,12 +68,12 @@ public sealed class FormSizeLimitMiddleware(RequestDelegate next, long maxBytes)
         var back = WebUtility.HtmlEncode(context.Request.Path.Value ?? "/");
         await context.Response.WriteAsync($"""
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Form too large</title></head>
-            <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
+            <html lang="en"><head><meta charset="utf-8"><title>Form too large · SessionStore</title><link rel="stylesheet" href="/css/site.css"></head>
+            <body><main>
             <h1>That form is too large</h1>
             <p id="form-too-large">This shop accepts forms of up to {limit} KB. Nothing was saved: your cart and your sign-in are as they were.</p>
             <p><a href="{back}">Go back</a> and send less.</p>
-            </body></html>
+            </main></body></html>
             """);
     }
 }

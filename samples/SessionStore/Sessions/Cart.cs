@@ -21,15 +21,49 @@ public sealed class Cart
 
     public int ItemCount => _lines.Values.Sum();
 
+    /// <summary>
+    /// Reads the cart from the session. A cart that does not deserialize (written by another version during a rolling
+    /// deploy) drops the session once (<see cref="ShopSession.Discard"/>) and the user starts with an empty cart, instead
+    /// of every page failing.
+    /// </summary>
     public static async Task<Cart> LoadAsync(ISession session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         await session.LoadAsync(cancellationToken);
-        var lines = session.TryGetValue(SessionKey, out var bytes)
-            ? JsonSerializer.Deserialize<SortedDictionary<int, int>>(bytes) ?? []
-            : [];
-        return new Cart(lines);
+        if (!session.TryGetValue(SessionKey, out var bytes))
+        {
+            return new Cart([]);
+        }
+
+        try
+        {
+            var lines = JsonSerializer.Deserialize<SortedDictionary<int, int>>(bytes) ?? [];
+            if (lines.Count <= MaxLines && lines.All(static l => l.Value is > 0 and <= MaxQuantity))
+            {
+                return new Cart(lines);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (session is ShopSession shop)
+        {
+            shop.Discard("the cart does not deserialize");
+        }
+        else
+        {
+            session.Clear();
+        }
+
+        return new Cart([]);
     }
+
+    /// <summary>How many of <paramref name="productId"/> the cart holds.</summary>
+    public int QuantityOf(int productId) => _lines.GetValueOrDefault(productId);
+
+    /// <summary>Empties the cart (after an order).</summary>
+    public void Clear() => _lines.Clear();
 
     /// <summary>Adds <paramref name="quantity"/>, capped at <see cref="MaxQuantity"/>; false when the cart is full.</summary>
     public bool Add(int productId, int quantity)

@@ -21,7 +21,7 @@ public sealed class CacheStatistics : IHostedService, IDisposable
     private readonly Lock _samplesLock = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
-    private (long Hits, long Misses, long Loads, long Evictions) _previous;
+    private (long Hits, long Misses, long Loads, long Evictions, long ProviderErrors) _previous;
     private ITimer? _timer;
 
     public CacheStatistics(TimeProvider time, TimeSpan interval)
@@ -79,11 +79,13 @@ public sealed class CacheStatistics : IHostedService, IDisposable
     public void TakeSample()
     {
         var all = Counters;
-        var now = (Hits: all.Sum(static c => c.Hits), Misses: all.Sum(static c => c.Misses), Loads: all.Sum(static c => c.Loads), Evictions: all.Sum(static c => c.Evictions));
+        var now = (Hits: all.Sum(static c => c.Hits), Misses: all.Sum(static c => c.Misses), Loads: all.Sum(static c => c.Loads), Evictions: all.Sum(static c => c.Evictions),
+            ProviderErrors: all.Sum(static c => c.ProviderErrors));
         lock (_samplesLock)
         {
             _samples.Enqueue(new StatisticsSample(
-                _time.GetUtcNow(), now.Hits - _previous.Hits, now.Misses - _previous.Misses, now.Loads - _previous.Loads, now.Evictions - _previous.Evictions));
+                _time.GetUtcNow(), now.Hits - _previous.Hits, now.Misses - _previous.Misses, now.Loads - _previous.Loads, now.Evictions - _previous.Evictions,
+                now.ProviderErrors - _previous.ProviderErrors));
             _previous = now;
             while (_samples.Count > MaxSamples)
             {
@@ -95,6 +97,7 @@ public sealed class CacheStatistics : IHostedService, IDisposable
     private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
         string? name = null;
+        string? cache = null;
         string? reason = null;
         foreach (var tag in tags)
         {
@@ -102,13 +105,19 @@ public sealed class CacheStatistics : IHostedService, IDisposable
             {
                 name = tag.Value as string;
             }
+            else if (tag.Key == CacheDiagnostics.CacheTag)
+            {
+                cache = tag.Value as string;
+            }
             else if (tag.Key == "reason")
             {
                 reason = tag.Value as string;
             }
         }
 
-        var totals = _totals.GetOrAdd(name ?? "unknown", static _ => new Totals());
+        // The default cache's strategies by name (Product, Order, distributed); another cache's as name@cache.
+        var key = cache is null or CachePatterns.CachePatternsBuilder.DefaultCacheName ? name ?? "unknown" : $"{name}@{cache}";
+        var totals = _totals.GetOrAdd(key, static _ => new Totals());
         switch (instrument.Name)
         {
             case CacheDiagnostics.Hits:

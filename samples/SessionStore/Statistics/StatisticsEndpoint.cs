@@ -7,14 +7,17 @@ namespace SessionStore.Statistics;
 /// <summary><c>GET /stats/data</c>: the JSON the statistics page polls (counters, the chart's samples, health).</summary>
 public static class StatisticsEndpoint
 {
+    /// <summary>The JSON's address. Administrators only: it names the host, the process and the servers.</summary>
+    public const string DataPath = "/stats/data";
+
     public static IEndpointRouteBuilder MapStatistics(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(BackgroundRequests.StatisticsData, GetAsync);
+        endpoints.MapGet(DataPath, GetAsync).RequireAuthorization(Security.Roles.AdministratorPolicy);
         return endpoints;
     }
 
     private static async Task<IResult> GetAsync(
-        CacheStatistics statistics, HealthCheckService health, SessionStoreSettings settings, IDbConnectionFactory database, HttpContext context)
+        CacheStatistics statistics, ShopActivity activity, HealthCheckService health, SessionStoreSettings settings, IDbConnectionFactory database, HttpContext context)
     {
         var report = await health.CheckHealthAsync(context.RequestAborted);
         var counters = statistics.Counters;
@@ -33,8 +36,9 @@ public static class StatisticsEndpoint
             hitRatio = hits + misses == 0 ? (double?)null : (double)hits / (hits + misses),
             evictions = statistics.EvictionsByReason,
             providerErrors = counters.Sum(static c => c.ProviderErrors),
+            orders = activity.OrdersPlaced,
             caches = counters.Select(static c => new { name = c.Name, hits = c.Hits, misses = c.Misses, loads = c.Loads, evictions = c.Evictions, providerErrors = c.ProviderErrors, hitRatio = c.HitRatio }),
-            samples = statistics.Samples.Select(static s => new { time = s.Time, hits = s.Hits, misses = s.Misses, loads = s.Loads, evictions = s.Evictions }),
+            samples = statistics.Samples.Select(static s => new { time = s.Time, hits = s.Hits, misses = s.Misses, loads = s.Loads, evictions = s.Evictions, providerErrors = s.ProviderErrors }),
             health = new
             {
                 status = report.Status.ToString(),

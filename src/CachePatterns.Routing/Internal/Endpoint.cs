@@ -21,6 +21,7 @@ internal sealed class Endpoint : IDisposable, IAsyncDisposable
     private EndpointDataSources _sources;
     private CancellationTokenSource _ejected = new();
     private int _outstanding;
+    private object? _lastStatus;
 
     public Endpoint(RoutingEndpointOptions options, Func<RoutingEndpointOptions, EndpointDataSources> factory, RoutingEngine engine)
     {
@@ -71,7 +72,12 @@ internal sealed class Endpoint : IDisposable, IAsyncDisposable
     /// <summary>Gets or sets whether any probe of this endpoint has completed (answered, failed or timed out).</summary>
     public bool Probed { get; set; }
 
-    public ReplicationStatus? LastStatus { get; set; }
+    /// <summary>Gets or sets the last successful probe's answer; boxed, so readers on other threads never see half of an update.</summary>
+    public ReplicationStatus? LastStatus
+    {
+        get => (ReplicationStatus?)Volatile.Read(ref _lastStatus);
+        set => Volatile.Write(ref _lastStatus, value);
+    }
 
     /// <summary>Gets or sets when the last successful probe answered (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public long LastAnswered { get; set; }

@@ -177,14 +177,18 @@ public sealed class CachePatternsBuilder
 
     /// <summary>
     /// Registers <see cref="IDistributedCache"/> over this cache's provider, for ASP.NET Core sessions and output caching.
+    /// By default its entries are a <see cref="DistributedCacheSemantics.Store"/> (the only copy: provider failures throw
+    /// <see cref="CacheUnavailableException"/>, never become misses or deletes); values are stored as raw bytes.
     /// </summary>
-    /// <param name="configure">Configures the key namespace.</param>
+    /// <param name="configure">Configures the key namespace, the semantics, retries and in-memory bounds.</param>
     /// <returns>The builder.</returns>
     public CachePatternsBuilder AddDistributedCache(Action<DistributedCacheOptions>? configure = null)
     {
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DistributedCacheOptions>, Validation.DistributedCacheOptionsValidator>());
+        var optionsBuilder = Services.AddOptions<DistributedCacheOptions>(CacheName).ValidateOnStart();
         if (configure is not null)
         {
-            Services.Configure(CacheName, configure);
+            optionsBuilder.Configure(configure);
         }
 
         var cacheName = CacheName;
@@ -192,9 +196,22 @@ public sealed class CachePatternsBuilder
         {
             var instance = sp.GetRequiredKeyedService<CacheInstance>(cacheName);
             var options = sp.GetRequiredService<IOptionsMonitor<DistributedCacheOptions>>().Get(cacheName);
-            var instruments = new StrategyInstruments("distributed", cacheName, instance.Telemetry, instance.Logger);
-            var store = instance.CreateStore<string, byte[]>(instruments.Name, options.KeyPrefix, instruments, sizeOf: static b => b.Length);
-            return new DistributedCacheAdapter(store, instance.Time, instruments);
+            instance.ClaimKeyPrefix(options.KeyPrefix, "IDistributedCache");
+            var instruments = new StrategyInstruments("distributed", cacheName, instance.Telemetry, instance.Logger, instance.Time);
+            var descriptor = new CacheStoreDescriptor<string, byte[]>(instruments.Name, options.KeyPrefix, ByteArrayCacheSerializer.Instance)
+            {
+                Observer = instruments,
+                SizeOf = static b => b.Length,
+                MaxEntries = options.MaxEntries,
+                MaxBytes = options.MaxBytes,
+            };
+            if (options.Semantics == DistributedCacheSemantics.Cache)
+            {
+                return new CacheSemanticsAdapter(instance.CreateStore(descriptor, instruments), instance.Time, instruments);
+            }
+
+            var store = instance.CreateDurableStore(descriptor, instruments, options.OperationTimeout, options.MaxAttempts, options.RetryDelay);
+            return new StoreSemanticsAdapter(store, instance.Time, instruments);
         });
         Services.AddSingleton(sp => sp.GetRequiredKeyedService<IDistributedCache>(cacheName));
         return this;

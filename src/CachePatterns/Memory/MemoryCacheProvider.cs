@@ -43,7 +43,7 @@ public sealed class MemoryCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        var store = new MemoryCacheStore<TKey, TValue>(descriptor, _options, _time);
+        var store = new MemoryCacheStore<TKey, TValue>(descriptor, BoundsOf(descriptor), _time);
         _stores.Add(store);
         // The ad-hoc cache creates one store per value type under one name: those are told apart by type.
         Func<(int Entries, long Bytes)> size = () => (store.Count, store.TotalBytes);
@@ -52,6 +52,27 @@ public sealed class MemoryCacheProvider : ICacheProvider
             _sizes[$"{descriptor.Name}<{typeof(TValue).Name}>"] = size;
         }
         return store;
+    }
+
+    /// <summary>The provider's options, with the bounds a store asks for itself (e.g. the <c>IDistributedCache</c> entries).</summary>
+    private MemoryCacheProviderOptions BoundsOf<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor)
+        where TKey : notnull
+    {
+        if (descriptor.MaxEntries is null && descriptor.MaxBytes is null)
+        {
+            return _options;
+        }
+
+        return new MemoryCacheProviderOptions
+        {
+            MaxEntries = descriptor.MaxEntries ?? _options.MaxEntries,
+            MaxBytes = descriptor.MaxBytes ?? _options.MaxBytes,
+            EvictionPolicy = _options.EvictionPolicy,
+            MaxValueBytes = _options.MaxValueBytes,
+            MaxKeyLength = _options.MaxKeyLength,
+            SerializeValues = _options.SerializeValues,
+            ExpirationScanInterval = _options.ExpirationScanInterval,
+        };
     }
 
     /// <inheritdoc/>

@@ -42,6 +42,18 @@ public sealed class CacheStoreDescriptor<TKey, TValue>
     /// <summary>Gets an optional function estimating a value's size in bytes, for size-bounded in-memory stores.</summary>
     public Func<TValue, long>? SizeOf { get; init; }
 
+    /// <summary>
+    /// Gets the most entries this store may hold, overriding the provider's per-store bound; <see langword="null"/> for
+    /// the provider's. Only providers that bound each store themselves (in-memory) use it.
+    /// </summary>
+    public int? MaxEntries { get; init; }
+
+    /// <summary>
+    /// Gets the most bytes this store may hold, overriding the provider's per-store bound; <see langword="null"/> for the
+    /// provider's. Only providers that bound each store themselves (in-memory) use it.
+    /// </summary>
+    public long? MaxBytes { get; init; }
+
     private static string DefaultKeyFormatter(TKey key) =>
         key is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : key.ToString() ?? string.Empty;
 }

@@ -99,4 +99,47 @@ public interface ICacheStore<TKey, TValue>
     /// <param name="cancellationToken">Cancels the abort.</param>
     /// <returns>A task that completes when the key is removed.</returns>
     ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a value as a <b>store</b> does (the provider holds the only copy, as for <c>IDistributedCache</c> sessions):
+    /// unconditionally, revoking outstanding leases and outdating writes in flight like <see cref="SetAsync"/>, but a
+    /// failure is only thrown, never remembered or replayed as an invalidation, and the write is idempotent per
+    /// <paramref name="writeId"/>: a provider that has already applied that id to the key does not apply it again, so
+    /// a retry that reaches the server after a newer write of the key leaves the newer value in place.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="options">The entry's expiration.</param>
+    /// <param name="writeId">The write's id, the same on every retry of it.</param>
+    /// <param name="cancellationToken">Cancels the store.</param>
+    /// <returns>
+    /// <see langword="true"/> if this call applied the write; <see langword="false"/> if an earlier attempt with the same
+    /// <paramref name="writeId"/> already had (a provider that cannot tell answers <see langword="true"/>).
+    /// </returns>
+    ValueTask<bool> StoreAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CacheWriteId writeId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes a key as a <b>store</b> does: like <see cref="InvalidateAsync"/>, but a failure is only thrown (never
+    /// remembered for a replay that could later delete a newer value), and idempotent per <paramref name="writeId"/>
+    /// like <see cref="StoreAsync"/>.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="writeId">The removal's id, the same on every retry of it.</param>
+    /// <param name="cancellationToken">Cancels the removal.</param>
+    /// <returns>
+    /// <see langword="true"/> if this call applied the removal; <see langword="false"/> if an earlier attempt with the same
+    /// <paramref name="writeId"/> already had.
+    /// </returns>
+    ValueTask<bool> DeleteAsync(TKey key, CacheWriteId writeId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Checks that the provider can hold <paramref name="key"/>, without any I/O: throws the <see cref="ArgumentException"/>
+    /// every other method would throw for it. A strategy calls it before writing the database, so a key the cache cannot
+    /// hold fails the write before the database has it, in both strategies. The default accepts every key.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <exception cref="ArgumentException">The provider cannot hold the key (too long, invalid characters).</exception>
+    void ValidateKey(TKey key)
+    {
+    }
 }

@@ -85,5 +85,10 @@ internal sealed class RecordingProvider(ICacheProvider inner) : ICacheProvider
             inner.CompleteWriteAsync(key, token, value, options, cancellationToken);
 
         public ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken) => inner.AbortWriteAsync(key, token, cancellationToken);
+
+        public ValueTask<bool> StoreAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CacheWriteId writeId, CancellationToken cancellationToken) =>
+            inner.StoreAsync(key, value, options, writeId, cancellationToken);
+
+        public ValueTask<bool> DeleteAsync(TKey key, CacheWriteId writeId, CancellationToken cancellationToken) => inner.DeleteAsync(key, writeId, cancellationToken);
     }
 }

@@ -20,6 +20,16 @@ public sealed class CountingProvider(ICacheProvider inner) : ICacheProvider
 
     public ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => inner.CheckHealthAsync(cancellationToken);
 
+    public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged
+    {
+        add => inner.ConnectionChanged += value;
+        remove => inner.ConnectionChanged -= value;
+    }
+
+    public bool CanSweep => inner.CanSweep;
+
+    public ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken) => inner.SweepAsync(keyPrefix, cancellationToken);
+
     public void Dispose() => inner.Dispose();
 
     private void Tick() => Interlocked.Increment(ref _calls);
@@ -46,5 +56,9 @@ public sealed class CountingProvider(ICacheProvider inner) : ICacheProvider
         public ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken) { p.Tick(); return s.CompleteWriteAsync(key, token, value, options, cancellationToken); }
 
         public ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken) { p.Tick(); return s.AbortWriteAsync(key, token, cancellationToken); }
+
+        public ValueTask<bool> StoreAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CacheWriteId writeId, CancellationToken cancellationToken) { p.Tick(); return s.StoreAsync(key, value, options, writeId, cancellationToken); }
+
+        public ValueTask<bool> DeleteAsync(TKey key, CacheWriteId writeId, CancellationToken cancellationToken) { p.Tick(); return s.DeleteAsync(key, writeId, cancellationToken); }
     }
 }

@@ -27,6 +27,28 @@ public sealed class ConsistencyTests
     }
 
     [Fact]
+    public async Task A_read_that_starts_while_another_resolves_the_write_position_waits_for_a_position_read_after_the_write()
+    {
+        // D1: before, the first read cleared "writes pending" before its query returned, and the second took the old mark.
+        await using var cluster = Cluster(replicaPosition: 100);
+        using var scope = cluster.Router.BeginConsistencyScope();
+        var primaryAnswers = new TaskCompletionSource();
+        cluster.Probe.WritePositionDelay = () => primaryAnswers.Task;
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+
+        var first = cluster.ReadOnAsync();
+        var second = cluster.ReadOnAsync();
+        var secondWaited = !second.IsCompleted;
+        primaryAnswers.SetResult();
+
+        Assert.True(secondWaited);
+        Assert.Equal("p", await first);
+        Assert.Equal("p", await second);
+        Assert.Equal(1, cluster.Probe.WritePositionReads);
+        Assert.Equal(new PgPosition(1, 150), scope.WritePosition);
+    }
+
+    [Fact]
     public async Task Eventual_reads_ignore_the_scopes_writes_and_strong_reads_always_use_the_writer()
     {
         await using var cluster = Cluster(replicaPosition: 100);

@@ -66,7 +66,8 @@ public sealed class DistributedCacheAdapterTests : IDisposable
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Cache.Set("k", Payload, past));
         Assert.Throws<ArgumentOutOfRangeException>(() => Cache.Set("k", Payload, now));
 
-        Assert.Contains("is not in the future", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), ex.ParamName);
+        Assert.Contains("must be in the future", ex.Message, StringComparison.Ordinal);
         Assert.Null(Cache.Get("k"));
     }
 
@@ -186,12 +187,17 @@ public sealed class DistributedCacheAdapterTests : IDisposable
     }
 
     [Fact]
-    public async Task Null_key_and_value_are_refused()
+    public async Task Null_key_and_value_are_refused_an_empty_key_is_a_key()
     {
         Assert.Throws<ArgumentNullException>(() => Cache.Get(null!));
         await Assert.ThrowsAsync<ArgumentNullException>(() => Cache.SetAsync(null!, Payload, new DistributedCacheEntryOptions()));
         await Assert.ThrowsAsync<ArgumentNullException>(() => Cache.SetAsync("k", null!, new DistributedCacheEntryOptions()));
-        await Assert.ThrowsAsync<ArgumentException>(() => Cache.RemoveAsync(string.Empty));
         Assert.Null(await Cache.GetAsync("k"));
+
+        // As RedisCache: the empty string is a key like any other.
+        await Cache.SetAsync(string.Empty, Payload, new DistributedCacheEntryOptions());
+        Assert.Equal(Payload, await Cache.GetAsync(string.Empty));
+        await Cache.RemoveAsync(string.Empty);
+        Assert.Null(await Cache.GetAsync(string.Empty));
     }
 }

@@ -50,11 +50,37 @@ public sealed class Browser : IAsyncDisposable
         }
     }
 
+    /// <summary>A page in a fresh browser context (its own cookies). Content-Security-Policy reports are collected in <see cref="CspViolations"/>.</summary>
     public async Task<IPage> NewPageAsync()
     {
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 860 } });
         context.SetDefaultTimeout(30_000);
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (_violations)
+                {
+                    _violations.Add(message.Text);
+                }
+            }
+        };
+        return page;
+    }
+
+    private readonly List<string> _violations = [];
+
+    /// <summary>Gets what the browser refused under the shop's Content-Security-Policy (should stay empty).</summary>
+    public IReadOnlyList<string> CspViolations
+    {
+        get
+        {
+            lock (_violations)
+            {
+                return [.. _violations];
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

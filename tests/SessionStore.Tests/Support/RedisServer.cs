@@ -69,9 +69,28 @@ public sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>The keys of the app's sessions (their names end with the session key, after the <c>session:</c> namespace).</summary>
+    /// <summary>
+    /// The keys of the app's sessions (their names end with the session key, after the <c>session:</c> namespace); not the
+    /// provider's write-id lists beside them (<c>{…}:d</c>, kept by durable writes).
+    /// </summary>
     public IReadOnlyList<RedisKey> SessionKeys() =>
-        [.. Raw.GetServer(Raw.GetEndPoints()[0]).Keys(pattern: "*session:*")];
+        [.. Raw.GetServer(Raw.GetEndPoints()[0]).Keys(pattern: "*session:*").Where(static k => !k.ToString().EndsWith(":d", StringComparison.Ordinal))];
+
+    /// <summary>Stops the server with SIGSTOP: it keeps its connections but answers nothing (a hung server).</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Resumes a paused server (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, _process!.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}.");
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -40,6 +40,9 @@ public sealed class StoreCluster : IAsyncLifetime
         "--sqlite", DatabaseFile,
         "--max-form-bytes", MaxFormBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--idle-timeout", IdleTimeout.ToString(),
+        // These tests sign in and post many times from 127.0.0.1; the limits have their own tests (ShopSecurityTests).
+        "--SessionStore:Security:AnonymousPostsPerMinute", "1000000",
+        "--SessionStore:Security:SignInFailuresPerClient", "100000",
     ];
 
     public async Task DisposeAsync()

@@ -5,10 +5,11 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using SessionStore.Catalog;
 using SessionStore.Data;
+using SessionStore.Security;
 
 namespace SessionStore.Pages.Catalog;
 
-[Authorize]
+[Authorize(Policy = Roles.AdministratorPolicy)]
 public sealed class EditModel(ICacheStrategy<int, Product> products, ProductRepository repository) : StorePageModel
 {
     [BindProperty(SupportsGet = true)]

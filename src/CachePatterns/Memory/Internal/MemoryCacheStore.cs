@@ -17,7 +17,7 @@ namespace CachePatterns.Memory.Internal;
 /// (fill, set, invalidation, write) happens under the key's stripe lock, so checking a lease and storing
 /// the value are one atomic step.
 /// </remarks>
-internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
+internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
     where TKey : notnull
 {
     private const int StripeCount = 64;
@@ -500,7 +500,7 @@ internal sealed class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
         }
     }
 
-    private void ValidateKey(TKey key)
+    public void ValidateKey(TKey key)
     {
         if (key is string s && s.Length > _options.MaxKeyLength)
         {
