@@ -233,6 +233,15 @@ public sealed class MariaDbCluster : IAsyncDisposable
                 return s_template;
             }
 
+            // A test host ended by its runner gets no ProcessExit: remove the templates of processes that are gone.
+            foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), "cp-my-template-*"))
+            {
+                if (int.TryParse(Path.GetFileName(stale)["cp-my-template-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !Directory.Exists($"/proc/{pid}"))
+                {
+                    Directory.Delete(stale, recursive: true);
+                }
+            }
+
             var folder = Path.Combine(Path.GetTempPath(), "cp-my-template-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             if (Directory.Exists(folder))
             {
