@@ -78,12 +78,12 @@ public sealed class MemcachedCacheProvider : ICacheProvider
             }
             catch (MemcachedException ex)
             {
-                return (node.Name, State: node.IsDead ? "dead" : "failing: " + ex.Message);
+                return (node.Name, State: node.IsDead ? $"dead ({node.LastFailureReason}), probed every {_options.DeadNodeProbeInterval}" : $"failing ({ex.Reason}): {ex.Message}");
             }
         }).ToArray();
         var states = await Task.WhenAll(checks).ConfigureAwait(false);
         var data = states.ToDictionary(s => "node." + s.Name, s => (object)s.State, StringComparer.Ordinal);
-        var down = states.Where(s => s.State != "up").Select(s => s.Name).ToArray();
+        var down = states.Where(s => s.State != "up").Select(s => $"{s.Name} {s.State}").ToArray();
         return down.Length == 0
             ? new CacheProviderHealth(true, $"All {nodes.Count} memcached nodes answer.", data)
             : new CacheProviderHealth(false, $"{down.Length} of {nodes.Count} memcached nodes do not answer: {string.Join(", ", down)}.", data);

@@ -42,6 +42,9 @@ internal sealed class MemcachedNode : IDisposable
 
     public bool IsDead => Volatile.Read(ref _dead);
 
+    /// <summary>Gets why the node was marked dead, or why its last probe failed since.</summary>
+    public CacheProviderFailureReason LastFailureReason => (CacheProviderFailureReason)Volatile.Read(ref _lastProbeFailure);
+
     /// <summary>Gets the connection in use, if one is open (tests poison it).</summary>
     internal MemcachedConnection? CurrentConnection => Volatile.Read(ref _connection);
 
