@@ -131,6 +131,16 @@ internal sealed class CacheInstance : IDisposable
         TimeSpan retryDelay)
         where TKey : notnull
     {
+        // Sessions must not share keys with a strategy: its writes would overwrite them and its ledger's sweep delete them.
+        var owner = typeof(ResilientDurableStore<TKey, TValue>);
+        var holder = _prefixes.GetOrAdd(descriptor.KeyPrefix, owner);
+        if (holder != owner)
+        {
+            throw new InvalidOperationException(
+                $"Cache '{Name}': the IDistributedCache and the strategy of {Describe(holder)} would share the key prefix '{descriptor.KeyPrefix}'; " +
+                "give one of them its own prefix (DistributedCacheOptions.KeyPrefix or CacheStrategyOptions.KeyPrefix).");
+        }
+
         var store = Provider.CreateStore(descriptor);
         CacheResiliencePipeline? pipeline = null;
         if (Pipeline is not null)
@@ -167,7 +177,9 @@ internal sealed class CacheInstance : IDisposable
     }
 
     private static string Describe(Type strategy) =>
-        $"<{string.Join(", ", strategy.GetGenericArguments().Select(t => t.FullName))}>";
+        strategy.IsGenericType && strategy.GetGenericTypeDefinition() == typeof(ResilientDurableStore<,>)
+            ? "the IDistributedCache"
+            : $"<{string.Join(", ", strategy.GetGenericArguments().Select(t => t.FullName))}>";
 
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
     public void Dispose()
