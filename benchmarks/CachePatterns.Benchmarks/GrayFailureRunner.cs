@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using CachePatterns.Redis;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace CachePatterns.Benchmarks;
@@ -43,8 +44,15 @@ public static class GrayFailureRunner
         return 0;
     }
 
-    private static ServiceProvider Container(string configuration, VersionedDatabase database, CacheStrategyKind kind = CacheStrategyKind.CacheAside) =>
+    private static ServiceProvider Container(string configuration, VersionedDatabase database, CacheStrategyKind kind = CacheStrategyKind.CacheAside, ILoggerProvider? logs = null) =>
         new ServiceCollection()
+            .AddLogging(b =>
+            {
+                if (logs is not null)
+                {
+                    b.AddProvider(logs);
+                }
+            })
             .AddCachePatterns()
             .UseRedis(o =>
             {
@@ -62,14 +70,15 @@ public static class GrayFailureRunner
     {
         using var server = GrayRedis.Start();
         var database = new VersionedDatabase(Keys);
-        await using var services = Container(server.Configuration, database);
+        var clock = Stopwatch.StartNew();
+        var opened = new OpenedCapture(clock);
+        await using var services = Container(server.Configuration, database, logs: opened);
         var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
         for (var k = 0; k < Keys; k++)
         {
             await strategy.GetAsync(k);
         }
 
-        var clock = Stopwatch.StartNew();
         var calls = new List<Call>[Callers];
         var failures = 0L;
         double pausedAt = double.NaN, resumedAt = double.NaN;
@@ -80,6 +89,9 @@ public static class GrayFailureRunner
             var random = new Random(w);
             while (!stop.IsCancellationRequested)
             {
+                // Callers are requests, not spinning threads: a call served synchronously (circuit open, loader in memory)
+                // must not starve the timers and continuations of the others on 2 cores.
+                await Task.Yield();
                 var key = random.Next(Keys);
                 var start = clock.Elapsed.TotalMilliseconds;
                 var stale = false;
@@ -135,9 +147,10 @@ public static class GrayFailureRunner
 
         var all = calls.SelectMany(c => c).ToArray();
         var during = all.Where(c => c.StartMs >= pausedAt && c.StartMs < resumedAt).ToArray();
-        var slowDuring = during.Where(c => c.Ms > 20).ToArray();
-        var cutOffMs = slowDuring.Length == 0 ? 0 : slowDuring.Max(c => c.StartMs) - pausedAt;
+        var firstOpen = opened.Opened.Where(o => o.AtMs >= pausedAt).OrderBy(o => o.AtMs).FirstOrDefault();
+        var cutOffMs = firstOpen.Message is null ? double.NaN : firstOpen.AtMs - pausedAt;
         var afterCut = during.Where(c => c.StartMs >= pausedAt + cutOffMs).Select(c => c.Ms).Order().ToArray();
+        var slowAfterCut = afterCut.Count(ms => ms > 20);
         var duringLatency = during.Select(c => c.Ms).Order().ToArray();
         double Rate(double from, double to) => all.Count(c => c.StartMs >= from && c.StartMs < to) / ((to - from) / 1000);
         var staleAfter = all.Count(c => c.StartMs >= resumedAt && c.Stale);
@@ -147,9 +160,10 @@ public static class GrayFailureRunner
         output.WriteLine();
         output.WriteLine("| figure | value |");
         output.WriteLine("|---|---:|");
-        output.WriteLine(Row("cut off after the hang began (last call slower than 20 ms started at)", $"{cutOffMs:N0} ms"));
+        output.WriteLine(Row("cut off: circuit opened after the hang began (rule)", firstOpen.Message is null ? "never" : $"{cutOffMs:N0} ms ({firstOpen.Message})"));
         output.WriteLine(Row("latency during the hang p50 / p99 / max", $"{Percentile(duringLatency, 0.5):0.00} / {Percentile(duringLatency, 0.99):0.00} / {duringLatency.LastOrDefault():0} ms"));
-        output.WriteLine(Row("latency after the cut-off p99 / max", $"{Percentile(afterCut, 0.99):0.00} / {afterCut.LastOrDefault():0.0} ms"));
+        output.WriteLine(Row("latency after the cut-off p50 / p99 / max", $"{Percentile(afterCut, 0.5):0.00} / {Percentile(afterCut, 0.99):0.00} / {afterCut.LastOrDefault():0} ms"));
+        output.WriteLine(Row("calls after the cut-off slower than 20 ms (half-open probes, scheduling)", $"{slowAfterCut:N0} of {afterCut.Length:N0}"));
         output.WriteLine(Row("ops/s before / during / after", $"{Rate(pausedAt - 3000, pausedAt):N0} / {Rate(pausedAt, resumedAt):N0} / {Rate(backAt, endedAt):N0}"));
         output.WriteLine(Row("cache used again after the resume", $"{backAt - resumedAt:N0} ms"));
         output.WriteLine(Row("caller exceptions", failures.ToString(CultureInfo.InvariantCulture)));
@@ -162,8 +176,8 @@ public static class GrayFailureRunner
         const int Written = 100;
         output.WriteLine("### restart: Redis killed, 100 writes while it is down, restarted from its AOF (old rows back)");
         output.WriteLine();
-        output.WriteLine("| run | old rows read by the other container | window after the server accepts connections |");
-        output.WriteLine("|---|---:|---:|");
+        output.WriteLine("| run | old rows left in Redis until (after it accepts connections) | old rows read by the other container | its last old read after it accepts connections |");
+        output.WriteLine("|---|---:|---:|---:|");
         for (var run = 1; run <= 3; run++)
         {
             using var server = GrayRedis.Start(aof: true);
@@ -188,7 +202,34 @@ public static class GrayFailureRunner
             server.Restart();
             var accepting = restarted.Elapsed.TotalMilliseconds;
 
-            // B reads every key over and over; the window ends with the last old row it reads (10 s of clean passes after).
+            // The window: until no old row is left in Redis (polled with a connection of its own), and what B read meanwhile
+            // (every key over and over, until 10 s of clean passes).
+            var redisClean = Task.Run(async () =>
+            {
+                using var raw = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",connectRetry=10");
+                var db = raw.GetDatabase();
+                while (restarted.Elapsed < TimeSpan.FromSeconds(60))
+                {
+                    var old = 0;
+                    for (var k = 0; k < Written; k++)
+                    {
+                        var stored = await db.StringGetAsync($"{{gray:String:{k}}}");
+                        if (stored.HasValue && !((byte[])stored!).AsSpan().EndsWith(System.Text.Encoding.UTF8.GetBytes($"\"{database.Committed(k)}\"")))
+                        {
+                            old++;
+                        }
+                    }
+
+                    if (old == 0)
+                    {
+                        return restarted.Elapsed.TotalMilliseconds;
+                    }
+
+                    await Task.Delay(5);
+                }
+
+                return double.NaN;
+            });
             var oldReads = 0;
             var lastOldAt = accepting;
             var cleanSince = restarted.Elapsed;
@@ -208,7 +249,8 @@ public static class GrayFailureRunner
                 await Task.Delay(1);
             }
 
-            output.WriteLine($"| {run} | {oldReads:N0} | {Math.Max(0, lastOldAt - accepting):N0} ms |");
+            var cleanAt = await redisClean;
+            output.WriteLine($"| {run} | {cleanAt - accepting:N0} ms | {oldReads:N0} | {Math.Max(0, lastOldAt - accepting):N0} ms |");
         }
     }
 
@@ -221,10 +263,11 @@ public static class GrayFailureRunner
         var strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
         var big = new string('x', 16 * 1024);
         long peak = 0;
+        using var raw = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true");
         for (var k = 0; k < 400; k++)
         {
             await strategy.WriteAsync(k, database.NextValue(k) + big);
-            peak = Math.Max(peak, await server.UsedMemoryAsync());
+            peak = Math.Max(peak, await GrayRedis.UsedMemoryAsync(raw));
         }
 
         var loads = database.Loads;
@@ -242,7 +285,7 @@ public static class GrayFailureRunner
         output.WriteLine();
         output.WriteLine("| figure | value |");
         output.WriteLine("|---|---:|");
-        output.WriteLine(Row("peak used_memory / maxmemory", $"{peak:N0} / {MaxMemory:N0} bytes"));
+        output.WriteLine(Row("peak used_memory / maxmemory (one value: 16 KB)", $"{peak:N0} / {MaxMemory:N0} bytes"));
         output.WriteLine(Row("reads served from Redis afterwards (5 rounds of 400 keys)", $"{reads - (database.Loads - loads):N0} of {reads:N0}"));
     }
 
@@ -270,6 +313,31 @@ public static class GrayFailureRunner
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
 
     private readonly record struct Call(double StartMs, double Ms, bool Stale);
+
+    /// <summary>Records when the core logged that a circuit opened (event ids 5, 11, 12), on the benchmark's clock.</summary>
+    private sealed class OpenedCapture(Stopwatch clock) : ILoggerProvider, ILogger
+    {
+        public ConcurrentBag<(double AtMs, string Message)> Opened { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id is 5 or 11 or 12)
+            {
+                Opened.Add((clock.Elapsed.TotalMilliseconds, eventId.Id switch { 11 => "consecutive timeouts", 12 => "provider reported the connection lost", _ => "failure ratio" }));
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 
     /// <summary>Rows <c>v{version}-{key}</c>; the version committed last is known, so a read older than it is counted.</summary>
     private sealed class VersionedDatabase(int count) : ICacheLoader<int, string>, ICacheWriter<int, string>
@@ -358,9 +426,8 @@ public static class GrayFailureRunner
 
         public void Restart() => _process = Launch();
 
-        public async Task<long> UsedMemoryAsync()
+        public static async Task<long> UsedMemoryAsync(ConnectionMultiplexer raw)
         {
-            using var raw = await ConnectionMultiplexer.ConnectAsync(Configuration + ",allowAdmin=true");
             var info = (string?)await raw.GetDatabase().ExecuteAsync("INFO", "memory") ?? string.Empty;
             var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
             return long.Parse(line["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture);

@@ -12,6 +12,7 @@ return args switch
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
     ["routing", ..] => await RoutingRunner.RunAsync(Console.Out),
+    ["routing-mariadb", .. var mariaDbArgs] => await MariaDbRoutingRunner.RunAsync(Console.Out, mariaDbArgs),
     ["routingparts", ..] => await RoutingBreakdownRunner.RunAsync(Console.Out),
     ["mcthroughput", .. var rest] => await MemcachedThroughputRunner.RunAsync(Console.Out, rest),
     ["redisthroughput", .. var throughputArgs] => await RedisThroughputRunner.RunAsync(Console.Out, throughputArgs),

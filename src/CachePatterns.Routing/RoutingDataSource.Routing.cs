@@ -176,6 +176,12 @@ public sealed partial class RoutingDataSource
         while (true)
         {
             var reader = required.Unknown ? null : PickReader(topology, required, failed);
+            if (reader is null && required.Any && !required.Unknown && _options.ReadYourWritesWait > TimeSpan.Zero && _engine.CanWaitForPosition
+                && await OpenReaderThatWaitsAsync(topology, required, failed, cancellationToken).ConfigureAwait(false) is { } waited)
+            {
+                return waited;
+            }
+
             if (reader is null)
             {
                 if (!required.Any && !_options.FallbackToWriter)
@@ -286,6 +292,43 @@ public sealed partial class RoutingDataSource
             Log.WritePositionFailed(_logger, writer.Name, ex);
             return null;
         }
+    }
+
+    /// <summary>
+    /// A connection to a receiving replica that was behind the required position at its last probe and has applied it
+    /// within <see cref="RoutingOptions.ReadYourWritesWait"/> (the engine waits on the replica itself), or
+    /// <see langword="null"/> (the read then goes to the writer). Replicas on another history are never tried.
+    /// </summary>
+    private async ValueTask<(DbConnection, Endpoint)?> OpenReaderThatWaitsAsync(Topology topology, RequiredPosition required, List<Endpoint>? failed, CancellationToken cancellationToken)
+    {
+        var candidates = topology.Readers.Where(r => failed?.Contains(r) != true && r.LastStatus is { IsReceiving: true } status
+            && new[] { required.Scope, required.Process }.All(mark => mark is null || status.Position.CompareTo(mark) != ReplicationPositionComparison.NotComparable)).ToArray();
+        if (_selector.Pick(candidates, ReaderSelector.TotalWeight(candidates)) is not { } reader)
+        {
+            return null;
+        }
+
+        var connection = CreateTracked(reader, reader.ReadDataSource, isWriter: false);
+        try
+        {
+            await OpenOrThrowAsync(connection, reader, cancellationToken).ConfigureAwait(false);
+            foreach (var mark in new[] { required.Scope, required.Process })
+            {
+                if (mark is not null && !await _engine.WaitForPositionAsync(connection, mark, _options.ReadYourWritesWait, cancellationToken).ConfigureAwait(false))
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    return null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is RoutingException || _engine.Classify(ex) == RoutingFailure.Connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        _telemetry.Connections.Add(1, new KeyValuePair<string, object?>("endpoint", reader.Name), new KeyValuePair<string, object?>("role", "reader"));
+        return (connection, reader);
     }
 
     private Endpoint? PickReader(Topology topology, RequiredPosition required, List<Endpoint>? failed)

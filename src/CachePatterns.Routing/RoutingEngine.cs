@@ -45,6 +45,16 @@ public abstract partial class RoutingEngine
     /// <summary>Drops the pooled connections of <paramref name="sources"/> in place; returns <see langword="false"/> when the engine cannot, and the router replaces the data sources instead.</summary>
     internal abstract bool TryClearPools(EndpointDataSources sources);
 
+    /// <summary>Gets a value indicating whether <see cref="WaitForPositionAsync"/> can wait on a replica (default: it cannot).</summary>
+    internal virtual bool CanWaitForPosition => false;
+
+    /// <summary>
+    /// Waits on an open connection to a replica until it has applied <paramref name="position"/>, at most
+    /// <paramref name="timeout"/>; returns whether it has (then reads on this connection see it).
+    /// </summary>
+    internal virtual Task<bool> WaitForPositionAsync(DbConnection replica, ReplicationPosition position, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.FromResult(false);
+
     /// <summary>What a failure of a statement or an open means for routing (a connection failure, a read-only server, a recovery conflict, bad credentials), or <see cref="RoutingFailure.None"/> for the statement's own error.</summary>
     internal abstract RoutingFailure Classify(Exception exception);
 }

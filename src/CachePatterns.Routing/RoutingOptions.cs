@@ -90,4 +90,11 @@ public sealed class RoutingOptions
     /// then set to at most one connection.
     /// </summary>
     public Action<RoutingEndpointOptions, MySqlDataSourceBuilder>? ConfigureMySql { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a read that must see a write (read-your-writes, a fill after a write) may wait on a replica that
+    /// has not applied it yet, where the engine can wait for a position on the replica itself (MySQL/MariaDB: GTID waits),
+    /// before it goes to the writer. Zero (the default): to the writer at once, until a probe finds a replica caught up.
+    /// </summary>
+    public TimeSpan ReadYourWritesWait { get; set; }
 }

@@ -53,6 +53,26 @@ public sealed class DefaultConfigurationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_database_check_fails_when_the_shop_tables_do_not_answer_even_though_the_file_opens()
+    {
+        using var shop = new ShopClient();
+        Assert.Equal(HttpStatusCode.OK, (await shop.GetAsync(_app, "/healthz")).Status);
+
+        // Another process breaks the database under the running app: SELECT 1 still answers, the users table does not.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "store.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var rename = connection.CreateCommand();
+            rename.CommandText = "ALTER TABLE users RENAME TO users_lost";
+            await rename.ExecuteNonQueryAsync();
+        }
+
+        var health = await shop.GetAsync(_app, "/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.Status);
+        Assert.Equal("Unhealthy", health.Html);
+    }
+
+    [Fact]
     public async Task Contradictory_or_bad_settings_stop_start_up_with_a_message_naming_them()
     {
         var (exitCode, output) = await AppInstance.RunUntilExitAsync(

@@ -50,6 +50,29 @@ public static class ShopSchema
         );
         """;
 
+    /// <summary>MariaDB/MySQL (text keys need a length).</summary>
+    public const string MariaDb = """
+        CREATE TABLE IF NOT EXISTS user_roles (
+            name VARCHAR(64) NOT NULL,
+            role VARCHAR(64) NOT NULL,
+            PRIMARY KEY (name, role)
+        );
+        CREATE TABLE IF NOT EXISTS orders (
+            id          VARCHAR(64)  PRIMARY KEY,
+            user_name   VARCHAR(64)  NOT NULL,
+            placed_at   VARCHAR(40)  NOT NULL,
+            total_cents BIGINT       NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS order_lines (
+            order_id    VARCHAR(64)  NOT NULL,
+            product_id  BIGINT       NOT NULL,
+            name        VARCHAR(255) NOT NULL,
+            quantity    BIGINT       NOT NULL,
+            price_cents BIGINT       NOT NULL,
+            PRIMARY KEY (order_id, product_id)
+        );
+        """;
+
     /// <summary>The demo accounts' roles (alice and bob are customers: no role).</summary>
     public static readonly IReadOnlyList<(string Name, string Role)> DemoRoles = [("ada", Security.Roles.Administrator)];
 }

@@ -168,6 +168,8 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
 
     private string KeyOf(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
 
+    public void ValidateKey(TKey key) => _ = _client.EncodeKey(KeyOf(key));
+
     /// <summary>A command on the refresh claim of <paramref name="key"/> (the provider's own item, see <see cref="MemcachedClient.CompanionKey"/>).</summary>
     private MetaCommand RefreshClaim(string verb, string key, string flags) => new(verb, _client.CompanionKey(key, RefreshRole), flags);
 

@@ -56,6 +56,8 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
 
     private RedisKey ValueKey(TKey key) => ValueKeyString(key);
 
+    public void ValidateKey(TKey key) => _ = ValueKeyString(key);
+
     /// <summary><c>{instance + prefix + key}</c> in one allocation, checked against <see cref="RedisCacheProviderOptions.MaxKeyBytes"/>.</summary>
     private string ValueKeyString(TKey key)
     {

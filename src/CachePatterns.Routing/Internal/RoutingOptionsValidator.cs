@@ -116,6 +116,11 @@ internal sealed class RoutingOptionsValidator : IValidateOptions<RoutingOptions>
             errors.Add($"{at}: MaxReplicaLagBytes must not be negative, but was {options.MaxReplicaLagBytes}.");
         }
 
+        if (options.ReadYourWritesWait < TimeSpan.Zero || options.ReadYourWritesWait > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{at}: ReadYourWritesWait must be between 0 and 1 minute, but was {options.ReadYourWritesWait}.");
+        }
+
         if (options.PasswordRefreshInterval is { } refresh && refresh <= TimeSpan.Zero)
         {
             errors.Add($"{at}: PasswordRefreshInterval must be positive, but was {refresh}.");

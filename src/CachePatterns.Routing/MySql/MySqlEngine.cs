@@ -20,6 +20,20 @@ internal sealed class MySqlEngine : RoutingEngine
     internal override EndpointDataSources CreateDataSources(RoutingOptions options, RoutingEndpointOptions endpoint) =>
         MySqlEndpoints.CreateDataSources(options, endpoint);
 
+    internal override bool CanWaitForPosition => true;
+
+    /// <summary>
+    /// MariaDB <c>MASTER_GTID_WAIT</c>, MySQL <c>WAIT_FOR_EXECUTED_GTID_SET</c>, then the replica's position read back and
+    /// compared as the router compares (MariaDB's wait compares sequence numbers only, not who wrote them).
+    /// </summary>
+    internal override Task<bool> WaitForPositionAsync(DbConnection replica, ReplicationPosition position, TimeSpan timeout, CancellationToken cancellationToken) =>
+        position switch
+        {
+            MariaDbGtidPosition mariaDb => MySqlStatusQueries.WaitForPositionAsync(replica, MySqlFlavor.MariaDb, mariaDb, timeout, cancellationToken),
+            MySqlGtidSet mySql => MySqlStatusQueries.WaitForPositionAsync(replica, MySqlFlavor.MySql, mySql, timeout, cancellationToken),
+            _ => Task.FromResult(false),
+        };
+
     /// <summary>MySqlConnector clears a pool only through one of its connections; the router replaces the data sources instead.</summary>
     internal override bool TryClearPools(EndpointDataSources sources) => false;
 

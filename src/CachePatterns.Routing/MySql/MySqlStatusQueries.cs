@@ -82,24 +82,34 @@ internal static class MySqlStatusQueries
 
     /// <summary>
     /// Waits on a replica's open connection until it has applied <paramref name="position"/> (MariaDB <c>MASTER_GTID_WAIT</c>,
-    /// MySQL <c>WAIT_FOR_EXECUTED_GTID_SET</c>), at most <paramref name="timeout"/>; returns whether it has. Never send it to a
-    /// primary: MariaDB's wait follows the replica position, which a primary does not advance.
+    /// MySQL <c>WAIT_FOR_EXECUTED_GTID_SET</c>), at most <paramref name="timeout"/>, then reads the replica's position back and
+    /// returns whether it is at least <paramref name="position"/> (MariaDB's wait compares sequence numbers only). Never send
+    /// it to a primary: MariaDB's wait follows the replica position, which a primary does not advance.
     /// </summary>
-    public static async Task<bool> WaitForPositionAsync(DbConnection replica, MySqlFlavor flavor, string position, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<bool> WaitForPositionAsync(DbConnection replica, MySqlFlavor flavor, ReplicationPosition position, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var command = replica.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
             var seconds = timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             command.CommandText = flavor == MySqlFlavor.MariaDb
-                ? $"SELECT MASTER_GTID_WAIT(@position, {seconds})"
-                : $"SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, {seconds})";
+                ? $"SELECT MASTER_GTID_WAIT(@position, {seconds}), @@global.gtid_slave_pos"
+                : $"SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, {seconds}), @@global.gtid_executed";
             var parameter = command.CreateParameter();
             parameter.ParameterName = "@position";
-            parameter.Value = position;
+            parameter.Value = position.ToString();
             command.Parameters.Add(parameter);
-            var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            return Convert.ToInt64(result, CultureInfo.InvariantCulture) == 0;
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false) || Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture) != 0)
+                {
+                    return false;
+                }
+
+                ReplicationPosition applied = flavor == MySqlFlavor.MariaDb ? MariaDbGtidPosition.Parse(Text(reader, 1)) : MySqlGtidSet.Parse(Text(reader, 1));
+                return applied.CompareTo(position) == ReplicationPositionComparison.AtLeast;
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using CachePatterns.Routing.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CachePatterns.Routing.Tests.Engines;
 
@@ -82,6 +83,48 @@ public abstract class EngineRoutingTests(IRoutingCluster cluster)
         Assert.Equal(cluster.Primary.Port, atOnce);
         Assert.Null(eventual);
         Assert.Equal("later", await router.QueryFirstOrDefaultAsync<string>("SELECT value FROM items WHERE id = @id", new { id }));
+    }
+
+    [Theory]
+    [InlineData(true, "v2")]
+    [InlineData(false, "v1")]
+    public async Task After_a_write_a_cache_fill_reads_the_new_row_although_the_only_replica_still_has_the_old_one(bool fillAware, string cached)
+    {
+        // Without fill-aware routing the same scenario caches the delayed replica's old row, and keeps serving it.
+        var services = new ServiceCollection();
+        services.AddCachePatterns()
+            .AddRouting(o =>
+            {
+                var template = EngineRouters.Options(cluster.Engine, [cluster.Primary, cluster.DelayedReplica]);
+                o.Engine = template.Engine;
+                o.ProbeInterval = template.ProbeInterval;
+                foreach (var endpoint in template.Endpoints)
+                {
+                    o.Endpoints.Add(endpoint);
+                }
+
+                o.FillAwareRouting = fillAware;
+            })
+            .AddStrategy<long, string>(
+                CacheStrategyKind.CacheAside,
+                sp => new EngineItemRepository(sp.GetRequiredService<RoutingDataSource>(), cluster),
+                sp => new EngineItemRepository(sp.GetRequiredService<RoutingDataSource>(), cluster),
+                o => o.Jitter = 0);
+        await using var provider = services.BuildServiceProvider(validateScopes: true);
+        var strategy = provider.GetRequiredService<ICacheStrategy<long, string>>();
+        var id = cluster.NewId();
+        await cluster.Primary.ExecuteAsync($"INSERT INTO items (id, value) VALUES ({id}, 'v1')");
+        await cluster.WaitForReplicasAsync();
+        Assert.Equal("v1", await strategy.GetAsync(id));
+
+        await strategy.WriteAsync(id, "v2");
+        var first = await strategy.GetAsync(id);
+        var replicaHadOld = await cluster.DelayedReplica.ScalarAsync<string>($"SELECT value FROM items WHERE id = {id}") == "v1";
+        var second = await strategy.GetAsync(id);
+
+        Assert.True(replicaHadOld);
+        Assert.Equal(cached, first);
+        Assert.Equal(cached, second);
     }
 
     [Fact]

@@ -25,6 +25,9 @@ public interface IRoutingCluster
 
     /// <summary>A key no other test uses.</summary>
     long NewId();
+
+    /// <summary>Waits until both replicas have applied everything the primary wrote so far.</summary>
+    Task WaitForReplicasAsync();
 }
 
 /// <summary>The shared PostgreSQL cluster as an <see cref="IRoutingCluster"/>.</summary>
@@ -45,6 +48,8 @@ public sealed class PgRoutingCluster(ClusterFixture fixture) : IRoutingCluster
     public string Upsert => "INSERT INTO items VALUES (@key, @value) ON CONFLICT (id) DO UPDATE SET value = excluded.value";
 
     public long NewId() => fixture.NewId();
+
+    public Task WaitForReplicasAsync() => fixture.Cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
 
     private sealed class PgClusterNode(PgNode node) : IClusterNode
     {
@@ -90,4 +95,20 @@ public static class EngineRouters
 
     public static RoutingEndpointState State(this RoutingDataSource router, IClusterNode node) =>
         router.GetEndpointStates().Single(s => s.Name == node.Name);
+}
+
+/// <summary>The loader and writer of <c>items</c> through the router in any engine's SQL, as an application would write them.</summary>
+public sealed class EngineItemRepository(RoutingDataSource router, IRoutingCluster cluster) : ICacheLoader<long, string>, ICacheWriter<long, string>
+{
+    public async ValueTask<LoadResult<string>> LoadAsync(long key, CancellationToken cancellationToken)
+    {
+        var value = await router.QueryFirstOrDefaultAsync<string>("SELECT value FROM items WHERE id = @key", new { key }, cancellationToken: cancellationToken);
+        return value is null ? LoadResult.NotFound<string>() : LoadResult.Found(value);
+    }
+
+    public async ValueTask WriteAsync(long key, string value, CancellationToken cancellationToken) =>
+        await router.ExecuteAsync(cluster.Upsert, new { key, value }, cancellationToken);
+
+    public async ValueTask DeleteAsync(long key, CancellationToken cancellationToken) =>
+        await router.ExecuteAsync("DELETE FROM items WHERE id = @key", new { key }, cancellationToken);
 }

@@ -28,6 +28,8 @@ public sealed class MariaDbClusterFixture : IAsyncLifetime, IRoutingCluster
 
     public long NewId() => Interlocked.Increment(ref _nextId);
 
+    public Task WaitForReplicasAsync() => Cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
+
     public async Task InitializeAsync()
     {
         _cluster = await MariaDbCluster.StartAsync(TimeSpan.Zero, Delay);

@@ -190,11 +190,11 @@ public sealed class StoreSemanticsTests : IAsyncDisposable
         using var strategyFirst = TestCacheHost.CacheAside(o => o.KeyPrefix = "dc", b => b.AddDistributedCache());
         _ = strategyFirst.Strategy;
         var ex = Assert.Throws<InvalidOperationException>(() => strategyFirst.Services.GetRequiredService<IDistributedCache>());
-        Assert.Contains("would share the key prefix 'dc:'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("IDistributedCache would use the key prefix 'dc:'", ex.Message, StringComparison.Ordinal);
 
         using var sessionsFirst = TestCacheHost.CacheAside(o => o.KeyPrefix = "dc", b => b.AddDistributedCache());
         _ = sessionsFirst.Services.GetRequiredService<IDistributedCache>();
         ex = Assert.Throws<InvalidOperationException>(() => sessionsFirst.Strategy);
-        Assert.Contains("the IDistributedCache", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("of IDistributedCache", ex.Message, StringComparison.Ordinal);
     }
 }

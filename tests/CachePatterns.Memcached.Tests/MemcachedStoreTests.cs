@@ -8,8 +8,11 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CachePatterns.Memcached.Tests;
 
-/// <summary>Every operation of the provider contract against three real memcached processes.</summary>
-public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClassFixture<ThreeMemcachedFixture>
+/// <summary>
+/// The memcached store beyond the shared contract (<see cref="MemcachedProviderContractTests"/>): two provider instances,
+/// refresh claims, sliding renewal, corruption, multi-node, limits and dead nodes, against three real memcached processes.
+/// </summary>
+public sealed class MemcachedStoreTests(ThreeMemcachedFixture fixture) : IClassFixture<ThreeMemcachedFixture>
 {
     private static readonly StoreEntryOptions FiveMinutes = new(TimeSpan.FromMinutes(5));
 
@@ -20,32 +23,6 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         provider.CreateStore(new CacheStoreDescriptor<string, string>("Test", "Test:", new Utf8Serializer()) { Observer = observer });
 
     private static string NewKey() => Guid.NewGuid().ToString("N");
-
-    [Fact]
-    public async Task Miss_lease_fill_hit()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-        var key = NewKey();
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        var miss = await store.GetAsync(key, true, default);
-        Assert.Equal(CacheLookupStatus.Miss, miss.Status);
-        Assert.True(miss.Lease.IsGranted);
-
-        // The placeholder is not a value.
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        Assert.True(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("v1"), FiveMinutes, default));
-        var hit = await store.GetAsync(key, true, default);
-        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
-        Assert.Equal("v1", hit.Value.Value);
-        Assert.False(hit.Lease.IsGranted);
-
-        // A lease is consumed by its fill.
-        Assert.False(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("again"), FiveMinutes, default));
-        Assert.Equal("v1", (await store.GetAsync(key, false, default)).Value.Value);
-    }
 
     [Fact]
     public async Task Second_provider_instance_sees_the_lease_held_elsewhere_until_it_is_released()
@@ -66,53 +43,6 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         var now = await Store(second).GetAsync(key, true, default);
         Assert.Equal(CacheLookupStatus.Miss, now.Status);
         Assert.True(now.Lease.IsGranted);
-    }
-
-    [Fact]
-    public async Task Fill_is_fenced_off_by_invalidate_set_and_write_begin()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-
-        var k1 = NewKey();
-        var lease = (await store.GetAsync(k1, true, default)).Lease;
-        await store.InvalidateAsync(k1, default);
-        Assert.False(await store.FillAsync(k1, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(k1, false, default)).Status);
-
-        // Invalidate, then someone else takes a new lease: the old lease still fails (CAS differs).
-        var k2 = NewKey();
-        var old = (await store.GetAsync(k2, true, default)).Lease;
-        await store.InvalidateAsync(k2, default);
-        var fresh = (await store.GetAsync(k2, true, default)).Lease;
-        Assert.False(await store.FillAsync(k2, old, CacheValue<string>.Of("old"), FiveMinutes, default));
-        Assert.True(await store.FillAsync(k2, fresh, CacheValue<string>.Of("new"), FiveMinutes, default));
-        Assert.Equal("new", (await store.GetAsync(k2, false, default)).Value.Value);
-
-        var k3 = NewKey();
-        lease = (await store.GetAsync(k3, true, default)).Lease;
-        await store.SetAsync(k3, CacheValue<string>.Of("set"), FiveMinutes, default);
-        Assert.False(await store.FillAsync(k3, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
-        Assert.Equal("set", (await store.GetAsync(k3, false, default)).Value.Value);
-
-        var k4 = NewKey();
-        lease = (await store.GetAsync(k4, true, default)).Lease;
-        var token = await store.BeginWriteAsync(k4, default);
-        Assert.True(token.IsRegistered);
-        Assert.False(await store.FillAsync(k4, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
-    }
-
-    [Fact]
-    public async Task Negative_entries_round_trip()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-        var key = NewKey();
-        var lease = (await store.GetAsync(key, true, default)).Lease;
-        Assert.True(await store.FillAsync(key, lease, CacheValue<string>.NotFound, FiveMinutes, default));
-        var hit = await store.GetAsync(key, false, default);
-        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
-        Assert.False(hit.Value.Exists);
     }
 
     [Fact]
