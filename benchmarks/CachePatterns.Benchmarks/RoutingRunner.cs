@@ -185,7 +185,7 @@ public static class RoutingRunner
     /// The median with its distribution-free 95 % confidence interval: the order statistics n/2 ± 0.98·√n (no assumption on
     /// the distribution, which on a shared machine has long tails).
     /// </summary>
-    private static string MedianWithInterval(double[] values)
+    internal static string MedianWithInterval(double[] values)
     {
         var sorted = values.Order().ToArray();
         var half = 0.98 * Math.Sqrt(sorted.Length);

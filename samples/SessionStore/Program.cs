@@ -45,7 +45,7 @@ app.UseStatusCodePagesWithReExecute("/Status/{0}");
 app.UseStaticFiles();
 app.UseMiddleware<FormSizeLimitMiddleware>((long)settings.Forms.MaxRequestBytes);
 app.UseRouting();
-if (settings.Database.UsesPostgres)
+if (settings.Database.UsesRouter)
 {
     // Read-your-writes per request: a request that wrote reads its writes back, never an older replica's copy.
     app.UseMiddleware<RequestConsistencyMiddleware>();

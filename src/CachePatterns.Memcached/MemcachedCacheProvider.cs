@@ -18,6 +18,8 @@ public sealed class MemcachedCacheProvider : ICacheProvider
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly MemcachedClient _client;
+    private readonly Lock _eventLock = new();
+    private Task _events = Task.CompletedTask;
 
     /// <summary>Initializes a new instance of the <see cref="MemcachedCacheProvider"/> class. Nothing is connected yet.</summary>
     /// <param name="options">The options.</param>
@@ -37,7 +39,17 @@ public sealed class MemcachedCacheProvider : ICacheProvider
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CachePatterns.Memcached");
         _client = new MemcachedClient(_options, _time, _logger);
+        _client.NodeStateChanged += (node, reason) => Raise(new CacheConnectionChangedEventArgs(
+            reason is null ? CacheConnectionState.Restored : CacheConnectionState.Lost, reason, node.Name));
     }
+
+    /// <summary>
+    /// Raised per node: <see cref="CacheConnectionState.Lost"/> when a node is marked dead (after
+    /// <see cref="MemcachedCacheProviderOptions.FailuresBeforeDead"/> consecutive failures, timeouts of a hung node
+    /// included), <see cref="CacheConnectionState.Restored"/> when it answers again and is back in use (after being
+    /// emptied, see <see cref="MemcachedCacheProviderOptions.ReturningNodes"/>). Raised in order, on a background thread.
+    /// </summary>
+    public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
 
     /// <inheritdoc/>
     public string Name => "memcached";
@@ -50,7 +62,7 @@ public sealed class MemcachedCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new MemcachedCacheStore<TKey, TValue>(descriptor, _client, _options.LeaseTime, _options.WriteTimeout, _time, _logger);
+        return new MemcachedCacheStore<TKey, TValue>(descriptor, _client, _options.LeaseTime, _options.WriteTimeout, _time);
     }
 
     /// <inheritdoc/>
@@ -79,6 +91,31 @@ public sealed class MemcachedCacheProvider : ICacheProvider
 
     /// <inheritdoc/>
     public void Dispose() => _client.Dispose();
+
+    /// <summary>Raises <see cref="ConnectionChanged"/> after the ones before it, never on the thread of a caller that is waiting.</summary>
+    private void Raise(CacheConnectionChangedEventArgs change)
+    {
+        lock (_eventLock)
+        {
+            _events = _events.ContinueWith(
+                static (_, state) =>
+                {
+                    var (provider, args) = ((MemcachedCacheProvider, CacheConnectionChangedEventArgs))state!;
+                    try
+                    {
+                        provider.ConnectionChanged?.Invoke(provider, args);
+                    }
+                    catch (Exception ex)
+                    {
+                        Log.ConnectionChangedHandlerFailed(provider._logger, args.Node ?? provider.Name, ex);
+                    }
+                },
+                (this, change),
+                CancellationToken.None,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
+        }
+    }
 
     /// <summary>Gets the client (tests inspect nodes and connections).</summary>
     internal MemcachedClient Client => _client;

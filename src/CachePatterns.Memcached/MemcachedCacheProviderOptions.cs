@@ -29,9 +29,15 @@ public sealed class MemcachedCacheProviderOptions
     [Range(1, 1_000_000)]
     public int MaxInFlightPerConnection { get; set; } = 1024;
 
-    /// <summary>Gets or sets the largest value in bytes (memcached's item size limit, <c>-I</c>). Default: 1 MiB.</summary>
-    [Range(1, int.MaxValue)]
-    public int MaxValueBytes { get; set; } = 1024 * 1024;
+    /// <summary>
+    /// Gets or sets memcached's item size limit in bytes: the servers' <c>-I</c> (memcached's default, 1 MiB, is this
+    /// option's default). The largest value stored is this minus memcached's item overhead (59 bytes) and the key's
+    /// length; a larger one throws <see cref="CacheValueTooLargeException"/> before anything is sent. If the servers
+    /// use a smaller <c>-I</c>, a value they refuse also throws <see cref="CacheValueTooLargeException"/> (and the node
+    /// stays in use).
+    /// </summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxItemSize { get; set; } = 1024 * 1024;
 
     /// <summary>
     /// Gets or sets a value indicating whether keys memcached cannot hold (over 250 bytes, whitespace or control
@@ -54,8 +60,20 @@ public sealed class MemcachedCacheProviderOptions
     [Range(1, int.MaxValue)]
     public int FailuresBeforeDead { get; set; } = 3;
 
-    /// <summary>Gets or sets how often a dead node is probed; it is used again once it answers. Default: 2 seconds.</summary>
-    public TimeSpan DeadNodeProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Gets or sets how often a dead node is probed; it is used again once it answers (after being emptied, see
+    /// <see cref="ReturningNodes"/>). A write to a dead node's keys also probes it at once. Default: 500 ms.
+    /// </summary>
+    public TimeSpan DeadNodeProbeInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Gets or sets what this client does with a node it marked dead when it answers again. While the node was dead, this
+    /// client's invalidations of its keys failed; other clients may already be reading and refilling the node.
+    /// <see cref="MemcachedReturningNodePolicy.Flush"/> (default) empties it first, so nothing it could not invalidate is
+    /// read by anyone; <see cref="MemcachedReturningNodePolicy.Keep"/> uses it as it is. See docs/providers.md, "A node
+    /// that returns". <see cref="RemapDeadNodes"/> always flushes.
+    /// </summary>
+    public MemcachedReturningNodePolicy ReturningNodes { get; set; } = MemcachedReturningNodePolicy.Flush;
 
     /// <summary>
     /// Gets or sets a value indicating whether a dead node's keys move to the remaining nodes (the ketama continuum is

@@ -22,13 +22,13 @@ public sealed class RedisCacheProvider : ICacheProvider
 {
     private readonly RedisCacheProviderOptions _options;
     private readonly RedisConnection _connection;
-    private readonly PendingInvalidations _pending;
+    private readonly RedisHeartbeat _heartbeat;
     private readonly RedisServerClock _clock;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
     /// <param name="options">The options.</param>
     /// <param name="logger">The logger; <see langword="null"/> for none.</param>
-    /// <param name="timeProvider">The clock of the replay timer of failed invalidations; <see langword="null"/> for the system clock.</param>
+    /// <param name="timeProvider">The clock of the heartbeat and the server-clock estimate; <see langword="null"/> for the system clock.</param>
     /// <exception cref="OptionsValidationException">The options are invalid (the message names the setting).</exception>
     public RedisCacheProvider(IOptions<RedisCacheProviderOptions> options, ILogger<RedisCacheProvider>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -36,10 +36,41 @@ public sealed class RedisCacheProvider : ICacheProvider
         _options = options.Value;
         RedisCacheProviderOptionsValidator.ThrowIfInvalid(Options.DefaultName, _options);
         var log = (ILogger?)logger ?? NullLogger.Instance;
+        var time = timeProvider ?? TimeProvider.System;
         _connection = new RedisConnection(_options, log);
-        _pending = new PendingInvalidations(_connection, _options, timeProvider ?? TimeProvider.System, log);
-        _clock = new RedisServerClock(timeProvider ?? TimeProvider.System);
+        _clock = new RedisServerClock(time);
         _connection.Restored += _clock.Reset;
+        _heartbeat = new RedisHeartbeat(_connection, _options, time, log);
+        _heartbeat.Changed += change => ConnectionChanged?.Invoke(this, change);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Raised from StackExchange.Redis's connection events and from the provider's heartbeat <c>PING</c>
+    /// (<see cref="RedisCacheProviderOptions.HeartbeatInterval"/>), which also catches a server that stops answering with
+    /// its connection open. "Restored" is raised only once a <c>PING</c> is answered again.
+    /// </remarks>
+    public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
+
+    /// <inheritdoc/>
+    public bool CanSweep => true;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <c>SCAN</c> for <c>{InstanceName + keyPrefix*</c> on every primary, each key invalidated by the same script as one
+    /// invalidation. Fails with <see cref="CacheProviderException"/> when a node is not connected (the sweep would not cover it).
+    /// </remarks>
+    public async ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keyPrefix);
+        try
+        {
+            return await RedisSweeper.SweepAsync(_connection, RedisSweeper.PatternOf(_options.InstanceName, keyPrefix), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        {
+            throw RedisFailures.Translate(ex, _connection);
+        }
     }
 
     /// <inheritdoc/>
@@ -53,7 +84,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _pending, _clock);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _clock);
     }
 
     /// <summary>
@@ -87,38 +118,46 @@ public sealed class RedisCacheProvider : ICacheProvider
                 description += $" {evicted} keys evicted since the server started ({fields.GetValueOrDefault("maxmemory_policy")}, maxmemory {fields.GetValueOrDefault("maxmemory")} bytes): the cache is smaller than its working set; give Redis more memory if the hit ratio suffers.";
             }
 
-            if (fields.GetValueOrDefault("maxmemory_policy") == "noeviction" && fields.GetValueOrDefault("maxmemory") is { } max && max != "0")
+            if (fields.GetValueOrDefault("maxmemory_policy") == "noeviction" && data.GetValueOrDefault("maxmemory") is long max && max > 0)
             {
+                if (data.GetValueOrDefault("used_memory") is long used && used >= max)
+                {
+                    return new CacheProviderHealth(
+                        false,
+                        $"Redis is full (noeviction): used_memory {used} bytes of maxmemory {max}; values are not cached (the server refuses writes), hits are still served. Give Redis more memory or use allkeys-lru.",
+                        data);
+                }
+
                 description += " Warning: maxmemory is set with maxmemory-policy noeviction, so cache writes fail once memory is full; use allkeys-lru or volatile-lru for a cache.";
             }
 
             return new CacheProviderHealth(true, description, data);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
         {
-            var refused = _connection.LastFailure == nameof(ConnectionFailureType.AuthenticationFailure)
-                || ex.Message.Contains("NOAUTH", StringComparison.Ordinal)
-                || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal);
-            var description = refused
-                ? "Redis refused to authenticate the connection (AuthenticationFailure): check the user name and password, " +
-                  "and for TLS that the server certificate chains to a trusted CA and names the host. "
-                : string.Empty;
-            return new CacheProviderHealth(false, $"{description}Redis does not answer: {ex.GetType().Name}: {Redact(ex.Message)}");
+            var reason = RedisFailures.ReasonOf(ex, _connection.LastFailureReason);
+            var cause = reason switch
+            {
+                CacheProviderFailureReason.Authentication =>
+                    "Redis refused to authenticate the connection (authentication failed): check the user name and password, " +
+                    "and for TLS that the server certificate chains to a trusted CA and names the host. ",
+                CacheProviderFailureReason.ConnectionRefused => "Redis refused the connection (nothing listens at its address). ",
+                CacheProviderFailureReason.Timeout => "Redis does not answer in time (timeout: the server hangs or is overloaded). ",
+                _ => string.Empty,
+            };
+            return new CacheProviderHealth(false, $"{cause}Redis does not answer: {ex.GetType().Name}: {Redact(ex.Message)}");
         }
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        _pending.Dispose();
+        _heartbeat.Dispose();
         _connection.Dispose();
     }
 
     /// <summary>Gets the connection (tests).</summary>
     internal RedisConnection Connection => _connection;
-
-    /// <summary>Gets the invalidations waiting for Redis to answer again (tests).</summary>
-    internal PendingInvalidations Pending => _pending;
 
     /// <summary>Removes the configured password from a message, should a client library ever echo it.</summary>
     private string Redact(string message)

@@ -49,18 +49,18 @@ public sealed class RedisCacheProviderOptions
     public int MaxValueBytes { get; set; } = Internal.RedisEnvelope.MaxPayloadBytes;
 
     /// <summary>
-    /// Gets or sets how many keys whose invalidation failed (Redis unreachable) are remembered for a replay when the
-    /// connection is restored. Over this, the provider forgets them and invalidates every key of its
-    /// <see cref="InstanceName"/> instead (SCAN on every primary), reading nothing from Redis until that is done.
-    /// Default: 10,000.
+    /// Gets or sets how often the provider sends a <c>PING</c> to tell whether Redis still answers (one at a time). A
+    /// server that stops answering while its connection stays open (paused, hung, a network black hole) is reported lost
+    /// (<c>ICacheProvider.ConnectionChanged</c>) once a <c>PING</c> stays unanswered for <see cref="HeartbeatTimeout"/>,
+    /// and restored as soon as one is answered, so the core cuts the cache off and takes it back quickly. Default: 250 ms.
     /// </summary>
-    public int MaxPendingInvalidations { get; set; } = 10_000;
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// Gets or sets how often remembered invalidations are retried while Redis does not answer (they are also replayed
-    /// at once when StackExchange.Redis reports the connection restored), and the timeout of each replay. Default: 1 second.
+    /// Gets or sets how long a heartbeat <c>PING</c> may stay unanswered before the connection is reported lost. Keep it
+    /// above the server's normal worst-case latency. Default: 500 ms.
     /// </summary>
-    public TimeSpan PendingReplayInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Gets or sets a value indicating whether plain reads (no lease asked) are served by replicas when the

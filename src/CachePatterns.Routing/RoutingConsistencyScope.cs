@@ -19,19 +19,15 @@ public sealed class RoutingConsistencyScope : IDisposable
         Parent = parent;
         if (parent is not null)
         {
-            Writes.Advance(parent.Writes.Position);
-            if (parent.Writes.IsPending)
-            {
-                Writes.MarkPending();
-            }
+            Writes.Absorb(parent.Writes);
         }
     }
 
     /// <summary>Gets the consistency of reads in this scope that do not choose their own.</summary>
     public ReadConsistency Consistency { get; }
 
-    /// <summary>Gets the primary's position after the last write of this scope whose position is known (0 before any).</summary>
-    public ulong WritePosition => Writes.Position;
+    /// <summary>Gets the primary's position after the last write of this scope whose position is known (<see langword="null"/> before any).</summary>
+    public ReplicationPosition? WritePosition => Writes.Position;
 
     internal RoutingConsistencyScope? Parent { get; }
 
@@ -46,14 +42,7 @@ public sealed class RoutingConsistencyScope : IDisposable
         }
 
         _disposed = true;
-        if (Parent is not null)
-        {
-            Parent.Writes.Advance(Writes.Position);
-            if (Writes.IsPending)
-            {
-                Parent.Writes.MarkPending();
-            }
-        }
+        Parent?.Writes.Absorb(Writes);
 
         _router.EndScope(this);
     }

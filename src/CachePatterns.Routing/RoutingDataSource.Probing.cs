@@ -6,42 +6,34 @@ public sealed partial class RoutingDataSource
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly SemaphoreSlim _roundGate = new(1, 1);
-    private readonly Task? _probeLoop;
+    private readonly Lock _applyGate = new();
+    private readonly WriterHistory _writerHistory = new();
+    private Task? _probeLoops;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Endpoint? _lastWriter;
+    private Endpoint? _historyOwner;
     private bool _lastWriterLost;
 
     /// <summary>
-    /// Probes every endpoint now and applies what the probes found (role changes, ejections, readmissions, lag) before
-    /// returning. The router also does this every <see cref="RoutingOptions.ProbeInterval"/> on its own.
+    /// Probes every endpoint now and applies what each probe found (role changes, ejections, readmissions, lag) as it
+    /// answers, before returning. Each probe is bounded by <see cref="RoutingOptions.ProbeTimeout"/>, so this returns within
+    /// about that long even when a server hangs. The router also probes every <see cref="RoutingOptions.ProbeInterval"/> on its own.
     /// </summary>
     /// <param name="cancellationToken">Cancels the probes.</param>
-    /// <returns>A task that completes when the round is applied.</returns>
-    public async ValueTask RefreshAsync(CancellationToken cancellationToken = default)
-    {
-        await _roundGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var results = await Task.WhenAll(_endpoints.Select(e => ProbeOneAsync(e, cancellationToken))).ConfigureAwait(false);
-            for (var i = 0; i < _endpoints.Length; i++)
-            {
-                Apply(_endpoints[i], results[i]);
-            }
+    /// <returns>A task that completes when every endpoint's probe is applied.</returns>
+    public async ValueTask RefreshAsync(CancellationToken cancellationToken = default) =>
+        await Task.WhenAll(_endpoints.Select(e => ProbeAndApplyAsync(e, cancellationToken))).ConfigureAwait(false);
 
-            Volatile.Write(ref _topology, BuildTopology(_lastWriter));
-            OnWriterResolved(_topology.Writer);
-        }
-        finally
-        {
-            _roundGate.Release();
-        }
-    }
-
-    /// <summary>Asks the probe loop to run a round now (a connection failed, or the writer refused a write).</summary>
+    /// <summary>Asks every endpoint's probe loop to probe now (a connection failed, or the writer refused a write).</summary>
     private void RequestProbe() => Volatile.Read(ref _wake).TrySetResult();
 
-    private async Task ProbeLoopAsync()
+    private Task StartProbeLoops() => Task.WhenAll(_endpoints.Select(e => Task.Run(() => ProbeLoopAsync(e))));
+
+    /// <summary>
+    /// One loop per endpoint, so a server that hangs delays nobody else's probes: every interval, or at once when woken
+    /// (after a pause of a tenth of the interval, so a burst of failures does not probe back to back).
+    /// </summary>
+    private async Task ProbeLoopAsync(Endpoint endpoint)
     {
         var stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
@@ -49,75 +41,126 @@ public sealed partial class RoutingDataSource
             var wake = Volatile.Read(ref _wake);
             try
             {
-                await RefreshAsync(stopping).ConfigureAwait(false);
+                await ProbeAndApplyAsync(endpoint, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
             }
-#pragma warning disable CA1031 // The loop must survive any failure of one round; the next round retries.
+#pragma warning disable CA1031 // The loop must survive any failure of one probe; the next one retries.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.ProbeFailed(_logger, "(round)", ex);
+                Log.ProbeFailed(_logger, endpoint.Name, ex);
             }
 
-            _firstRound.TrySetResult();
             try
             {
                 await Task.WhenAny(Task.Delay(_options.ProbeInterval, _time, stopping), wake.Task).ConfigureAwait(false);
+                if (wake.Task.IsCompleted)
+                {
+                    Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wake);
+                    await Task.Delay(_options.ProbeInterval / 10, _time, stopping).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-
-            if (wake.Task.IsCompleted)
-            {
-                Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wake);
-
-                // Failing requests wake the loop early; a short pause keeps a burst of them from probing back to back.
-                try
-                {
-                    await Task.Delay(_options.ProbeInterval / 10, _time, stopping).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
         }
     }
 
-    private async Task<(ReplicationStatus? Status, Exception? Error)> ProbeOneAsync(Endpoint endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// Probes one endpoint, bounded by <see cref="RoutingOptions.ProbeTimeout"/> whatever the driver does with the token
+    /// (Npgsql does not abandon a read from a server that stopped answering), and applies the answer at once.
+    /// </summary>
+    private async Task ProbeAndApplyAsync(Endpoint endpoint, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.ProbeTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        await endpoint.ProbeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return (await _probe.ProbeAsync(endpoint.ProbeDataSource, linked.Token).ConfigureAwait(false), null);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
+            ReplicationStatus? status = null;
+            Exception? error = null;
+            var hung = false;
+            using (var timeout = new CancellationTokenSource(_options.ProbeTimeout, _time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken))
+            {
+                Task<ReplicationStatus> probe;
+                try
+                {
+                    probe = _probe.ProbeAsync(endpoint.ProbeDataSource, linked.Token).AsTask();
+                }
 #pragma warning disable CA1031 // Any failure of a probe counts against the endpoint's health.
-        catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
+                {
+                    probe = Task.FromException<ReplicationStatus>(ex);
+                }
+
+                try
+                {
+                    status = await probe.WaitAsync(_options.ProbeTimeout, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    Abandon(probe);
+                    throw;
+                }
+#pragma warning disable CA1031 // Any failure of a probe counts against the endpoint's health.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    hung = !probe.IsCompleted || timeout.IsCancellationRequested;
+                    if (hung)
+                    {
+                        Abandon(probe);
+                        error = new TimeoutException($"no answer to its probe within the probe timeout ({_options.ProbeTimeout.TotalMilliseconds:0} ms): hung or unreachable", ex is TimeoutException ? null : ex);
+                    }
+                    else
+                    {
+                        error = ex;
+                    }
+                }
+            }
+
+            lock (_applyGate)
+            {
+                Apply(endpoint, status, error, hung);
+                RebuildTopology();
+            }
+
+            if (Array.TrueForAll(_endpoints, e => e.Probed))
+            {
+                _firstRound.TrySetResult();
+            }
+        }
+        finally
         {
-            return (null, ex);
+            endpoint.ProbeGate.Release();
         }
     }
 
-    private void Apply(Endpoint endpoint, (ReplicationStatus? Status, Exception? Error) result)
+    /// <summary>A probe the router stopped waiting for: its failure, whenever it comes, is observed and dropped.</summary>
+    private static void Abandon(Task task) =>
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>
+    /// Applies one probe's outcome. A probe that timed out ejects at once: a hung server stalls every caller that reaches it,
+    /// so it must get no work within <see cref="RoutingOptions.ProbeTimeout"/> + <see cref="RoutingOptions.ProbeInterval"/>.
+    /// A probe that fails fast (refused, reset, bad credentials) counts towards <see cref="RoutingOptions.FailuresBeforeEjection"/>.
+    /// </summary>
+    private void Apply(Endpoint endpoint, ReplicationStatus? status, Exception? error, bool hung)
     {
-        if (result.Status is { } status)
+        endpoint.Probed = true;
+        if (status is { } answer)
         {
-            endpoint.LastStatus = status;
+            endpoint.LastStatus = answer;
+            endpoint.LastAnswered = _time.GetTimestamp();
+            endpoint.LastError = null;
             endpoint.ConsecutiveFailures = 0;
             if (endpoint.IsEjected)
             {
-                endpoint.IsEjected = false;
+                endpoint.Readmit();
                 Log.Readmitted(_logger, endpoint.Name);
             }
 
@@ -125,19 +168,29 @@ public sealed partial class RoutingDataSource
         }
 
         endpoint.ConsecutiveFailures++;
-        Log.ProbeFailed(_logger, endpoint.Name, result.Error!);
-        if (!endpoint.IsEjected && endpoint.ConsecutiveFailures >= _options.FailuresBeforeEjection)
+        endpoint.LastError = error;
+        Log.ProbeFailed(_logger, endpoint.Name, error!);
+        if (!endpoint.IsEjected && (hung || endpoint.ConsecutiveFailures >= _options.FailuresBeforeEjection))
         {
-            endpoint.IsEjected = true;
+            endpoint.Eject();
             _telemetry.Ejections.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint.Name));
-            Log.Ejected(_logger, endpoint.Name, endpoint.ConsecutiveFailures, result.Error);
+            Log.Ejected(_logger, endpoint.Name, endpoint.ConsecutiveFailures, error);
         }
+    }
+
+    /// <summary>Rebuilds the topology from what the probes found, and reacts to a moved writer. Called under <see cref="_applyGate"/>.</summary>
+    private Topology RebuildTopology()
+    {
+        var topology = BuildTopology(_lastWriter);
+        Volatile.Write(ref _topology, topology);
+        OnWriterResolved(topology.Writer);
+        return topology;
     }
 
     /// <summary>
     /// The writer: the current one while it is a healthy primary (so a returning old primary does not take writes back),
     /// else the healthy primary configured as writer or furthest ahead. Before any probe answered, the configured roles.
-    /// Readers: healthy replicas within the lag bounds.
+    /// Readers: healthy replicas on the writer's history (never one on another timeline) and within the lag bounds.
     /// </summary>
     private Topology BuildTopology(Endpoint? previousWriter)
     {
@@ -155,50 +208,101 @@ public sealed partial class RoutingDataSource
                 break;
             }
 
-            if (writer is null || Rank(endpoint).CompareTo(Rank(writer)) > 0)
+            if (writer is null || Outranks(endpoint, writer))
             {
                 writer = endpoint;
             }
         }
 
-        var primaryPosition = writer?.LastStatus?.Position ?? 0;
+        var now = _time.GetTimestamp();
+        if (writer is not null && !ReferenceEquals(writer, _historyOwner))
+        {
+            _writerHistory.Clear();
+            _historyOwner = writer;
+        }
+
+        if (writer?.LastStatus is { IsPrimary: true } writerStatus)
+        {
+            _writerHistory.Record(writer.LastAnswered, writerStatus.Position);
+        }
+
+        var maxLagTicks = _options.MaxReplicaLag is { } maxLag ? (long)(maxLag.TotalSeconds * _time.TimestampFrequency) : (long?)null;
+        // Without a time bound only the latest position is needed (timelines, byte distance).
+        _writerHistory.Trim(maxLagTicks is { } keep
+            ? now - keep - (long)((_options.ProbeInterval + _options.ProbeTimeout).TotalSeconds * _time.TimestampFrequency)
+            : now);
+
+        var writerPosition = _writerHistory.Latest;
+        var recheckAt = long.MaxValue;
         var readers = new List<Endpoint>();
         foreach (var endpoint in _endpoints)
         {
-            if (!endpoint.IsEjected && !ReferenceEquals(endpoint, writer) && IsReplica(endpoint) && WithinLagBounds(endpoint, primaryPosition))
+            if (endpoint.IsEjected || ReferenceEquals(endpoint, writer) || !IsReplica(endpoint))
             {
-                readers.Add(endpoint);
+                continue;
             }
+
+            if (endpoint.LastStatus is { } status)
+            {
+                if (writerPosition is not null && status.Position.CompareTo(writerPosition) == ReplicationPositionComparison.NotComparable)
+                {
+                    continue; // on another history than the writer's (a lost timeline): never caught up
+                }
+
+                if (maxLagTicks is { } bound)
+                {
+                    if (status.IsReceiving && status.ReplayLag > _options.MaxReplicaLag)
+                    {
+                        continue;
+                    }
+
+                    if (_writerHistory.BehindSince(status.Position) is { } since)
+                    {
+                        var deadline = since + bound;
+                        if (now >= deadline)
+                        {
+                            continue; // lacks a position the writer had longer than the bound ago: received or not, it is that far behind
+                        }
+
+                        recheckAt = Math.Min(recheckAt, deadline);
+                    }
+                }
+
+                if (_options.MaxReplicaLagBytes is { } maxBytes && writerPosition is not null && status.Position.DistanceBehind(writerPosition) > maxBytes)
+                {
+                    continue;
+                }
+            }
+
+            readers.Add(endpoint);
         }
 
         Endpoint[] readerArray = [.. readers];
-        return new Topology(writer, readerArray, ReaderSelector.TotalWeight(readerArray), primaryPosition);
+        return new Topology(writer, readerArray, ReaderSelector.TotalWeight(readerArray), writerPosition, recheckAt);
 
         static bool IsPrimary(Endpoint e) => e.LastStatus is { } s ? s.IsPrimary : e.Options.Role == EndpointRole.Writer;
 
         static bool IsReplica(Endpoint e) => e.LastStatus is { } s ? !s.IsPrimary : e.Options.Role == EndpointRole.Reader;
 
-        static (int, ulong) Rank(Endpoint e) => (e.Options.Role == EndpointRole.Writer ? 1 : 0, e.LastStatus?.Position ?? 0);
+        static bool Outranks(Endpoint candidate, Endpoint current)
+        {
+            var (a, b) = (candidate.Options.Role == EndpointRole.Writer, current.Options.Role == EndpointRole.Writer);
+            if (a != b)
+            {
+                return a;
+            }
+
+            return candidate.LastStatus is { } mine && current.LastStatus is { } theirs
+                && mine.Position.CompareTo(theirs.Position) == ReplicationPositionComparison.AtLeast
+                && theirs.Position.CompareTo(mine.Position) != ReplicationPositionComparison.AtLeast;
+        }
     }
 
-    private bool WithinLagBounds(Endpoint endpoint, ulong primaryPosition)
-    {
-        if (endpoint.LastStatus is not { } status)
-        {
-            return true;
-        }
-
-        if (_options.MaxReplicaLag is { } maxLag && status.ReplayLag > maxLag)
-        {
-            return false;
-        }
-
-        return _options.MaxReplicaLagBytes is not { } maxBytes
-            || primaryPosition <= status.Position
-            || primaryPosition - status.Position <= (ulong)maxBytes;
-    }
-
-    /// <summary>When the writer moved, drops the old writer's pooled connections so nothing keeps writing to a node that is gone or read-only.</summary>
+    /// <summary>
+    /// When the writer moved, drops the old writer's pooled connections so nothing keeps writing to a node that is gone or
+    /// read-only, and has the next read that needs the process-wide mark read the new writer's position (the old mark is on
+    /// the old history: comparing replicas with it would send every fill to the writer).
+    /// </summary>
     private void OnWriterResolved(Endpoint? writer)
     {
         if (writer is null)
@@ -228,6 +332,7 @@ public sealed partial class RoutingDataSource
 
         _telemetry.WriterChanges.Add(1);
         Log.WriterChanged(_logger, old.Name, writer.Name);
+        _processWrites.MarkWrite();
         old.ClearPool();
     }
 }

@@ -10,7 +10,9 @@ public sealed partial class RoutingDataSource
 
     /// <summary>
     /// Runs <paramref name="work"/> on a connection of the writer (<paramref name="onWriter"/>) or of a reader, and turns
-    /// failures of the connection into a <see cref="RoutingException"/> that says whether a retry is safe.
+    /// failures of the connection into a <see cref="RoutingException"/> that says whether a retry is safe. A read runs
+    /// once more elsewhere when its connection broke, when a replica cancelled it for a recovery conflict, or when its
+    /// endpoint was ejected (hung) while it waited; work on an ejected endpoint stops waiting for it.
     /// </summary>
     internal async ValueTask<T> RunAsync<T>(
         bool onWriter,
@@ -24,24 +26,78 @@ public sealed partial class RoutingDataSource
             var (connection, endpoint) = onWriter
                 ? await OpenWriterAsync(cancellationToken).ConfigureAwait(false)
                 : await OpenReaderAsync(consistency, failed, cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            var ejected = endpoint.EjectedToken;
+            Task<T> task;
+            try
             {
-                try
+                task = work(connection, cancellationToken);
+            }
+#pragma warning disable CA1031 // A synchronous failure is handled as the task's.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                task = Task.FromException<T>(ex);
+            }
+
+            Exception failure;
+            try
+            {
+                var result = await task.WaitAsync(ejected).ConfigureAwait(false);
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return result;
+            }
+            catch (OperationCanceledException) when (ejected.IsCancellationRequested && !task.IsCompleted)
+            {
+                // The endpoint stopped answering and was ejected: stop waiting; the connection is closed when the driver lets go.
+                DisposeWhenDone(task, connection);
+                failure = new TimeoutException($"{endpoint.Name} stopped answering and was ejected while the statement was in flight.", endpoint.LastError);
+                if (!onWriter && failed is null && !cancellationToken.IsCancellationRequested)
                 {
-                    return await work(connection, cancellationToken).ConfigureAwait(false);
+                    failed = [endpoint];
+                    continue;
                 }
-                catch (Exception ex) when (RoutingErrors.IsConnectionFailure(ex) && !onWriter && failed is null && !cancellationToken.IsCancellationRequested)
+
+                throw new RoutingException(
+                    onWriter
+                        ? $"{endpoint.Name} stopped answering while a write was in flight and was ejected; it may or may not have been applied."
+                        : $"{endpoint.Name} stopped answering and was ejected; the read was not answered.",
+                    onWriter ? RetrySafety.Unknown : RetrySafety.Safe,
+                    endpoint.Name,
+                    failure);
+            }
+            catch (Exception ex)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                failure = ex;
+            }
+
+            var kind = _engine.Classify(failure);
+            var onReplica = endpoint.LastStatus is { IsPrimary: false };
+            var retryRead = !onWriter && failed is null && !cancellationToken.IsCancellationRequested
+                && (kind == RoutingFailure.Connection || (kind == RoutingFailure.RecoveryConflict && onReplica));
+            if (retryRead)
+            {
+                // A read is safe to run again: once, elsewhere (another replica, or the writer).
+                if (kind == RoutingFailure.Connection)
                 {
-                    // A read is safe to run again: once, elsewhere (another replica, or the writer).
                     endpoint.ClearPool();
                     RequestProbe();
-                    failed = [endpoint];
                 }
-                catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
+                else
                 {
-                    throw Translate(ex, endpoint, routedAsWrite: onWriter, mayHaveWritten: onWriter);
+                    _telemetry.RecoveryConflicts.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint.Name));
                 }
+
+                failed = [endpoint];
+                continue;
             }
+
+            if (kind is RoutingFailure.ReadOnly or RoutingFailure.Connection)
+            {
+                throw Translate(failure, endpoint, routedAsWrite: onWriter, mayHaveWritten: onWriter);
+            }
+
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
@@ -62,7 +118,7 @@ public sealed partial class RoutingDataSource
             {
                 transaction = await connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
+            catch (Exception ex) when (IsRoutingFailure(ex))
             {
                 throw Translate(ex, endpoint, routedAsWrite: true, mayHaveWritten: false);
             }
@@ -74,7 +130,7 @@ public sealed partial class RoutingDataSource
                 {
                     result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
+                catch (Exception ex) when (IsRoutingFailure(ex))
                 {
                     throw Translate(ex, endpoint, routedAsWrite: true, mayHaveWritten: false);
                 }
@@ -83,7 +139,7 @@ public sealed partial class RoutingDataSource
                 {
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (RoutingErrors.IsReadOnlyViolation(ex) || RoutingErrors.IsConnectionFailure(ex))
+                catch (Exception ex) when (IsRoutingFailure(ex))
                 {
                     throw Translate(ex, endpoint, routedAsWrite: true, mayHaveWritten: true);
                 }
@@ -100,7 +156,7 @@ public sealed partial class RoutingDataSource
     {
         var topology = await TopologyWithAsync(static t => t.Writer is not null, cancellationToken).ConfigureAwait(false);
         var writer = topology.Writer ?? throw NoWriter();
-        var connection = CreateTracked(writer, isWriter: true);
+        var connection = CreateTracked(writer, writer.DataSource, isWriter: true);
         await OpenOrThrowAsync(connection, writer, cancellationToken).ConfigureAwait(false);
         _telemetry.Connections.Add(1, new KeyValuePair<string, object?>("endpoint", writer.Name), new KeyValuePair<string, object?>("role", "writer"));
         return (connection, writer);
@@ -119,19 +175,25 @@ public sealed partial class RoutingDataSource
         var required = await RequiredPositionAsync(level, topology, cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            var reader = PickReader(topology, required, failed);
+            var reader = required.Unknown ? null : PickReader(topology, required, failed);
+            if (reader is null && required.Any && !required.Unknown && _options.ReadYourWritesWait > TimeSpan.Zero && _engine.CanWaitForPosition
+                && await OpenReaderThatWaitsAsync(topology, required, failed, cancellationToken).ConfigureAwait(false) is { } waited)
+            {
+                return waited;
+            }
+
             if (reader is null)
             {
-                if (required == 0 && !_options.FallbackToWriter)
+                if (!required.Any && !_options.FallbackToWriter)
                 {
                     throw new RoutingException("No healthy replica within the lag bound can take the read, and FallbackToWriter is off; nothing was sent.", RetrySafety.Safe, endpoint: null, innerException: null);
                 }
 
-                _telemetry.WriterFallbacks.Add(1, new KeyValuePair<string, object?>("reason", required == 0 ? "no_replica" : "position"));
+                _telemetry.WriterFallbacks.Add(1, new KeyValuePair<string, object?>("reason", required.Any ? "position" : "no_replica"));
                 return await OpenReadOnWriterAsync(topology, cancellationToken).ConfigureAwait(false);
             }
 
-            var connection = CreateTracked(reader, isWriter: false);
+            var connection = CreateTracked(reader, reader.ReadDataSource, isWriter: false);
             try
             {
                 await OpenOrThrowAsync(connection, reader, cancellationToken).ConfigureAwait(false);
@@ -152,77 +214,127 @@ public sealed partial class RoutingDataSource
     /// </summary>
     internal DbConnection CreateReaderConnection()
     {
-        var topology = Volatile.Read(ref _topology);
+        var topology = CurrentTopology();
         var level = _scope.Value?.Consistency ?? _options.DefaultConsistency;
         var scope = level == ReadConsistency.ReadYourWrites ? _scope.Value : null;
         var needsProcessMark = (_options.FillAwareRouting && CacheFillContext.IsActive) || (level == ReadConsistency.ReadYourWrites && scope is null);
         var unresolved = level == ReadConsistency.Strong || scope?.Writes.IsPending == true || (needsProcessMark && _processWrites.IsPending);
-        var required = Math.Max(scope?.Writes.Position ?? 0, needsProcessMark ? _processWrites.Position : 0);
+        var required = new RequiredPosition(scope?.Writes.Position, needsProcessMark ? _processWrites.Position : null, Unknown: unresolved);
         var reader = unresolved ? null : PickReader(topology, required, failed: null);
-        if (reader is null && required == 0 && !unresolved && !_options.FallbackToWriter)
+        if (reader is null && !required.Any && !unresolved && !_options.FallbackToWriter)
         {
             throw new RoutingException("No healthy replica within the lag bound can take the read, and FallbackToWriter is off; nothing was sent.", RetrySafety.Safe, endpoint: null, innerException: null);
         }
 
         var endpoint = reader ?? topology.Writer ?? throw NoWriter();
-        return CreateTracked(endpoint, isWriter: false);
+        return CreateTracked(endpoint, endpoint.ReadDataSource, isWriter: false);
     }
 
     /// <summary>
-    /// The primary position a read must see: the scope's writes for read-your-writes, every write of this process for a
-    /// read under a cache fill (or a read-your-writes read outside any scope). Pending writes are resolved with one query
-    /// of the primary's current position; if that fails, no replica qualifies and the read goes to the writer.
+    /// The positions a read must see: the scope's writes for read-your-writes, every write of this process for a read under
+    /// a cache fill (or a read-your-writes read outside any scope). Pending writes are resolved with one query of the
+    /// primary's current position, shared by concurrent reads; if that fails, the position is unknown and the read goes to
+    /// the writer.
     /// </summary>
-    private async ValueTask<ulong> RequiredPositionAsync(ReadConsistency level, Topology topology, CancellationToken cancellationToken)
+    private async ValueTask<RequiredPosition> RequiredPositionAsync(ReadConsistency level, Topology topology, CancellationToken cancellationToken)
     {
         var scope = level == ReadConsistency.ReadYourWrites ? _scope.Value : null;
         var needsProcessMark = (_options.FillAwareRouting && CacheFillContext.IsActive) || (level == ReadConsistency.ReadYourWrites && scope is null);
         if (scope is null && !needsProcessMark)
         {
-            return 0;
+            return default;
         }
 
-        var scopePending = scope?.Writes.TakePending() ?? false;
-        var processPending = needsProcessMark && _processWrites.TakePending();
-        if (scopePending || processPending)
+        // The scope's writes are also the process's: a process mark read after the scope's count covers them.
+        ReplicationPosition? scopeMark = null;
+        if (scope is not null)
         {
-            ulong position;
-            try
+            scopeMark = await scope.Writes.ResolveAsync(() => ResolveProcessMarkAsync(topology), cancellationToken).ConfigureAwait(false) ?? scope.Writes.Position;
+            if (scopeMark is null && scope.Writes.IsPending)
             {
-                if (topology.Writer is not { } writer)
-                {
-                    throw NoWriter();
-                }
-
-                position = await _probe.GetWritePositionAsync(writer.DataSource, cancellationToken).ConfigureAwait(false);
+                return new RequiredPosition(null, null, Unknown: true);
             }
-            catch
-            {
-                if (scopePending)
-                {
-                    scope!.Writes.MarkPending();
-                }
-
-                if (processPending)
-                {
-                    _processWrites.MarkPending();
-                }
-
-                return ulong.MaxValue;
-            }
-
-            scope?.Writes.Advance(position);
-            _processWrites.Advance(position);
         }
 
-        var required = scope?.Writes.Position ?? 0;
-        return needsProcessMark ? Math.Max(required, _processWrites.Position) : required;
+        ReplicationPosition? processMark = null;
+        if (needsProcessMark)
+        {
+            processMark = await ResolveProcessMarkAsync(topology).WaitAsync(cancellationToken).ConfigureAwait(false) ?? _processWrites.Position;
+            if (processMark is null && _processWrites.IsPending)
+            {
+                return new RequiredPosition(null, null, Unknown: true);
+            }
+        }
+
+        return new RequiredPosition(scopeMark, processMark, Unknown: false);
     }
 
-    private Endpoint? PickReader(Topology topology, ulong required, List<Endpoint>? failed)
+    /// <summary>The process-wide mark covering every write counted before the call (one shared query of the writer when writes are pending); <see langword="null"/> when it could not be read.</summary>
+    private Task<ReplicationPosition?> ResolveProcessMarkAsync(Topology topology) =>
+        _processWrites.ResolveAsync(() => ReadWritePositionAsync(topology), CancellationToken.None).AsTask();
+
+    private async Task<ReplicationPosition?> ReadWritePositionAsync(Topology topology)
+    {
+        if (topology.Writer is not { } writer)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _probe.GetWritePositionAsync(writer.DataSource, CancellationToken.None).AsTask()
+                .WaitAsync(_options.ProbeTimeout, _time, writer.EjectedToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Without the position, the read goes to the writer: always safe.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.WritePositionFailed(_logger, writer.Name, ex);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A connection to a receiving replica that was behind the required position at its last probe and has applied it
+    /// within <see cref="RoutingOptions.ReadYourWritesWait"/> (the engine waits on the replica itself), or
+    /// <see langword="null"/> (the read then goes to the writer). Replicas on another history are never tried.
+    /// </summary>
+    private async ValueTask<(DbConnection, Endpoint)?> OpenReaderThatWaitsAsync(Topology topology, RequiredPosition required, List<Endpoint>? failed, CancellationToken cancellationToken)
+    {
+        var candidates = topology.Readers.Where(r => failed?.Contains(r) != true && r.LastStatus is { IsReceiving: true } status
+            && new[] { required.Scope, required.Process }.All(mark => mark is null || status.Position.CompareTo(mark) != ReplicationPositionComparison.NotComparable)).ToArray();
+        if (_selector.Pick(candidates, ReaderSelector.TotalWeight(candidates)) is not { } reader)
+        {
+            return null;
+        }
+
+        var connection = CreateTracked(reader, reader.ReadDataSource, isWriter: false);
+        try
+        {
+            await OpenOrThrowAsync(connection, reader, cancellationToken).ConfigureAwait(false);
+            foreach (var mark in new[] { required.Scope, required.Process })
+            {
+                if (mark is not null && !await _engine.WaitForPositionAsync(connection, mark, _options.ReadYourWritesWait, cancellationToken).ConfigureAwait(false))
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    return null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is RoutingException || _engine.Classify(ex) == RoutingFailure.Connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        _telemetry.Connections.Add(1, new KeyValuePair<string, object?>("endpoint", reader.Name), new KeyValuePair<string, object?>("role", "reader"));
+        return (connection, reader);
+    }
+
+    private Endpoint? PickReader(Topology topology, RequiredPosition required, List<Endpoint>? failed)
     {
         var readers = topology.Readers;
-        if (required == 0 && failed is null)
+        if (!required.Any && failed is null)
         {
             return _selector.Pick(readers, topology.TotalReaderWeight);
         }
@@ -231,7 +343,7 @@ public sealed partial class RoutingDataSource
         var count = 0;
         foreach (var reader in readers)
         {
-            if ((required == 0 || reader.LastStatus?.Position >= required) && failed?.Contains(reader) != true)
+            if (failed?.Contains(reader) != true && required.IsMetBy(reader.LastStatus?.Position))
             {
                 eligible[count++] = reader;
             }
@@ -244,24 +356,60 @@ public sealed partial class RoutingDataSource
     private async ValueTask<(DbConnection, Endpoint)> OpenReadOnWriterAsync(Topology topology, CancellationToken cancellationToken)
     {
         var writer = topology.Writer ?? throw NoWriter();
-        var connection = CreateTracked(writer, isWriter: false);
+        var connection = CreateTracked(writer, writer.ReadDataSource, isWriter: false);
         await OpenOrThrowAsync(connection, writer, cancellationToken).ConfigureAwait(false);
         _telemetry.Connections.Add(1, new KeyValuePair<string, object?>("endpoint", writer.Name), new KeyValuePair<string, object?>("role", "reader"));
         return (connection, writer);
     }
 
+    /// <summary>Opens <paramref name="connection"/>, bounded by the endpoint's ejection (a hung server's open is abandoned once its probe times out).</summary>
     private async ValueTask OpenOrThrowAsync(DbConnection connection, Endpoint endpoint, CancellationToken cancellationToken)
     {
+        var ejected = endpoint.EjectedToken;
+        var open = connection.OpenAsync(cancellationToken);
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await open.WaitAsync(ejected).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RoutingErrors.IsConnectionFailure(ex))
+        catch (OperationCanceledException) when (ejected.IsCancellationRequested && !open.IsCompleted)
+        {
+            DisposeWhenDone(open, connection);
+            throw new RoutingException($"Could not connect to {endpoint.Name}: it stopped answering and was ejected; nothing was sent.", RetrySafety.Safe, endpoint.Name, endpoint.LastError);
+        }
+        catch (Exception ex) when (_engine.Classify(ex) is RoutingFailure.Connection or RoutingFailure.Authentication)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             RequestProbe();
-            throw new RoutingException($"Could not connect to {endpoint.Name}; nothing was sent.", RetrySafety.Safe, endpoint.Name, ex);
+            throw new RoutingException($"Could not connect to {endpoint.Name}: {Describe(ex)}; nothing was sent.", RetrySafety.Safe, endpoint.Name, ex);
         }
+    }
+
+    /// <summary>A connection whose operation the router stopped waiting for is disposed when the driver lets the operation go.</summary>
+    private static void DisposeWhenDone(Task operation, DbConnection connection) =>
+        operation.ContinueWith(
+            static (t, state) =>
+            {
+                _ = t.Exception;
+                ((DbConnection)state!).Dispose();
+            },
+            connection,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    /// <summary>The current topology, rebuilt first when a replica's lag has passed the bound since it was built.</summary>
+    private Topology CurrentTopology()
+    {
+        var topology = Volatile.Read(ref _topology);
+        if (topology.RecheckAt != long.MaxValue && _time.GetTimestamp() >= topology.RecheckAt)
+        {
+            lock (_applyGate)
+            {
+                topology = RebuildTopology();
+            }
+        }
+
+        return topology;
     }
 
     /// <summary>
@@ -270,7 +418,7 @@ public sealed partial class RoutingDataSource
     /// </summary>
     private async ValueTask<Topology> TopologyWithAsync(Func<Topology, bool> usable, CancellationToken cancellationToken)
     {
-        var topology = Volatile.Read(ref _topology);
+        var topology = CurrentTopology();
         if (usable(topology) || _firstRound.Task.IsCompleted)
         {
             return topology;
@@ -285,23 +433,26 @@ public sealed partial class RoutingDataSource
             // Use what is known; the caller reports the missing role.
         }
 
-        return Volatile.Read(ref _topology);
+        return CurrentTopology();
     }
+
+    private bool IsRoutingFailure(Exception exception) => _engine.Classify(exception) is RoutingFailure.ReadOnly or RoutingFailure.Connection;
 
     private Exception Translate(Exception exception, Endpoint endpoint, bool routedAsWrite, bool mayHaveWritten)
     {
         RequestProbe();
-        if (RoutingErrors.IsConnectionFailure(exception))
+        var kind = _engine.Classify(exception);
+        if (kind == RoutingFailure.Connection)
         {
             endpoint.ClearPool();
         }
 
-        if (RoutingErrors.IsReadOnlyViolation(exception))
+        if (kind == RoutingFailure.ReadOnly)
         {
             if (!routedAsWrite)
             {
                 return new InvalidOperationException(
-                    $"The statement tried to write on the read replica {endpoint.Name} and was refused; nothing was written. Send writes through the writer (ExecuteAsync, OpenWriterConnectionAsync).",
+                    $"The statement tried to write through a read (on {endpoint.Name}, in a read-only session) and was refused; nothing was written. Reads are refused writes on every endpoint, the writer included: send writes through the writer (ExecuteAsync, InTransactionAsync, OpenWriterConnectionAsync).",
                     exception);
             }
 
@@ -310,7 +461,7 @@ public sealed partial class RoutingDataSource
         }
 
         return mayHaveWritten
-            ? new RoutingException($"The connection to {endpoint.Name} failed while a write or commit was in flight; it may or may not have been applied.", RetrySafety.Unknown, endpoint.Name, exception)
-            : new RoutingException($"The connection to {endpoint.Name} failed; nothing was committed.", RetrySafety.Safe, endpoint.Name, exception);
+            ? new RoutingException($"The connection to {endpoint.Name} failed while a write or commit was in flight ({Describe(exception)}); it may or may not have been applied.", RetrySafety.Unknown, endpoint.Name, exception)
+            : new RoutingException($"The connection to {endpoint.Name} failed ({Describe(exception)}); nothing was committed.", RetrySafety.Safe, endpoint.Name, exception);
     }
 }

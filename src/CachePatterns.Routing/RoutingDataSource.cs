@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics.Metrics;
 using CachePatterns.Routing.Internal;
-using CachePatterns.Routing.PostgreSql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -21,6 +20,7 @@ namespace CachePatterns.Routing;
 public sealed partial class RoutingDataSource : DbDataSource
 {
     private readonly RoutingOptions _options;
+    private readonly RoutingEngine _engine;
     private readonly IReplicationProbe _probe;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -47,20 +47,21 @@ public sealed partial class RoutingDataSource : DbDataSource
         ArgumentNullException.ThrowIfNull(options);
         var endpoints = RoutingOptionsValidator.ThrowIfInvalid(Microsoft.Extensions.Options.Options.DefaultName, options);
         _options = options;
-        _probe = options.Probe ?? NpgsqlReplicationProbe.Instance;
+        _engine = options.Engine;
+        _probe = options.Probe ?? _engine.Probe;
         _time = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory?.CreateLogger<RoutingDataSource>() ?? NullLogger<RoutingDataSource>.Instance;
         _telemetry = new RoutingTelemetry(meterFactory);
         Func<RoutingEndpointOptions, EndpointDataSources> factory = options.DataSourceFactory is { } custom
-            ? endpoint => new EndpointDataSources(custom(endpoint), Probes: null)
-            : endpoint => NpgsqlEndpoints.CreateDataSources(options, endpoint);
-        _endpoints = [.. endpoints.Select(e => new Endpoint(e, factory))];
+            ? endpoint => new EndpointDataSources(custom(endpoint), ReadOnly: null, Probes: null)
+            : endpoint => _engine.CreateDataSources(options, endpoint);
+        _endpoints = [.. endpoints.Select(e => new Endpoint(e, factory, _engine))];
         _selector = new ReaderSelector(options.ReaderSelection);
         _readers = new ReaderDataSource(this);
         _topology = BuildTopology(previousWriter: null);
         if (startProbing)
         {
-            _probeLoop = Task.Run(ProbeLoopAsync);
+            _probeLoops = StartProbeLoops();
         }
         else
         {
@@ -74,8 +75,8 @@ public sealed partial class RoutingDataSource : DbDataSource
     /// <summary>Gets the consistency scope of the current async context, if any.</summary>
     public RoutingConsistencyScope? CurrentScope => _scope.Value;
 
-    /// <summary>Gets the primary's position after the latest write through this router whose position is known (the process-wide high-water mark).</summary>
-    public ulong LastWritePosition => _processWrites.Position;
+    /// <summary>Gets the primary's position after the latest write through this router whose position is known (the process-wide high-water mark), or <see langword="null"/> before any.</summary>
+    public ReplicationPosition? LastWritePosition => _processWrites.Position;
 
     /// <summary>Gets the current writer's connection string (as its data source shows it: without the password unless the connection string asks to persist it).</summary>
     public override string ConnectionString => (_topology.Writer ?? _endpoints[0]).DataSource.ConnectionString;
@@ -115,7 +116,7 @@ public sealed partial class RoutingDataSource : DbDataSource
     /// <returns>One state per endpoint, in configuration order.</returns>
     public IReadOnlyList<RoutingEndpointState> GetEndpointStates()
     {
-        var topology = _topology;
+        var topology = CurrentTopology();
         return [.. _endpoints.Select(e => new RoutingEndpointState(
             e.Name,
             ReferenceEquals(e, topology.Writer),
@@ -129,7 +130,7 @@ public sealed partial class RoutingDataSource : DbDataSource
     protected override DbConnection CreateDbConnection()
     {
         var writer = _topology.Writer ?? throw NoWriter();
-        return CreateTracked(writer, isWriter: true);
+        return CreateTracked(writer, writer.DataSource, isWriter: true);
     }
 
     /// <inheritdoc/>
@@ -168,9 +169,9 @@ public sealed partial class RoutingDataSource : DbDataSource
     protected override async ValueTask DisposeAsyncCore()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_probeLoop is not null)
+        if (_probeLoops is not null)
         {
-            await _probeLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _probeLoops.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         foreach (var endpoint in _endpoints)
@@ -190,14 +191,14 @@ public sealed partial class RoutingDataSource : DbDataSource
         }
     }
 
-    /// <summary>A connection on <paramref name="endpoint"/> whose opens and closes are counted, and whose closes on the writer mark a write to resolve.</summary>
-    private DbConnection CreateTracked(Endpoint endpoint, bool isWriter)
+    /// <summary>A connection of <paramref name="source"/> (one of <paramref name="endpoint"/>'s) whose opens and closes are counted, and whose opens and closes on the writer count a write to resolve.</summary>
+    private DbConnection CreateTracked(Endpoint endpoint, DbDataSource source, bool isWriter)
     {
-        var connection = endpoint.DataSource.CreateConnection();
+        var connection = source.CreateConnection();
         var scopeWrites = isWriter ? _scope.Value?.Writes : null;
         var processWrites = isWriter ? _processWrites : null;
-        processWrites?.MarkPending();
-        scopeWrites?.MarkPending();
+        processWrites?.MarkWrite();
+        scopeWrites?.MarkWrite();
         var open = false;
         connection.StateChange += (_, e) =>
         {
@@ -212,13 +213,41 @@ public sealed partial class RoutingDataSource : DbDataSource
                 endpoint.ConnectionClosed();
 
                 // After the commit: the next read that needs this write's position reads it from the primary.
-                processWrites?.MarkPending();
-                scopeWrites?.MarkPending();
+                processWrites?.MarkWrite();
+                scopeWrites?.MarkWrite();
             }
         };
         return connection;
     }
 
-    private static RoutingException NoWriter() =>
-        new("No healthy primary is known (every endpoint that answered is a replica, or the primary stopped answering); nothing was sent.", RetrySafety.Safe, endpoint: null, innerException: null);
+    /// <summary>
+    /// No healthy primary is known: the error names why, from what the probes last saw of each endpoint (a refused
+    /// connection, bad credentials, an unknown host, a hang, or "a replica"), and carries the likeliest cause as its inner
+    /// exception: the last writer's probe failure, else the first endpoint's.
+    /// </summary>
+    private RoutingException NoWriter()
+    {
+        var causes = new System.Text.StringBuilder();
+        Exception? inner = null;
+        foreach (var endpoint in _endpoints)
+        {
+            var what = endpoint.LastError is { } error ? Describe(error)
+                : endpoint.LastStatus is { IsPrimary: false } ? "a replica"
+                : endpoint.IsEjected ? "ejected"
+                : endpoint.Probed ? "a primary not chosen as writer" : "not probed yet";
+            causes.Append(causes.Length == 0 ? " " : "; ").Append(endpoint.Name).Append(": ").Append(what);
+            if (endpoint.LastError is not null && (inner is null || ReferenceEquals(endpoint, _lastWriter)))
+            {
+                inner = endpoint.LastError;
+            }
+        }
+
+        return new RoutingException($"No healthy primary is known; nothing was sent.{causes}.", RetrySafety.Safe, endpoint: null, inner);
+    }
+
+    /// <summary>An exception's message with its inner exception's (Npgsql wraps socket and DNS errors), for routing errors. Never a connection string.</summary>
+    private static string Describe(Exception exception) =>
+        (exception.InnerException is { } inner && !exception.Message.Contains(inner.Message, StringComparison.Ordinal)
+            ? $"{exception.Message.TrimEnd('.')} ({inner.Message.TrimEnd('.')})"
+            : exception.Message).TrimEnd('.');
 }

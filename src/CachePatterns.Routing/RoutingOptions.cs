@@ -1,4 +1,5 @@
 using System.Data.Common;
+using MySqlConnector;
 using Npgsql;
 
 namespace CachePatterns.Routing;
@@ -27,13 +28,20 @@ public sealed class RoutingOptions
     /// <summary>Gets or sets how often every endpoint is probed for its role, position and lag.</summary>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets how long one probe may take before it counts as a failure.</summary>
+    /// <summary>
+    /// Gets or sets how long one probe may take. The router enforces it itself, whatever the driver does; a probe that
+    /// takes longer ejects the endpoint at once (a hung server), so a hung endpoint is out within this plus <see cref="ProbeInterval"/>.
+    /// </summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Gets or sets how many probes in a row must fail before an endpoint gets no more work; one success readmits it.</summary>
+    /// <summary>Gets or sets how many probes in a row must fail fast (refused, reset, bad credentials) before an endpoint gets no more work; a probe that times out ejects at once; one success readmits it.</summary>
     public int FailuresBeforeEjection { get; set; } = 2;
 
-    /// <summary>Gets or sets the replay lag in time beyond which a replica gets no reads; <see langword="null"/> for no bound.</summary>
+    /// <summary>
+    /// Gets or sets the lag in time beyond which a replica gets no reads; <see langword="null"/> for no bound. Judged against
+    /// the writer's probed positions (a replica lacking a position the writer had longer ago than this is out, whatever it
+    /// reports about itself) and the engine's own estimate while the replica receives.
+    /// </summary>
     public TimeSpan? MaxReplicaLag { get; set; }
 
     /// <summary>Gets or sets the replay lag in bytes of WAL beyond which a replica gets no reads; <see langword="null"/> for no bound.</summary>
@@ -45,7 +53,10 @@ public sealed class RoutingOptions
     /// </summary>
     public bool FillAwareRouting { get; set; } = true;
 
-    /// <summary>Gets or sets the probe of roles and positions; default PostgreSQL's (<see cref="PostgreSql.NpgsqlReplicationProbe"/>).</summary>
+    /// <summary>Gets or sets the database engine: how endpoints are named and built, probed and their errors read. Default <see cref="RoutingEngine.PostgreSql"/>.</summary>
+    public RoutingEngine Engine { get; set; } = RoutingEngine.PostgreSql;
+
+    /// <summary>Gets or sets the probe of roles and positions; default the <see cref="Engine"/>'s (PostgreSQL: <see cref="PostgreSql.NpgsqlReplicationProbe"/>).</summary>
     public IReplicationProbe? Probe { get; set; }
 
     /// <summary>
@@ -72,4 +83,18 @@ public sealed class RoutingOptions
     /// pooling on, multiplexing off and a maximum pool size of one.
     /// </summary>
     public Action<RoutingEndpointOptions, NpgsqlDataSourceBuilder>? ConfigureNpgsql { get; set; }
+
+    /// <summary>
+    /// Gets or sets a callback that configures each endpoint's <see cref="MySqlDataSourceBuilder"/> (MySQL and MariaDB: TLS
+    /// callbacks, client certificates). Called for the application's pool and again for the probes' pool, whose pooling is
+    /// then set to at most one connection.
+    /// </summary>
+    public Action<RoutingEndpointOptions, MySqlDataSourceBuilder>? ConfigureMySql { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a read that must see a write (read-your-writes, a fill after a write) may wait on a replica that
+    /// has not applied it yet, where the engine can wait for a position on the replica itself (MySQL/MariaDB: GTID waits),
+    /// before it goes to the writer. Zero (the default): to the writer at once, until a probe finds a replica caught up.
+    /// </summary>
+    public TimeSpan ReadYourWritesWait { get; set; }
 }

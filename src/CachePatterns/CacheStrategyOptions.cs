@@ -55,10 +55,17 @@ public sealed class CacheStrategyOptions
     public TimeSpan? StaleWhileRevalidate { get; set; }
 
     /// <summary>
-    /// Gets or sets how long a reader waits for another process that holds the fill lease of a key
-    /// before it loads from the database itself. Default: 1 second.
+    /// Gets or sets the longest a reader waits for another process that holds the fill lease of a key (it is loading
+    /// the key) before it loads from the database itself, without storing the result. Default: 30 seconds.
     /// </summary>
-    public TimeSpan LeaseWaitTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    /// <remarks>
+    /// The reader waits while the provider reports the lease held: until the holder fills the key or gives the lease
+    /// back, however slow its loader, or until the lease expires on the server (a holder that died: Redis
+    /// <c>LeaseTimeout</c>, 10 s by default; memcached <c>LeaseTime</c>, 30 s). Then the first reader to look takes the
+    /// lease and loads, so one process loads, not every one. Keep this at least as long as the provider's lease time;
+    /// a shorter bound makes every waiting process load once when the holder is slower than it.
+    /// </remarks>
+    public TimeSpan LeaseWaitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how often a waiting reader looks for the other process's value. Default: 20 ms.</summary>
     public TimeSpan LeaseWaitPollInterval { get; set; } = TimeSpan.FromMilliseconds(20);

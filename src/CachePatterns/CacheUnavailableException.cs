@@ -50,6 +50,18 @@ public sealed class CacheUnavailableException : Exception
     /// <summary>Gets how many attempts were sent to the provider; 0 when the circuit breaker failed the call fast (nothing was sent).</summary>
     public int Attempts { get; }
 
+    /// <summary>
+    /// Gets why the last attempt failed, when known: the provider's <see cref="Providers.CacheProviderException.Reason"/>,
+    /// or <see cref="Providers.CacheProviderFailureReason.Timeout"/> when it did not answer in time; <see langword="null"/>
+    /// when the circuit breaker failed the call fast or the provider did not say.
+    /// </summary>
+    public Providers.CacheProviderFailureReason? Reason => InnerException switch
+    {
+        Providers.CacheProviderException provider => provider.Reason,
+        TimeoutException => Providers.CacheProviderFailureReason.Timeout,
+        _ => null,
+    };
+
     private static string Describe(string cacheName, string operation, int attempts, Exception innerException)
     {
         var outcome = operation == "get"

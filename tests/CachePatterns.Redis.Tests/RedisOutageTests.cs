@@ -195,17 +195,15 @@ public sealed class RedisOutageTests
             // partition is real), and A does not read it.
             await first.WriteAsync(1, "new");
             Assert.Equal("new", await first.GetAsync(1));
-            var pending = ((RedisCacheProvider)cutOffProvider.Inner).Pending;
-            Assert.True(pending.Count >= 1, "the failed invalidation is remembered by the provider");
+            Assert.Contains(logs.GetSnapshot(), r => r.Message.Contains("it is remembered and retried", StringComparison.Ordinal));
             Assert.Equal("old", await second.GetAsync(1));
 
-            // A's connection comes back: the provider replays the invalidation without any read of the key by A.
+            // A's connection comes back: the core replays the invalidation without any read of the key by A.
             proxy.Restore();
-            await Wait.UntilAsync(() => Task.FromResult(pending.Count == 0 && pending.Replayed >= 1), TimeSpan.FromSeconds(30), "the pending invalidation is replayed");
-            Assert.False(await server.Database.KeyExistsAsync("{o:String:1}"));
+            await Wait.UntilAsync(async () => !await server.Database.KeyExistsAsync("{o:String:1}"), TimeSpan.FromSeconds(30), "the pending invalidation is replayed");
             Assert.Equal("new", await second.GetAsync(1));
             Assert.Equal("new", await first.GetAsync(1));
-            Assert.Contains(logs.GetSnapshot(), r => r.Message.Contains("Replayed 1 Redis invalidation", StringComparison.Ordinal));
+            Assert.Contains(logs.GetSnapshot(), r => r.Message.Contains("Replayed 1 invalidations", StringComparison.Ordinal));
         }
         finally
         {
@@ -252,10 +250,7 @@ public sealed class RedisOutageTests
                 server.Resume();
             }
 
-            var pending = ((RedisCacheProvider)writerProvider.Inner).Pending;
-            await Wait.UntilAsync(() => Task.FromResult(pending.Count == 0), TimeSpan.FromSeconds(30), "the writer's provider replays what it remembered");
-
-            // Invalidations skipped by the open circuit are the core's to retry (every BreakDuration, no read needed).
+            // Invalidations that failed or were skipped by the open circuit are the core's to replay (no read needed).
             // Whatever reached the server late and whatever was replayed: no entry holds an old row any more.
             await Wait.UntilAsync(
                 async () =>
@@ -288,53 +283,68 @@ public sealed class RedisOutageTests
     }
 
     [Fact]
-    public async Task Overflowing_the_pending_list_sweeps_every_key_of_the_instance_and_reads_skip_redis_until_then()
+    public async Task Overflowing_the_ledger_sweeps_the_strategys_prefix_and_reads_skip_redis_until_then()
     {
         var server = await RedisServer.StartAsync();
         try
         {
             using var proxy = new TcpProxy(server.Port);
-            using var provider = new RedisCacheProvider(Options.Create(new RedisCacheProviderOptions
-            {
-                Configuration = $"127.0.0.1:{proxy.Port},connectTimeout=1000",
-                InstanceName = "sweep*[1]:",
-                MaxPendingInvalidations = 2,
-                LeaseTimeout = TimeSpan.FromMilliseconds(300),
-                WriteTimeout = TimeSpan.FromMilliseconds(300),
-                PendingReplayInterval = TimeSpan.FromMilliseconds(200),
-            }));
-            var store = RedisServer.CreateStore(provider);
+            var database = new FakeDatabase();
             for (var k = 0; k < 20; k++)
             {
-                await store.SetAsync($"k{k}", CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(5)), default);
+                database.Seed(k, $"old-{k}");
             }
 
-            // Another application's keys (another instance name) are not touched.
-            await server.Database.StringSetAsync("{other:P:k1}", "theirs");
-            var lease = await store.GetAsync("absent", true, default);
-            Assert.True(lease.Lease.IsGranted);
+            var logs = new FakeLogCollector();
+            CountingProvider provider = null!;
+            await using var container = Container(
+                $"127.0.0.1:{proxy.Port}",
+                database,
+                logs,
+                resilience: o => o.MaxPendingInvalidations = 2,
+                created: p => provider = p,
+                redis: o => o.InstanceName = "sweep*[1]:");
+            var strategy = container.GetRequiredService<ICacheStrategy<int, string>>();
+            for (var k = 0; k < 20; k++)
+            {
+                Assert.Equal($"old-{k}", await strategy.GetAsync(k));
+            }
+
+            // Another strategy's keys (another prefix) and another application's keys (another instance name) stay.
+            await server.Database.StringSetAsync("{sweep*[1]:Other:1}", "theirs");
+            await server.Database.StringSetAsync("{other:String:1}", "theirs");
 
             proxy.Cut();
             for (var k = 0; k < 3; k++)
             {
-                await Assert.ThrowsAnyAsync<Exception>(async () => await store.InvalidateAsync($"k{k}", default));
+                await strategy.WriteAsync(k, $"new-{k}");
             }
 
-            Assert.True(provider.Pending.Overflowed);
-
-            // Until the sweep is done, nothing of this provider is read from Redis, nor filled (the lease predates the loss).
-            Assert.Equal(CacheLookupStatus.Unavailable, (await store.GetAsync("k10", false, default)).Status);
-            Assert.False(await store.FillAsync("absent", lease.Lease, CacheValue<string>.Of("stale fill"), new StoreEntryOptions(TimeSpan.FromMinutes(5)), default));
+            // Three lost invalidations, room for two: never silent, and the cache is not read for this strategy.
+            Assert.Single(logs.GetSnapshot(), r => r.Message.Contains("More than 2 invalidations", StringComparison.Ordinal));
             proxy.Restore();
-
-            await Wait.UntilAsync(() => Task.FromResult(!provider.Pending.Overflowed), TimeSpan.FromSeconds(30), "the sweep finishes");
+            await Wait.UntilAsync(
+                () => Task.FromResult(logs.GetSnapshot().Any(r => r.Message.Contains("Swept key prefix 'String:'", StringComparison.Ordinal))),
+                TimeSpan.FromSeconds(30),
+                "the sweep finishes");
             for (var k = 0; k < 20; k++)
             {
-                Assert.False(await server.Database.KeyExistsAsync($"{{sweep*[1]:P:k{k}}}"), $"k{k} survived the sweep");
+                Assert.False(await server.Database.KeyExistsAsync($"{{sweep*[1]:String:{k}}}"), $"key {k} survived the sweep");
             }
 
-            Assert.Equal("theirs", (string?)await server.Database.StringGetAsync("{other:P:k1}"));
-            Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync("k10", false, default)).Status);
+            Assert.Equal("theirs", (string?)await server.Database.StringGetAsync("{sweep*[1]:Other:1}"));
+            Assert.Equal("theirs", (string?)await server.Database.StringGetAsync("{other:String:1}"));
+
+            // Every write is read back (the sweep removed the old rows), and the cache is used again.
+            for (var k = 0; k < 3; k++)
+            {
+                Assert.Equal($"new-{k}", await strategy.GetAsync(k));
+            }
+
+            var calls = provider.Calls;
+            Assert.Equal("old-10", await strategy.GetAsync(10));
+            Assert.True(provider.Calls > calls, "the cache is read again after the sweep");
+            Assert.True(await server.Database.KeyExistsAsync("{sweep*[1]:String:10}"), "the read filled the cache again");
         }
         finally
         {

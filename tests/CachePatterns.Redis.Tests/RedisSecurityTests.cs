@@ -72,7 +72,9 @@ public sealed class RedisSecurityTests(TlsRedis tls) : IClassFixture<TlsRedis>
 
         // Keys outside the user's pattern are refused by the server (the provider does not widen the ACL).
         using var outside = new RedisCacheProvider(Options.Create(new RedisCacheProviderOptions { Configuration = configuration, InstanceName = "other:" }));
-        var error = await Assert.ThrowsAnyAsync<StackExchange.Redis.RedisServerException>(async () => await RedisServer.CreateStore(outside).SetAsync("k", CacheValue<string>.Of("v"), Minute, default));
+        var error = await Assert.ThrowsAsync<CacheProviderException>(async () => await RedisServer.CreateStore(outside).SetAsync("k", CacheValue<string>.Of("v"), Minute, default));
+        Assert.IsType<StackExchange.Redis.RedisServerException>(error.InnerException);
+        Assert.Equal(CacheProviderFailureReason.Authentication, error.Reason);
         Assert.Contains("NOPERM", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, error.Message, StringComparison.Ordinal);
     }
@@ -143,7 +145,8 @@ public sealed class RedisSecurityTests(TlsRedis tls) : IClassFixture<TlsRedis>
             TrustedCertificateAuthorityPath = trust == "another CA" ? tls.Untrusted.CertificateAuthority : null,
         }));
         var store = RedisServer.CreateStore(provider);
-        await Assert.ThrowsAnyAsync<StackExchange.Redis.RedisException>(async () => await store.SetAsync("k", CacheValue<string>.Of("v"), Minute, default));
+        var refused = await Assert.ThrowsAsync<CacheProviderException>(async () => await store.SetAsync("k", CacheValue<string>.Of("v"), Minute, default));
+        Assert.IsAssignableFrom<StackExchange.Redis.RedisException>(refused.InnerException);
         Assert.False((await provider.CheckHealthAsync()).IsHealthy);
         Assert.False(await tls.Server.Database.KeyExistsAsync("{untrusted:P:k}"));
     }

@@ -47,6 +47,50 @@ public sealed class CacheFillRoutingTests(ClusterFixture fixture)
         Assert.Equal("b2", values[b]);
     }
 
+    [Fact]
+    public async Task A_fill_racing_another_fill_that_resolves_the_write_position_still_reads_the_write()
+    {
+        // D1: the fill of J clears "writes pending" and asks the primary for its position; the fill of K, starting while
+        // that query is in flight, must not take the old mark (which the replica has) and read K from the replica. The
+        // replica has replayed everything before each write (so the old mark admits it), then stops replaying.
+        await using var services = Services(fillAware: true, fixture.FastReplica);
+        var strategy = services.GetRequiredService<ICacheStrategy<long, string>>();
+        var router = services.GetRequiredService<RoutingDataSource>();
+        var key = fixture.NewId();
+        await fixture.Primary.ExecuteAsync($"INSERT INTO items VALUES ({key}, 'v0')");
+        var stale = new List<string>();
+        try
+        {
+            for (var i = 1; i <= 20; i++)
+            {
+                await fixture.FastReplica.ExecuteAsync("SELECT pg_wal_replay_resume()");
+                await strategy.GetAsync(fixture.NewId()); // a fill: the mark takes every write so far
+                await fixture.Cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(30), fixture.FastReplica);
+                await router.RefreshAsync();
+                await fixture.FastReplica.ExecuteAsync("SELECT pg_wal_replay_pause()");
+
+                await strategy.WriteAsync(key, $"v{i}");
+                var missing = fixture.NewId();
+                var reads = await Task.WhenAll(strategy.GetAsync(missing).AsTask(), strategy.GetAsync(key).AsTask());
+                if (reads[1] != $"v{i}")
+                {
+                    stale.Add($"iteration {i}: read {reads[1]}");
+                }
+
+                if (await strategy.GetAsync(key) != $"v{i}")
+                {
+                    stale.Add($"iteration {i}: cached {await strategy.GetAsync(key)}");
+                }
+            }
+        }
+        finally
+        {
+            await fixture.FastReplica.ExecuteAsync("SELECT pg_wal_replay_resume()");
+        }
+
+        Assert.Empty(stale);
+    }
+
     private async Task<(List<string?> Cached, bool ReplicaHadOld)> WriteThenReadThroughCacheAsync(bool fillAware)
     {
         await using var services = Services(fillAware);
@@ -63,14 +107,14 @@ public sealed class CacheFillRoutingTests(ClusterFixture fixture)
         return ([first, second], replicaHadOld);
     }
 
-    private ServiceProvider Services(bool fillAware)
+    private ServiceProvider Services(bool fillAware, PgNode? replica = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton<ItemRepository>();
         services.AddCachePatterns()
             .AddRouting(o =>
             {
-                var template = Routers.Options([fixture.Primary, fixture.DelayedReplica]);
+                var template = Routers.Options([fixture.Primary, replica ?? fixture.DelayedReplica]);
                 foreach (var endpoint in template.Endpoints)
                 {
                     o.Endpoints.Add(endpoint);

@@ -1,3 +1,4 @@
+using CachePatterns.Routing.PostgreSql;
 using CachePatterns.Routing.Tests.Support;
 using Npgsql;
 
@@ -40,8 +41,39 @@ public sealed class ClusterRoutingTests(ClusterFixture fixture)
             await router.QueryAsync<long>("INSERT INTO items VALUES (@id, 'sneaky') RETURNING id", new { id }));
 
         Assert.Equal("25006", Assert.IsType<PostgresException>(error.InnerException).SqlState);
-        Assert.Contains("read replica", error.Message, StringComparison.Ordinal);
+        Assert.Contains("write through a read", error.Message, StringComparison.Ordinal);
         Assert.Equal(0L, await fixture.Primary.ScalarAsync<long>($"SELECT count(*) FROM items WHERE id = {id}"));
+    }
+
+    [Fact]
+    public async Task A_write_sent_through_a_read_that_lands_on_the_writer_is_refused_too_and_never_happens()
+    {
+        // D7, refused everywhere: reads on the writer (strong, fallback, read-your-writes) run in read-only sessions.
+        await using var router = await Routers.StartAsync(fixture.Cluster.Nodes);
+        var (strongId, rawId, scopedId) = (fixture.NewId(), fixture.NewId(), fixture.NewId());
+
+        var strong = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await router.QueryAsync<long>("INSERT INTO items VALUES (@strongId, 'sneaky') RETURNING id", new { strongId }, ReadConsistency.Strong));
+        await using (var raw = await router.OpenReaderConnectionAsync(ReadConsistency.Strong))
+        {
+            await using var command = raw.CreateCommand();
+            command.CommandText = $"INSERT INTO items VALUES ({rawId}, 'sneaky') RETURNING inet_server_port()";
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+            Assert.Equal("25006", refused.SqlState);
+        }
+
+        using (router.BeginConsistencyScope())
+        {
+            await router.ExecuteAsync("INSERT INTO items VALUES (@scopedId, 'mine')", new { scopedId });
+            var scoped = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+                await router.QueryAsync<long>("UPDATE items SET value = 'sneaky' WHERE id = @scopedId RETURNING id", new { scopedId }));
+            Assert.Equal("25006", Assert.IsType<PostgresException>(scoped.InnerException).SqlState);
+        }
+
+        Assert.Equal("25006", Assert.IsType<PostgresException>(strong.InnerException).SqlState);
+        Assert.Contains(fixture.Primary.Name, strong.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await fixture.Primary.ScalarAsync<long>($"SELECT count(*) FROM items WHERE id IN ({strongId}, {rawId})"));
+        Assert.Equal("mine", await fixture.Primary.ScalarAsync<string>($"SELECT value FROM items WHERE id = {scopedId}"));
     }
 
     [Fact]
@@ -114,7 +146,7 @@ public sealed class ClusterRoutingTests(ClusterFixture fixture)
 
         Assert.Null(eventual);
         Assert.All(mine, v => Assert.Equal("mine", v));
-        Assert.True(scope.WritePosition > 0);
+        Assert.True(Assert.IsType<PgPosition>(scope.WritePosition).Lsn > 0);
     }
 
     [Fact]
@@ -127,7 +159,7 @@ public sealed class ClusterRoutingTests(ClusterFixture fixture)
         Assert.Equal(fixture.Primary.Port, Assert.Single(await router.QueryAsync<int>(WhoAmI)));
 
         await router.UntilStateAsync(
-            s => s.Single(e => e.Name == fixture.DelayedReplica.Name).LastStatus?.Position >= scope.WritePosition,
+            s => s.Single(e => e.Name == fixture.DelayedReplica.Name).LastStatus?.Position.CompareTo(scope.WritePosition!) == ReplicationPositionComparison.AtLeast,
             "the delayed replica replays the scope's write");
 
         Assert.Equal(fixture.DelayedReplica.Port, Assert.Single(await router.QueryAsync<int>(WhoAmI)));

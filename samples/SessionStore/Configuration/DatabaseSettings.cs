@@ -21,6 +21,18 @@ public sealed class DatabaseSettings
     /// <summary>Gets a value indicating whether the settings select PostgreSQL.</summary>
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres);
 
+    /// <summary>
+    /// Gets or sets a MariaDB/MySQL connection string whose <c>Server</c> lists the primary and its replicas, a port per
+    /// server (<c>Server=db1:3306,db2:3306;User ID=shop;Database=shop</c>); roles are discovered. Selects MariaDB.
+    /// </summary>
+    public string? MariaDb { get; set; }
+
+    /// <summary>Gets a value indicating whether the settings select MariaDB/MySQL.</summary>
+    public bool UsesMariaDb => !string.IsNullOrWhiteSpace(MariaDb);
+
+    /// <summary>Gets a value indicating whether the database is replicated behind the library's read/write router.</summary>
+    public bool UsesRouter => UsesPostgres || UsesMariaDb;
+
     /// <summary>Gets the SQLite file to use: <see cref="Sqlite"/>, or <see cref="DefaultSqliteFile"/> when it is not set.</summary>
     public string SqliteFile => string.IsNullOrWhiteSpace(Sqlite) ? DefaultSqliteFile : Sqlite;
 }

@@ -1,4 +1,5 @@
 using CachePatterns;
+using CachePatterns.Routing;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
@@ -102,7 +103,17 @@ public static class SessionStoreServices
                 o.ConnectionString = settings.Database.Postgres;
                 o.MaxReplicaLag = settings.Database.MaxReplicaLag;
             });
-            services.AddSingleton<IDbConnectionFactory, RoutingConnectionFactory>();
+            services.AddSingleton<IDbConnectionFactory>(static sp => new RoutingConnectionFactory(sp.GetRequiredService<RoutingDataSource>(), DatabaseKind.PostgreSql));
+        }
+        else if (settings.Database.UsesMariaDb)
+        {
+            cache.AddRouting(o =>
+            {
+                o.Engine = RoutingEngine.MySql;
+                o.ConnectionString = settings.Database.MariaDb;
+                o.MaxReplicaLag = settings.Database.MaxReplicaLag;
+            });
+            services.AddSingleton<IDbConnectionFactory>(static sp => new RoutingConnectionFactory(sp.GetRequiredService<RoutingDataSource>(), DatabaseKind.MariaDb));
         }
         else
         {

@@ -20,6 +20,7 @@ public sealed class SessionStoreSettings
         ["--memcached"] = $"{Section}:Cache:Memcached",
         ["--sqlite"] = $"{Section}:Database:Sqlite",
         ["--postgres"] = $"{Section}:Database:Postgres",
+        ["--mariadb"] = $"{Section}:Database:MariaDb",
         ["--keys"] = $"{Section}:DataProtection:KeysDirectory",
         ["--idle-timeout"] = $"{Section}:Session:IdleTimeout",
         ["--max-form-bytes"] = $"{Section}:Forms:MaxRequestBytes",
@@ -63,6 +64,11 @@ public sealed class SessionStoreSettings
         if (Database.UsesPostgres)
         {
             ValidatePostgres(errors);
+        }
+
+        if (Database.UsesMariaDb)
+        {
+            ValidateMariaDb(errors);
         }
 
         if (Session.IdleTimeout < TimeSpan.FromSeconds(1) || Session.IdleTimeout > TimeSpan.FromDays(1))
@@ -134,6 +140,27 @@ public sealed class SessionStoreSettings
         if (Database.MaxReplicaLag < TimeSpan.Zero || Database.MaxReplicaLag > TimeSpan.FromHours(1))
         {
             errors.Add($"{Section}:Database:MaxReplicaLag must be between 00:00:00 and 01:00:00, but was {Database.MaxReplicaLag}.");
+        }
+    }
+
+    private void ValidateMariaDb(List<string> errors)
+    {
+        var redacted = RedactConnectionString(Database.MariaDb);
+        if (!string.IsNullOrWhiteSpace(Database.Sqlite) || Database.UsesPostgres)
+        {
+            errors.Add($"{Section}:Database:MariaDb ('{redacted}') is set together with {Section}:Database:{(Database.UsesPostgres ? "Postgres" : "Sqlite")}; choose one database.");
+        }
+
+        try
+        {
+            if (string.IsNullOrWhiteSpace(new MySqlConnector.MySqlConnectionStringBuilder(Database.MariaDb!).Server))
+            {
+                errors.Add($"{Section}:Database:MariaDb must list the servers in Server (Server=db1:3306,db2:3306;...), but was '{redacted}'.");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add($"{Section}:Database:MariaDb is not a MariaDB/MySQL connection string ('{redacted}'): {ex.Message}");
         }
     }
 

@@ -47,6 +47,22 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
         );
         """;
 
+    // MariaDB commits DDL at once (no transactional CREATE TABLE); IF NOT EXISTS makes instances starting together agree.
+    private const string MariaDbSchema = """
+        CREATE TABLE IF NOT EXISTS users (
+            name          VARCHAR(64)  PRIMARY KEY,
+            display_name  VARCHAR(255) NOT NULL,
+            password_hash VARCHAR(512) NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS products (
+            id          BIGINT       PRIMARY KEY,
+            name        VARCHAR(255) NOT NULL,
+            category    VARCHAR(64)  NOT NULL,
+            price_cents BIGINT       NOT NULL,
+            stock       BIGINT       NOT NULL
+        );
+        """;
+
     /// <summary>The demo accounts shown on the sign-in page. Not secrets: this is a sample.</summary>
     public static readonly IReadOnlyList<(string Name, string DisplayName, string Password)> DemoUsers =
     [
@@ -64,11 +80,12 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenWriteAsync(cancellationToken);
-        if (connections.Kind == DatabaseKind.Sqlite)
+        if (connections.Kind is DatabaseKind.Sqlite or DatabaseKind.MariaDb)
         {
-            // journal_mode cannot change inside a transaction.
-            await connection.ExecuteAsync(new CommandDefinition(SqliteSchema, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition(ShopSchema.Sqlite, cancellationToken: cancellationToken));
+            // SQLite: journal_mode cannot change inside a transaction. MariaDB: DDL commits any transaction.
+            var sqlite = connections.Kind == DatabaseKind.Sqlite;
+            await connection.ExecuteAsync(new CommandDefinition(sqlite ? SqliteSchema : MariaDbSchema, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(sqlite ? ShopSchema.Sqlite : ShopSchema.MariaDb, cancellationToken: cancellationToken));
         }
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -82,23 +99,29 @@ public sealed class DatabaseInitializer(IDbConnectionFactory connections, IPassw
         {
             var user = new StoreUser(name, displayName);
             await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO users (name, display_name, password_hash) VALUES (@name, @displayName, @hash) ON CONFLICT (name) DO NOTHING",
+                "INSERT INTO users (name, display_name, password_hash) VALUES (@name, @displayName, @hash) " + OnConflictDoNothing("name"),
                 new { name, displayName, hash = hasher.HashPassword(user, password) },
                 transaction,
                 cancellationToken: cancellationToken));
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO user_roles (name, role) VALUES (@Name, @Role) ON CONFLICT (name, role) DO NOTHING",
+            "INSERT INTO user_roles (name, role) VALUES (@Name, @Role) " + OnConflictDoNothing("name", "role"),
             ShopSchema.DemoRoles.Select(static r => new { r.Name, r.Role }),
             transaction,
             cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO products (id, name, category, price_cents, stock) VALUES (@Id, @Name, @Category, @PriceCents, @Stock) " + OnConflictDoNothing("id"),
             DemoCatalogue.Products.Select(ProductRow.From),
             transaction,
             cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         Volatile.Write(ref _initialized, true);
     }
+
+    /// <summary>"Keep the existing row" in the database's dialect; <paramref name="keys"/> is the conflicting unique key.</summary>
+    private string OnConflictDoNothing(params string[] keys) =>
+        connections.Kind == DatabaseKind.MariaDb
+            ? $"ON DUPLICATE KEY UPDATE {keys[0]} = {keys[0]}"
+            : $"ON CONFLICT ({string.Join(", ", keys)}) DO NOTHING";
 }

@@ -8,4 +8,7 @@ public enum DatabaseKind
 
     /// <summary>PostgreSQL, a primary and its replicas through the read/write router.</summary>
     PostgreSql,
+
+    /// <summary>MariaDB or MySQL, a primary and its GTID replicas through the read/write router.</summary>
+    MariaDb,
 }

@@ -11,9 +11,16 @@ namespace SessionStore.Data;
 public sealed class ProductRepository(IDbConnectionFactory connections) : ICacheLoader<int, Product>, ICacheWriter<int, Product>
 {
     private const string SelectOne = $"SELECT {ProductRow.Columns} FROM products WHERE id = @id";
-    // Dapper expands IN @ids into one parameter per id for SQLite; Npgsql takes the list as one array parameter.
+    // Dapper expands IN @ids into one parameter per id for SQLite and MariaDB; Npgsql takes the list as one array parameter.
     private const string SelectManySqlite = $"SELECT {ProductRow.Columns} FROM products WHERE id IN @ids";
     private const string SelectManyPostgreSql = $"SELECT {ProductRow.Columns} FROM products WHERE id = ANY(@ids)";
+    private const string UpsertMariaDb = """
+        INSERT INTO products (id, name, category, price_cents, stock)
+        VALUES (@Id, @Name, @Category, @PriceCents, @Stock)
+        ON DUPLICATE KEY UPDATE
+            name = VALUES(name), category = VALUES(category), price_cents = VALUES(price_cents), stock = VALUES(stock)
+        """;
+
     private const string Upsert = """
         INSERT INTO products (id, name, category, price_cents, stock)
         VALUES (@Id, @Name, @Category, @PriceCents, @Stock)
@@ -56,7 +63,7 @@ public sealed class ProductRepository(IDbConnectionFactory connections) : ICache
         }
 
         await using var connection = await connections.OpenWriteAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(Upsert, ProductRow.From(value), cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(connections.Kind == DatabaseKind.MariaDb ? UpsertMariaDb : Upsert, ProductRow.From(value), cancellationToken: cancellationToken));
     }
 
     public async ValueTask DeleteAsync(int key, CancellationToken cancellationToken)

@@ -5,15 +5,15 @@ using CachePatterns.Routing;
 namespace SessionStore.Data;
 
 /// <summary>
-/// PostgreSQL with replicas through the library's read/write router: reads on a replica chosen for the consistency
+/// PostgreSQL or MariaDB/MySQL with replicas through the library's read/write router: reads on a replica chosen for the consistency
 /// the call needs (the request's <see cref="RoutingConsistencyScope"/>, or every write of this process while the cache
 /// fills a miss), writes and the seed on the current primary.
 /// </summary>
-public sealed class RoutingConnectionFactory(RoutingDataSource router) : IDbConnectionFactory
+public sealed class RoutingConnectionFactory(RoutingDataSource router, DatabaseKind kind) : IDbConnectionFactory
 {
-    public string Description => $"PostgreSQL via the read/write router ({router.GetEndpointStates().Count} servers)";
+    public string Description => $"{(Kind == DatabaseKind.MariaDb ? "MariaDB" : "PostgreSQL")} via the read/write router ({router.GetEndpointStates().Count} servers)";
 
-    public DatabaseKind Kind => DatabaseKind.PostgreSql;
+    public DatabaseKind Kind => kind;
 
     /// <summary>One entry per server: its role and what the last probe said (replay lag for replicas).</summary>
     public IReadOnlyList<DatabaseServer> DescribeServers() =>

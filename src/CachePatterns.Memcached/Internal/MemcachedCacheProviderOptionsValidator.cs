@@ -5,6 +5,9 @@ namespace CachePatterns.Memcached.Internal;
 /// <summary>Validates <see cref="MemcachedCacheProviderOptions"/>; every message names the option and the bad value.</summary>
 internal sealed class MemcachedCacheProviderOptionsValidator : IValidateOptions<MemcachedCacheProviderOptions>
 {
+    /// <summary>The longest key prefix: a hashed key (prefix, marker, <c>sha256:</c>, 43 characters) must still fit in 250 bytes.</summary>
+    public const int MaxKeyPrefixBytes = 100;
+
     public ValidateOptionsResult Validate(string? name, MemcachedCacheProviderOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -33,6 +36,10 @@ internal sealed class MemcachedCacheProviderOptionsValidator : IValidateOptions<
         {
             errors.Add($"{at}: KeyPrefix '{options.KeyPrefix}' must not be null or contain whitespace or control characters.");
         }
+        else if (!IsValidUtf16(options.KeyPrefix) || System.Text.Encoding.UTF8.GetByteCount(options.KeyPrefix) > MaxKeyPrefixBytes)
+        {
+            errors.Add($"{at}: KeyPrefix must be valid UTF-16 of at most {MaxKeyPrefixBytes} bytes in UTF-8, but was '{options.KeyPrefix}'.");
+        }
 
         Positive(errors, at, nameof(options.OperationTimeout), options.OperationTimeout);
         Positive(errors, at, nameof(options.ConnectTimeout), options.ConnectTimeout);
@@ -57,9 +64,9 @@ internal sealed class MemcachedCacheProviderOptionsValidator : IValidateOptions<
             errors.Add($"{at}: MaxInFlightPerConnection must be at least 1, but was {options.MaxInFlightPerConnection}.");
         }
 
-        if (options.MaxValueBytes < 1)
+        if (options.MaxItemSize < 1024)
         {
-            errors.Add($"{at}: MaxValueBytes must be positive, but was {options.MaxValueBytes}.");
+            errors.Add($"{at}: MaxItemSize must be at least 1024 (memcached's smallest -I), but was {options.MaxItemSize}.");
         }
 
         if (options.FailuresBeforeDead < 1)
@@ -69,6 +76,8 @@ internal sealed class MemcachedCacheProviderOptionsValidator : IValidateOptions<
 
         return errors;
     }
+
+    private static bool IsValidUtf16(string text) => System.Text.Unicode.Utf8.FromUtf16(text, new byte[text.Length * 3], out _, out _, replaceInvalidSequences: false) == System.Buffers.OperationStatus.Done;
 
     private static void Positive(List<string> errors, string at, string option, TimeSpan value)
     {

@@ -15,7 +15,6 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue>
     /// </summary>
     private async ValueTask<CacheLookup<TValue>> ClaimRefreshAsync(string key, ulong cas, CacheValue<TValue> value, TimeSpan expiredFor, CancellationToken cancellationToken)
     {
-        var companion = key + RefreshSuffix;
         var target = new byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(target, cas);
         var won = CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, RefreshLease), expiredFor);
@@ -27,7 +26,7 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue>
             // (or a write) replaced the stale version is given back at once instead of loading for nothing.
             var replies = await _client.ExecuteOnNodeOfAsync(
                 key,
-                [_client.StoreCommand(companion, target, _leaseTime, "ME"), _client.Command("mg", companion, "v c"), entry],
+                [ClaimCommand(key, target, "ME"), RefreshClaim("mg", key, "v c"), entry],
                 cancellationToken).ConfigureAwait(false);
             var claimed = replies[0].Status == MetaStatus.Stored;
             if (!claimed
@@ -35,7 +34,7 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue>
                 && BinaryPrimitives.ReadUInt64LittleEndian(held) != cas)
             {
                 var flags = string.Create(CultureInfo.InvariantCulture, $"C{holder.Cas}");
-                replies = await _client.ExecuteOnNodeOfAsync(key, [_client.StoreCommand(companion, target, _leaseTime, flags), entry], cancellationToken).ConfigureAwait(false);
+                replies = await _client.ExecuteOnNodeOfAsync(key, [ClaimCommand(key, target, flags), entry], cancellationToken).ConfigureAwait(false);
                 claimed = replies[0].Status == MetaStatus.Stored;
             }
 
@@ -50,13 +49,16 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue>
             }
 
             // Someone else's fill or a write replaced the version this client saw: its refresh is not needed.
-            await _client.ExecuteOnNodeOfAsync(key, [_client.Command("md", companion, string.Empty)], cancellationToken).ConfigureAwait(false);
+            await _client.ExecuteOnNodeOfAsync(key, [RefreshClaim("md", key, string.Empty)], cancellationToken).ConfigureAwait(false);
             return heldElsewhere;
         }
         catch (Exception ex) when (ex is MemcachedException or ArgumentException)
         {
-            // The node did not answer, or the claim's key is too long with HashInvalidKeys off: a shared lease, still fenced.
+            // The node did not answer: a shared lease, still fenced.
             return CacheLookup<TValue>.Stale(value, new CacheLease((long)cas, null), expiredFor);
         }
     }
+
+    private MetaCommand ClaimCommand(string key, byte[] target, string flags) =>
+        _client.StoreCommand(key, _client.CompanionKey(key, RefreshRole), target, _leaseTime, flags);
 }

@@ -6,9 +6,42 @@ namespace CachePatterns.Memcached.Internal;
 /// <summary>Write-through on memcached: the write marker that takes the entry's place while writes are in flight.</summary>
 internal sealed partial class MemcachedCacheStore<TKey, TValue>
 {
+    /// <summary>
+    /// Registers a write. The registration runs to its end whoever waits: when the caller gave up (cancelled, timed out)
+    /// it is withdrawn at once (as <see cref="AbortWriteAsync"/>), so it does not keep fills of the key out until
+    /// <see cref="MemcachedCacheProviderOptions.WriteTimeout"/>.
+    /// </summary>
     public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
     {
         var k = KeyOf(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        var registration = RegisterWriteAsync(k);
+        try
+        {
+            return await registration.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = WithdrawAsync(k, registration);
+            throw;
+        }
+    }
+
+    private async Task WithdrawAsync(string key, Task<CacheWriteToken> registration)
+    {
+        try
+        {
+            await EndWriteAsync(key, await registration.ConfigureAwait(false), null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MemcachedException or ArgumentException)
+        {
+            // Not registered, or the node cannot answer: the marker then expires after WriteTimeout.
+        }
+    }
+
+    private async Task<CacheWriteToken> RegisterWriteAsync(string k)
+    {
+        var cancellationToken = CancellationToken.None;
         var token = Random.Shared.NextInt64(1, long.MaxValue);
         for (var attempt = 0; attempt < MaxCasAttempts; attempt++)
         {

@@ -12,7 +12,8 @@ namespace CachePatterns.Memcached.Internal;
 /// <item>a fill is <c>ms key … C&lt;cas&gt;</c>: <c>EX</c>/<c>NF</c> means a set, invalidation or write touched the key since (fenced);</item>
 /// <item>invalidate is <c>md</c>, set is <c>ms</c> (both change or remove the item, so every outstanding lease fails);</item>
 /// <item>a stale entry (past the logical deadline in its envelope, kept for <see cref="StoreEntryOptions.StaleRetention"/>) is
-/// refreshed by one client at a time: a lease lookup adds the companion item <c>key|refresh</c> (<c>ms … ME</c>, atomic on the
+/// refreshed by one client at a time: a lease lookup adds the companion refresh claim (<see cref="MemcachedClient.CompanionKey"/>,
+/// a key no application key can reach) (<c>ms … ME</c>, atomic on the
 /// server, expires after the lease time); the client that added it gets the lease (token = the stale item's CAS), the others
 /// <see cref="CacheLookupStatus.StaleLeaseHeldElsewhere"/> with the stale value (<c>MemcachedCacheStore.Refresh.cs</c>);</item>
 /// <item>write-through registers each write in a <em>write marker</em> that takes the entry's place (one item, so every
@@ -21,14 +22,19 @@ namespace CachePatterns.Memcached.Internal;
 /// (or an invalidation, a set or the marker's expiry intervened) the last completion removes the key. See docs/providers.md
 /// for the interleavings (<c>MemcachedCacheStore.Writes.cs</c>).</item>
 /// </list>
-/// A node that cannot answer makes reads <see cref="CacheLookupStatus.Unavailable"/>; writes throw
-/// <see cref="MemcachedException"/>, which the core's resilience layer turns into a pending invalidation.
+/// A node that cannot answer makes every call throw <see cref="MemcachedException"/> (a <see cref="CacheProviderException"/>
+/// naming the node); the core's resilience layer decides what that means. A multi-get answers
+/// <see cref="CacheLookupStatus.Unavailable"/> for the keys of a failed node when other nodes answered, and throws when none did.
+/// <para>
+/// Whatever grants a lease (a lease lookup, a write registration) runs to its end even when the caller stops waiting;
+/// a lease granted to a caller that gave up is given back at once (<c>GiveBackAsync</c>), never left to expire.
+/// </para>
 /// </summary>
 internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
     where TKey : notnull
 {
-    /// <summary>Suffix of the companion item that says one client is refreshing a stale entry (routed to the entry's node).</summary>
-    internal const string RefreshSuffix = "|refresh";
+    /// <summary>Role of the companion item that says one client is refreshing a stale entry (routed to the entry's node).</summary>
+    internal const string RefreshRole = "refresh";
 
     /// <summary>Marks a lease on a vivified placeholder (releasing it deletes the placeholder).</summary>
     private static readonly object PlaceholderLease = new();
@@ -45,17 +51,15 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     private readonly CacheStoreDescriptor<TKey, TValue> _descriptor;
     private readonly MemcachedClient _client;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
     private readonly string _leaseFlags;
     private readonly TimeSpan _leaseTime;
     private readonly TimeSpan _writeTimeout;
 
-    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time, ILogger logger)
+    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time)
     {
         _descriptor = descriptor;
         _client = client;
         _time = time;
-        _logger = logger;
         _leaseTime = leaseTime;
         _writeTimeout = writeTimeout;
         _leaseFlags = string.Create(CultureInfo.InvariantCulture, $"v f c N{client.TtlSeconds(leaseTime)}");
@@ -64,33 +68,45 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
         var k = KeyOf(key);
-        MetaResponse response;
-        try
+        if (!acquireLease)
         {
-            response = await _client.GetAsync(k, acquireLease ? _leaseFlags : "v f c", cancellationToken).ConfigureAwait(false);
-        }
-        catch (MemcachedException)
-        {
-            return CacheLookup<TValue>.Unavailable;
+            var response = await _client.GetAsync(k, "v f c", cancellationToken).ConfigureAwait(false);
+            return await InterpretAsync(k, response, acquireLease: false, cancellationToken).ConfigureAwait(false);
         }
 
-        return await InterpretAsync(k, response, acquireLease, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var lookup = LookupWithLeaseAsync(k);
+        try
+        {
+            return await lookup.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = GiveBackAsync(k, lookup);
+            throw;
+        }
     }
 
     public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var formatted = keys.Select(KeyOf).ToArray();
-        var results = await _client.GetManyAsync(formatted, acquireLeases ? _leaseFlags : "v f c", cancellationToken).ConfigureAwait(false);
-        var lookups = new CacheLookup<TValue>[keys.Count];
-        for (var i = 0; i < lookups.Length; i++)
+        if (!acquireLeases)
         {
-            lookups[i] = results[i].Response is { } response
-                ? await InterpretAsync(formatted[i], response, acquireLeases, cancellationToken).ConfigureAwait(false)
-                : CacheLookup<TValue>.Unavailable;
+            return await LookupManyAsync(formatted, acquireLeases: false, cancellationToken).ConfigureAwait(false);
         }
 
-        return lookups;
+        cancellationToken.ThrowIfCancellationRequested();
+        var lookups = LookupManyAsync(formatted, acquireLeases: true, CancellationToken.None);
+        try
+        {
+            return await lookups.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = GiveBackAsync(formatted, lookups);
+            throw;
+        }
     }
 
     public async ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
@@ -101,10 +117,12 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         }
 
         var k = KeyOf(key);
-        byte[] bytes;
+        MetaCommand store;
         try
         {
-            bytes = Encode(k, value, options, out _);
+            var bytes = Encode(k, value, options, out _);
+            var flags = string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)} C{(ulong)lease.Token}");
+            store = _client.StoreCommand(k, bytes, PhysicalTtl(options), flags);
         }
         catch
         {
@@ -112,15 +130,15 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
             throw;
         }
 
-        var flags = string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)} C{(ulong)lease.Token}");
-        var store = _client.StoreCommand(k, bytes, PhysicalTtl(options), flags);
+        // Sent whatever the token says (the fill ends the lease either way); the token only stops the wait.
         if (lease.State != RefreshLease)
         {
-            return (await _client.ExecuteAsync(store, cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored;
+            return (await _client.ExecuteAsync(store, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored;
         }
 
-        // The fill and the end of the refresh in one write: the companion goes whether or not the fill was fenced off.
-        var replies = await _client.ExecuteOnNodeOfAsync(k, [store, _client.Command("md", k + RefreshSuffix, string.Empty)], cancellationToken).ConfigureAwait(false);
+        // The fill and the end of the refresh in one write: the claim goes whether or not the fill was fenced off.
+        var replies = await _client.ExecuteOnNodeOfAsync(k, [store, RefreshClaim("md", k, string.Empty)], CancellationToken.None)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
         return replies[0].Status == MetaStatus.Stored;
     }
 
@@ -150,6 +168,67 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
 
     private string KeyOf(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
 
+    public void ValidateKey(TKey key) => _ = _client.EncodeKey(KeyOf(key));
+
+    /// <summary>A command on the refresh claim of <paramref name="key"/> (the provider's own item, see <see cref="MemcachedClient.CompanionKey"/>).</summary>
+    private MetaCommand RefreshClaim(string verb, string key, string flags) => new(verb, _client.CompanionKey(key, RefreshRole), flags);
+
+    /// <summary>The lease lookup, run to its end whoever waits for it (its caller may give up: <c>GiveBackAsync</c>).</summary>
+    private async Task<CacheLookup<TValue>> LookupWithLeaseAsync(string key)
+    {
+        var response = await _client.GetAsync(key, _leaseFlags, CancellationToken.None).ConfigureAwait(false);
+        return await InterpretAsync(key, response, acquireLease: true, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task<CacheLookup<TValue>[]> LookupManyAsync(string[] keys, bool acquireLeases, CancellationToken cancellationToken)
+    {
+        var results = await _client.GetManyAsync(keys, acquireLeases ? _leaseFlags : "v f c", cancellationToken).ConfigureAwait(false);
+        if (results.Length > 0 && results.All(r => r.Error is not null))
+        {
+            throw results[0].Error!;
+        }
+
+        var lookups = new CacheLookup<TValue>[keys.Length];
+        for (var i = 0; i < lookups.Length; i++)
+        {
+            lookups[i] = results[i].Response is { } response
+                ? await InterpretAsync(keys[i], response, acquireLeases, cancellationToken).ConfigureAwait(false)
+                : CacheLookup<TValue>.Unavailable;
+        }
+
+        return lookups;
+    }
+
+    /// <summary>Gives back the lease a lookup grants after its caller stopped waiting (a cancelled or timed-out read).</summary>
+    private async Task GiveBackAsync(string key, Task<CacheLookup<TValue>> lookup)
+    {
+        try
+        {
+            var result = await lookup.ConfigureAwait(false);
+            if (result.Lease.IsGranted)
+            {
+                await ReleaseAsync(key, result.Lease, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is MemcachedException or ArgumentException)
+        {
+            // No lease was granted, or the node cannot answer the release: the placeholder then expires after the lease time.
+        }
+    }
+
+    private async Task GiveBackAsync(string[] keys, Task<CacheLookup<TValue>[]> lookups)
+    {
+        try
+        {
+            var results = await lookups.ConfigureAwait(false);
+            await Task.WhenAll(results.Select((r, i) => GiveBackAsync(keys[i], Task.FromResult(r)))).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MemcachedException or ArgumentException)
+        {
+            // No lease was granted.
+        }
+    }
+
     private static uint Flags(CacheValue<TValue> value) => value.Exists ? 0 : Envelope.NotFoundFlag;
 
     /// <summary>
@@ -161,14 +240,13 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         ? (options.AbsoluteExpiration is { } absolute && absolute < sliding ? absolute : sliding)
         : options.PhysicalTimeToLive();
 
+    /// <summary>The envelope (its size is checked when the store command is built, against the encoded key).</summary>
     private byte[] Encode(string key, CacheValue<TValue> value, StoreEntryOptions options, out long deadline)
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         deadline = options.AbsoluteExpiration is { } absolute ? now + (long)absolute.TotalMilliseconds : 0;
         var sliding = options.SlidingExpiration is { } s ? (long)s.TotalMilliseconds : 0;
-        var bytes = Envelope.Write(value, _descriptor.Serializer, deadline, sliding);
-        _client.CheckValueSize(key, bytes.Length);
-        return bytes;
+        return Envelope.Write(value, _descriptor.Serializer, deadline, sliding);
     }
 
     private async ValueTask<CacheLookup<TValue>> InterpretAsync(string key, MetaResponse response, bool acquireLease, CancellationToken cancellationToken)
@@ -199,8 +277,8 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // The observer logs it (once) and counts it.
             _descriptor.Observer?.OnCorruptEntry(key, ex);
-            Log.CorruptEntry(_logger, key, ex);
             try
             {
                 await _client.DeleteAsync(key, string.Empty, cancellationToken).ConfigureAwait(false);
@@ -244,12 +322,13 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         }
     }
 
+    /// <summary>Gives a lease back. Sent whatever <paramref name="cancellationToken"/> says (it only stops the wait).</summary>
     private async ValueTask ReleaseAsync(string key, CacheLease lease, CancellationToken cancellationToken)
     {
         if (lease.State == RefreshLease)
         {
             // The stale value stays (fail-safe); another client may refresh it now.
-            await _client.ExecuteOnNodeOfAsync(key, [_client.Command("md", key + RefreshSuffix, string.Empty)], cancellationToken).ConfigureAwait(false);
+            await _client.ExecuteOnNodeOfAsync(key, [RefreshClaim("md", key, string.Empty)], CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -259,6 +338,7 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         }
 
         // Deletes the placeholder only if it is still ours (same CAS).
-        await _client.DeleteAsync(key, string.Create(CultureInfo.InvariantCulture, $"C{(ulong)lease.Token}"), cancellationToken).ConfigureAwait(false);
+        await _client.DeleteAsync(key, string.Create(CultureInfo.InvariantCulture, $"C{(ulong)lease.Token}"), CancellationToken.None)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 }

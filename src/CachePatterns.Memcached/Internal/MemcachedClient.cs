@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace CachePatterns.Memcached.Internal;
@@ -16,6 +17,30 @@ internal sealed class MemcachedClient : IDisposable
 
     /// <summary>TTLs above 30 days are read by memcached as absolute Unix times.</summary>
     public static readonly TimeSpan MaxRelativeTtl = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// The latest expiry memcached can represent: it parses an absolute time as a signed 32-bit number
+    /// (2038-01-19 03:14:07 UTC); a later one is accepted but the item is never stored.
+    /// </summary>
+    public const long MaxAbsoluteExpiry = int.MaxValue;
+
+    /// <summary>
+    /// What an item costs memcached besides its key and value (item header, CAS, CRLF), so the largest value stored is
+    /// the item size limit (<c>-I</c>) minus this minus the key's length. Measured on memcached 1.6.18 with
+    /// <c>-I</c> 512k, 1m and 2m and keys of 10, 100 and 250 bytes: 59 in every case.
+    /// </summary>
+    public const int ItemOverheadBytes = 59;
+
+    /// <summary>
+    /// Starts the provider's own items (refresh claims). Never in a valid UTF-8 string, so no application key can
+    /// reach them.
+    /// </summary>
+    private const byte ProviderItemMarker = 0xFF;
+
+    /// <summary>Starts a hashed key (after the provider's prefix). Never in valid UTF-8, so no application key is one.</summary>
+    private const byte HashedKeyMarker = 0xFE;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private const int MaxBatch = 128;
     private readonly MemcachedCacheProviderOptions _options;
@@ -41,25 +66,46 @@ internal sealed class MemcachedClient : IDisposable
         _ring = new KetamaRing(addresses);
         _nodes = addresses.Select(a => new MemcachedNode(a, options, time, logger)).ToArray();
         _route = new Route(_ring, _nodes);
-        if (options.RemapDeadNodes && _nodes.Length > 1)
+        foreach (var node in _nodes)
         {
-            foreach (var node in _nodes)
+            node.StateChanged += (n, reason) =>
             {
-                node.StateChanged += _ => Reroute();
-            }
+                if (options.RemapDeadNodes && _nodes.Length > 1)
+                {
+                    Reroute();
+                }
+
+                NodeStateChanged?.Invoke(n, reason);
+            };
         }
     }
 
+    /// <summary>Raised after a node is marked dead (with the reason) and after it is back in use (<see langword="null"/>), on the caller's thread.</summary>
+    public event Action<MemcachedNode, CacheProviderFailureReason?>? NodeStateChanged;
+
     public IReadOnlyList<MemcachedNode> Nodes => _nodes;
 
-    public int MaxValueBytes => _options.MaxValueBytes;
-
-    /// <summary>Turns a key into the bytes sent: the provider's prefix, then validation or hashing.</summary>
+    /// <summary>
+    /// Turns a key into the bytes sent: the provider's prefix, then validation or hashing. A key that is not valid
+    /// UTF-16 (a lone surrogate) is rejected: every such key would encode to the same replacement character and collide.
+    /// </summary>
     public byte[] EncodeKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
         var full = _options.KeyPrefix + key;
-        var bytes = Encoding.UTF8.GetBytes(full);
+        byte[] bytes;
+        try
+        {
+            bytes = StrictUtf8.GetBytes(full);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new ArgumentException(
+                $"The memcached key '{Shorten(Escape(key))}' is not valid UTF-16: it has a lone surrogate (U+{(int)ex.CharUnknown:X4}) at index {ex.Index - _options.KeyPrefix.Length}. Such keys cannot be told apart once encoded, so they are refused.",
+                nameof(key),
+                ex);
+        }
+
         var problem = Validate(full, bytes);
         if (problem is null)
         {
@@ -68,10 +114,29 @@ internal sealed class MemcachedClient : IDisposable
 
         if (_options.HashInvalidKeys)
         {
-            return Encoding.ASCII.GetBytes("sha256:" + Base64Url(SHA256.HashData(bytes)));
+            // The prefix stays readable; the marker byte keeps hashed keys apart from every application key.
+            var prefix = Encoding.UTF8.GetBytes(_options.KeyPrefix);
+            return [.. prefix, HashedKeyMarker, .. "sha256:"u8, .. Encoding.ASCII.GetBytes(Base64Url(SHA256.HashData(bytes)))];
         }
 
         throw new ArgumentException($"The memcached key '{Shorten(full)}' {problem} (set HashInvalidKeys to store such keys hashed).", nameof(key));
+    }
+
+    /// <summary>
+    /// The key of one of the provider's own items that accompany an entry (<paramref name="role"/>, for example a refresh
+    /// claim): the provider's prefix, a byte no UTF-8 key contains, the role, and the entry's key (or its hash when that
+    /// would be too long). Route it with its entry (<see cref="ExecuteOnNodeOfAsync"/>).
+    /// </summary>
+    public byte[] CompanionKey(string entryKey, string role)
+    {
+        var entry = EncodeKey(entryKey);
+        var prefixLength = Encoding.UTF8.GetByteCount(_options.KeyPrefix);
+        var head = entry.AsSpan(0, prefixLength);
+        var rest = entry.AsSpan(prefixLength);
+        byte[] companion = [.. head, ProviderItemMarker, .. Encoding.ASCII.GetBytes(role), (byte)':', .. rest];
+        return companion.Length <= MaxKeyBytes
+            ? companion
+            : [.. head, ProviderItemMarker, .. Encoding.ASCII.GetBytes(role), (byte)'#', .. Encoding.ASCII.GetBytes(Base64Url(SHA256.HashData(entry)))];
     }
 
     public MemcachedNode NodeFor(byte[] key)
@@ -80,12 +145,18 @@ internal sealed class MemcachedClient : IDisposable
         return route.Nodes[route.Ring.ServerFor(key)];
     }
 
+    /// <summary>Gets the node of <paramref name="key"/> (the provider's prefix and validation applied).</summary>
+    public MemcachedNode NodeFor(string key) => NodeFor(EncodeKey(key));
+
     /// <summary>Gets the node that holds <paramref name="key"/> when every node is up (libmemcached's choice).</summary>
     public MemcachedNode HomeNodeFor(byte[] key) => _nodes[_ring.ServerFor(key)];
 
     /// <summary>
-    /// The <c>T</c> flag value: 0 for no expiry; whole seconds rounded up; above 30 days an absolute Unix time from the
-    /// injected clock (memcached would read a larger relative value as a date in 1970 and expire the item at once).
+    /// The <c>T</c>/<c>N</c> flag value, never shorter than <paramref name="ttl"/>: 0 for no expiry; whole seconds rounded
+    /// up, plus one (memcached's clock ticks once a second, so an item stored with <c>T&lt;n&gt;</c> may be dropped up to a
+    /// second before <c>n</c> seconds have passed); above 30 days an absolute Unix time from the injected clock (memcached
+    /// would read a larger relative value as a date in 1970 and expire the item at once), clamped to
+    /// <see cref="MaxAbsoluteExpiry"/> (a later time is accepted by memcached but the item is never stored).
     /// </summary>
     public long TtlSeconds(TimeSpan? ttl)
     {
@@ -99,23 +170,50 @@ internal sealed class MemcachedClient : IDisposable
             return -1;
         }
 
-        var seconds = (long)Math.Ceiling(value.TotalSeconds);
-        return value > MaxRelativeTtl ? _time.GetUtcNow().ToUnixTimeSeconds() + seconds : seconds;
+        var seconds = (long)Math.Ceiling(value.TotalSeconds) + 1;
+        return seconds <= (long)MaxRelativeTtl.TotalSeconds
+            ? seconds
+            : Math.Min(_time.GetUtcNow().ToUnixTimeSeconds() + seconds, MaxAbsoluteExpiry);
     }
 
-    public void CheckValueSize(string key, int length)
+    /// <summary>The largest value memcached stores under <paramref name="encodedKey"/>: the item size limit minus the item's header and key.</summary>
+    public int MaxValueBytesFor(byte[] encodedKey) => _options.MaxItemSize - ItemOverheadBytes - encodedKey.Length;
+
+    public void CheckValueSize(string key, byte[] encodedKey, int length)
     {
-        if (length > _options.MaxValueBytes)
+        var limit = MaxValueBytesFor(encodedKey);
+        if (length > limit)
         {
-            throw new CacheValueTooLargeException(key, length, _options.MaxValueBytes);
+            throw new CacheValueTooLargeException(key, length, limit);
         }
     }
 
-    public async Task<MetaResponse> ExecuteAsync(MetaCommand command, CancellationToken cancellationToken)
+    /// <summary>Sends one command and returns its reply; the caller's token only stops the wait once it is sent.</summary>
+    public Task<MetaResponse> ExecuteAsync(MetaCommand command, CancellationToken cancellationToken)
+    {
+        var reply = SendAsync(command, cancellationToken);
+        return cancellationToken.CanBeCanceled && !reply.IsCompleted ? reply.WaitAsync(cancellationToken) : reply;
+    }
+
+    /// <summary>
+    /// Sends one command and returns the task of its reply, which no cancellation abandons once the command is sent (see
+    /// <see cref="MemcachedNode.SendAsync"/>). A value the server refuses as too large (its <c>-I</c> is smaller than
+    /// <see cref="MemcachedCacheProviderOptions.MaxItemSize"/>) is a <see cref="CacheValueTooLargeException"/>.
+    /// </summary>
+    public async Task<MetaResponse> SendAsync(MetaCommand command, CancellationToken cancellationToken)
     {
         var node = NodeFor(command.Key);
-        var result = await node.ExecuteAsync([command], quiet: false, cancellationToken).ConfigureAwait(false);
-        return result[0];
+        try
+        {
+            var result = await node.SendAsync([command], quiet: false, cancellationToken).ConfigureAwait(false);
+            return result[0];
+        }
+        catch (MemcachedException ex) when (command.Data is { } data && ex.ErrorReply?.Contains("too large", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            throw new CacheValueTooLargeException(
+                $"Memcached at {node.Name} refused the value for key '{Shorten(Encoding.UTF8.GetString(command.Key))}' ({data.Length} bytes) as too large: its item size limit (-I) is smaller than MaxItemSize ({_options.MaxItemSize}).",
+                ex);
+        }
     }
 
     /// <summary>
@@ -129,10 +227,13 @@ internal sealed class MemcachedClient : IDisposable
     public MetaCommand Command(string verb, string key, string flags) => new(verb, EncodeKey(key), flags);
 
     /// <summary>Builds an <c>ms</c> command: the TTL first, then <paramref name="flags"/>.</summary>
-    public MetaCommand StoreCommand(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags)
+    public MetaCommand StoreCommand(string key, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags) =>
+        StoreCommand(key, EncodeKey(key), value, ttl, flags);
+
+    /// <summary>Builds an <c>ms</c> command for an encoded key (<paramref name="key"/> names it in errors).</summary>
+    public MetaCommand StoreCommand(string key, byte[] encoded, ReadOnlyMemory<byte> value, TimeSpan? ttl, string flags)
     {
-        CheckValueSize(key, value.Length);
-        var encoded = EncodeKey(key);
+        CheckValueSize(key, encoded, value.Length);
         if (_route.Nodes.Length != _nodes.Length && NodeFor(encoded) != HomeNodeFor(encoded) && !(ttl < _options.RemappedEntryTimeToLive))
         {
             // Stored on a stand-in: a copy left behind when the home node returns must not outlive this.
@@ -257,6 +358,24 @@ internal sealed class MemcachedClient : IDisposable
         }
 
         return null;
+    }
+
+    private static string Escape(string key)
+    {
+        var builder = new StringBuilder(key.Length);
+        foreach (var c in key)
+        {
+            if (char.IsSurrogate(c) || char.IsControl(c))
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
     }
 
     private static string Shorten(string key) => key.Length <= 64 ? key : string.Concat(key.AsSpan(0, 61), "...");

@@ -1,33 +1,51 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
+using CachePatterns.Providers;
 
 namespace CachePatterns.Memcached.Internal;
 
 /// <summary>
-/// One TCP connection to one memcached server. Many requests are in flight at once: each is formatted into an output
-/// pipe and queued in the same order under one lock (no waiting, no I/O there); a send loop writes whatever has
-/// accumulated with one socket write, so concurrent callers share system calls; one read loop matches replies to
-/// requests in order and checks every reply's opaque token. A timer looks at the oldest unanswered request: past its
-/// timeout the connection is poisoned. A reply that does not match, a protocol error, a timeout or a failed write
-/// poisons the connection: it is closed, every pending request fails, and it is never used again.
+/// One TCP connection to one memcached server. Many requests are in flight at once: each is formatted into the output
+/// buffer and queued in the same order under one lock (no waiting, no I/O there). The caller that finds no write in
+/// progress writes the buffer to the socket itself (requests that accumulate meanwhile share its next write), so a
+/// request never waits for a thread-pool thread before it is on the wire. A thread of its own reads the replies (blocking
+/// receives), matches them to requests in order and checks every reply's opaque token, so replies are read even when
+/// the application's thread pool is starved (blocking callers of <c>IDistributedCache.Get</c>).
+/// <para>
+/// A timer looks at the oldest unanswered request: past its timeout, and only if the server is to blame (the request
+/// is on the wire and nothing has arrived from the server for a whole timeout, or a socket write has been stuck that
+/// long), the connection is poisoned. A reply that does not match, a protocol error, a timeout or a failed write
+/// poisons the connection: it is closed, every pending request fails, and it is never used again. A
+/// <c>SERVER_ERROR</c> reply leaves the stream in step (memcached answers it in place of the command's reply and
+/// discards the command's data), so it fails only its own request.
+/// </para>
 /// </summary>
 internal sealed class MemcachedConnection : IDisposable
 {
     private const int MaxHeaderBytes = 8 * 1024;
+    private const int InitialBufferBytes = 16 * 1024;
+    private const int KeptBufferBytes = 256 * 1024;
+
+    /// <summary>How many batches the caller that started writing writes before a pool thread takes over.</summary>
+    private const int InlineBatches = 2;
+
     private static readonly byte[] CrLf = "\r\n"u8.ToArray();
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
-    private readonly PipeReader _reader;
-    private readonly Pipe _output = new(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
     private readonly Lock _sendLock = new();
     private readonly Queue<Pending> _pending = new();
     private readonly TimeProvider _time;
     private readonly ITimer _timeoutCheck;
     private readonly int _maxInFlight;
+    private ArrayBufferWriter<byte> _output = new(InitialBufferBytes);
+    private ArrayBufferWriter<byte>? _spare = new(InitialBufferBytes);
+    private bool _writing;
+    private long _formatted;
+    private long _sent;
+    private long _sendStarted;
+    private long _lastReceived;
     private int _inFlight;
     private uint _nextOpaque = 1;
     private Exception? _failure;
@@ -38,12 +56,10 @@ internal sealed class MemcachedConnection : IDisposable
         _socket = socket;
         _time = time;
         _maxInFlight = maxInFlight;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+        _lastReceived = time.GetTimestamp();
         var period = operationTimeout / 4 > TimeSpan.FromMilliseconds(5) ? operationTimeout / 4 : TimeSpan.FromMilliseconds(5);
         _timeoutCheck = time.CreateTimer(static state => ((MemcachedConnection)state!).CheckTimeout(), this, period, period);
-        _ = Task.Run(ReadLoopAsync);
-        _ = Task.Run(SendLoopAsync);
+        new Thread(ReadLoop, maxStackSize: 256 * 1024) { IsBackground = true, Name = "memcached " + name }.Start();
     }
 
     /// <summary>Gets the server's <c>host:port</c>.</summary>
@@ -65,21 +81,7 @@ internal sealed class MemcachedConnection : IDisposable
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            using var timeout = new CancellationTokenSource(connectTimeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-            try
-            {
-                await socket.ConnectAsync(host, port, linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new MemcachedException($"Connecting to memcached at {host}:{port} timed out after {connectTimeout}.");
-            }
-            catch (SocketException ex)
-            {
-                throw new MemcachedException($"Could not connect to memcached at {host}:{port}: {ex.Message}", ex);
-            }
-
+            await ConnectAsync(socket, host, port, connectTimeout, time, cancellationToken).ConfigureAwait(false);
             return new MemcachedConnection($"{host}:{port}", socket, time, maxInFlight, operationTimeout);
         }
         catch
@@ -95,11 +97,12 @@ internal sealed class MemcachedConnection : IDisposable
     /// </summary>
     public static async Task FlushAllAsync(string host, int port, TimeSpan connectTimeout, TimeSpan timeout, TimeProvider time)
     {
+        var name = $"{host}:{port}";
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var deadline = new CancellationTokenSource(connectTimeout + timeout, time);
+        await ConnectAsync(socket, host, port, connectTimeout, time, CancellationToken.None).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(timeout, time);
         try
         {
-            await socket.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
             await socket.SendAsync("flush_all\r\n"u8.ToArray(), SocketFlags.None, deadline.Token).ConfigureAwait(false);
             var reply = new byte[64];
             var read = 0;
@@ -114,21 +117,35 @@ internal sealed class MemcachedConnection : IDisposable
 
             if (!reply.AsSpan(0, read).SequenceEqual("OK\r\n"u8))
             {
-                throw new MemcachedException($"Memcached at {host}:{port} did not accept flush_all: {Encoding.ASCII.GetString(reply, 0, read).Trim()}");
+                throw new MemcachedException(
+                    CacheProviderFailureReason.ServerError, $"Memcached at {name} did not accept flush_all: {Encoding.ASCII.GetString(reply, 0, read).Trim()}", name);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+        catch (OperationCanceledException ex)
         {
-            throw new MemcachedException($"Could not flush memcached at {host}:{port}: {ex.Message}", ex);
+            throw new MemcachedException(CacheProviderFailureReason.Timeout, $"Memcached at {name} did not answer flush_all within {timeout}.", name, ex);
+        }
+        catch (SocketException ex)
+        {
+            throw new MemcachedException(CacheProviderFailureReason.ConnectionFailed, $"Could not flush memcached at {name}: {ex.Message}", name, ex);
         }
     }
 
     /// <summary>
     /// Queues commands to be sent together and returns their replies. A quiet batch sends every command with <c>q</c>
-    /// followed by <c>mn</c>: suppressed replies come back as <see cref="MetaResponse.SuppressedMiss"/>. A caller that
-    /// cancels stops waiting; its request is still sent and its reply read and discarded in order.
+    /// followed by <c>mn</c>: suppressed replies come back as <see cref="MetaResponse.SuppressedMiss"/>. The request is
+    /// on its way (or the connection is broken) when this returns, whatever <paramref name="cancellationToken"/> says: a
+    /// caller that cancels only stops waiting; its reply is read and discarded in order (or handed to whoever awaits
+    /// the returned task's <see cref="Task{TResult}"/> without the token, see <see cref="Send"/>).
     /// </summary>
     public Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var reply = Send(commands, quiet, timeout);
+        return cancellationToken.CanBeCanceled ? reply.WaitAsync(cancellationToken) : reply;
+    }
+
+    /// <summary>Queues commands and returns the task of their replies, which no cancellation abandons.</summary>
+    public Task<MetaResponse[]> Send(IReadOnlyList<MetaCommand> commands, bool quiet, TimeSpan timeout)
     {
         var count = commands.Count;
         var slots = Math.Max(count, 1);
@@ -137,35 +154,42 @@ internal sealed class MemcachedConnection : IDisposable
         {
             Interlocked.Add(ref _inFlight, -slots);
             throw new MemcachedException(
-                $"Too many requests in flight to memcached at {Name} (the limit is {_maxInFlight} per connection); the request was not sent.");
+                CacheProviderFailureReason.Timeout,
+                $"Too many requests in flight to memcached at {Name} (the limit is {_maxInFlight} per connection); the request was not sent.",
+                Name);
         }
 
         var pending = new Pending(count, quiet, slots, _time.GetTimestamp(), timeout);
+        bool startWriting;
         lock (_sendLock)
         {
             if (Failure is { } failure)
             {
                 Interlocked.Add(ref _inFlight, -slots);
-                throw new MemcachedException($"The connection to memcached at {Name} is closed: {failure.Message}", failure);
+                throw Closed(failure);
             }
 
             pending.First = _nextOpaque;
             _nextOpaque += (uint)count;
-            Format(_output.Writer, commands, quiet, pending.First);
+            var before = _output.WrittenCount;
+            Format(_output, commands, quiet, pending.First);
+            _formatted += _output.WrittenCount - before;
+            pending.EndOffset = _formatted;
             lock (_pending)
             {
                 _pending.Enqueue(pending);
             }
 
-            // Never waits: the output pipe has no back-pressure threshold; the in-flight cap bounds it instead.
-            var flushed = _output.Writer.FlushAsync(CancellationToken.None);
-            if (!flushed.IsCompleted)
-            {
-                flushed.AsTask().GetAwaiter().GetResult();
-            }
+            startWriting = !_writing;
+            _writing = true;
         }
 
-        return cancellationToken.CanBeCanceled ? pending.Completion.Task.WaitAsync(cancellationToken) : pending.Completion.Task;
+        if (startWriting)
+        {
+            _ = WriteOutputAsync(InlineBatches);
+        }
+
+        return pending.Completion.Task;
     }
 
     /// <summary>Closes the connection and fails every pending request.</summary>
@@ -184,10 +208,6 @@ internal sealed class MemcachedConnection : IDisposable
 
             _socket.Dispose();
             _timeoutCheck.Dispose();
-            lock (_sendLock)
-            {
-                _output.Writer.Complete();
-            }
         }
 
         FailPending();
@@ -195,17 +215,41 @@ internal sealed class MemcachedConnection : IDisposable
 
     public void Dispose() => Poison(new ObjectDisposedException(nameof(MemcachedConnection), $"The connection to memcached at {Name} was disposed."));
 
+    private static async Task ConnectAsync(Socket socket, string host, int port, TimeSpan connectTimeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var name = $"{host}:{port}";
+        using var timeout = new CancellationTokenSource(connectTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await socket.ConnectAsync(host, port, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new MemcachedException(CacheProviderFailureReason.Timeout, $"Connecting to memcached at {name} timed out after {connectTimeout}.", name, ex);
+        }
+        catch (SocketException ex)
+        {
+            var reason = ex.SocketErrorCode == SocketError.ConnectionRefused ? CacheProviderFailureReason.ConnectionRefused : CacheProviderFailureReason.ConnectionFailed;
+            throw new MemcachedException(reason, $"Could not connect to memcached at {name}: {ex.Message}", name, ex);
+        }
+    }
+
+    private MemcachedException Closed(Exception failure) =>
+        new(failure is MemcachedException { Reason: var reason } ? reason : CacheProviderFailureReason.ConnectionFailed, $"The connection to memcached at {Name} is closed: {failure.Message}", Name, failure);
+
     private void ThrowIfBroken()
     {
         if (Failure is { } failure)
         {
-            throw new MemcachedException($"The connection to memcached at {Name} is closed: {failure.Message}", failure);
+            throw Closed(failure);
         }
     }
 
     private void FailPending()
     {
         var failure = Failure ?? new MemcachedException("The connection was closed.");
+        var reason = failure is MemcachedException { Reason: var r } ? r : CacheProviderFailureReason.ConnectionFailed;
         while (true)
         {
             Pending? next;
@@ -217,7 +261,7 @@ internal sealed class MemcachedConnection : IDisposable
                 }
             }
 
-            Finish(next, null, new MemcachedException($"The connection to memcached at {Name} was closed before the reply arrived: {failure.Message}", failure));
+            Finish(next, null, new MemcachedException(reason, $"The connection to memcached at {Name} was closed before the reply arrived: {failure.Message}", Name, failure));
         }
     }
 
@@ -294,38 +338,70 @@ internal sealed class MemcachedConnection : IDisposable
         buffer.Advance(written);
     }
 
-    /// <summary>Writes whatever requests have accumulated, one socket write per batch, until the connection closes.</summary>
-    private async Task SendLoopAsync()
+    /// <summary>
+    /// Writes whatever requests have accumulated, one socket write per batch, until nothing is left. Started by the caller
+    /// that queued a request while no write was in progress, on its own thread: its request goes out at once. After
+    /// <paramref name="inlineBatches"/> batches a pool thread takes over, so one caller does not write for everyone.
+    /// </summary>
+    private async Task WriteOutputAsync(int inlineBatches)
     {
-        var output = _output.Reader;
         try
         {
-            while (true)
+            for (var batches = 0; ; batches++)
             {
-                var result = await output.ReadAsync().ConfigureAwait(false);
-                foreach (var segment in result.Buffer)
+                ArrayBufferWriter<byte> batch;
+                lock (_sendLock)
                 {
-                    await _stream.WriteAsync(segment).ConfigureAwait(false);
+                    if (_output.WrittenCount == 0 || Failure is not null)
+                    {
+                        _writing = false;
+                        return;
+                    }
+
+                    if (batches == inlineBatches)
+                    {
+                        // Still writing (_writing stays set): a pool thread goes on.
+                        _ = Task.Run(() => WriteOutputAsync(int.MaxValue));
+                        return;
+                    }
+
+                    batch = _output;
+                    _output = _spare ?? new ArrayBufferWriter<byte>(InitialBufferBytes);
+                    _spare = null;
                 }
 
-                output.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                Volatile.Write(ref _sendStarted, _time.GetTimestamp());
+                var remaining = batch.WrittenMemory;
+                while (!remaining.IsEmpty)
                 {
-                    break;
+                    var sent = await _socket.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
+                    remaining = remaining[sent..];
+                }
+
+                Volatile.Write(ref _sendStarted, 0);
+                Interlocked.Add(ref _sent, batch.WrittenCount);
+                batch.ResetWrittenCount();
+                if (batch.Capacity <= KeptBufferBytes)
+                {
+                    lock (_sendLock)
+                    {
+                        _spare ??= batch;
+                    }
                 }
             }
         }
         catch (Exception ex)
         {
-            Poison(ex is MemcachedException ? ex : new MemcachedException($"The connection to memcached at {Name} failed: {ex.Message}", ex));
-        }
-        finally
-        {
-            await output.CompleteAsync().ConfigureAwait(false);
+            Poison(ex is MemcachedException ? ex : new MemcachedException(CacheProviderFailureReason.ConnectionFailed, $"Writing to memcached at {Name} failed: {ex.Message}", Name, ex));
         }
     }
 
-    /// <summary>Replies come in order, so only the oldest unanswered request can be late.</summary>
+    /// <summary>
+    /// Replies come in order, so only the oldest unanswered request can be late. It is the server's fault (the
+    /// connection is closed) only when the request is on the wire and nothing has come from the server for a whole
+    /// timeout, or when a socket write has been stuck that long (the server stopped reading). A request this process
+    /// has not yet written, or replies it has not yet read, say nothing about the server.
+    /// </summary>
     private void CheckTimeout()
     {
         Pending? oldest;
@@ -334,53 +410,103 @@ internal sealed class MemcachedConnection : IDisposable
             _pending.TryPeek(out oldest);
         }
 
-        if (oldest is not null && _time.GetElapsedTime(oldest.Started) > oldest.Timeout)
+        if (oldest is null || _time.GetElapsedTime(oldest.Started) <= oldest.Timeout)
         {
-            Poison(new MemcachedException($"A request to memcached at {Name} timed out after {oldest.Timeout}; the connection was closed."));
+            return;
+        }
+
+        if (Interlocked.Read(ref _sent) < oldest.EndOffset)
+        {
+            var since = Volatile.Read(ref _sendStarted);
+            if (since == 0 || _time.GetElapsedTime(since) <= oldest.Timeout)
+            {
+                return;
+            }
+        }
+        else if (_time.GetElapsedTime(Volatile.Read(ref _lastReceived)) <= oldest.Timeout || RepliesWaiting())
+        {
+            return;
+        }
+
+        Poison(new MemcachedException(
+            CacheProviderFailureReason.Timeout, $"A request to memcached at {Name} timed out after {oldest.Timeout}; the connection was closed.", Name));
+    }
+
+    private bool RepliesWaiting()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            return false;
         }
     }
 
-    private async Task ReadLoopAsync()
+    /// <summary>Reads replies with blocking receives on the connection's own thread until the connection closes.</summary>
+    private void ReadLoop()
     {
+        var buffer = new byte[64 * 1024];
+        int start = 0, end = 0;
         try
         {
             while (true)
             {
-                var result = await _reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                while (MetaParser.TryParse(ref buffer, out var response, out var error))
+                if (end == buffer.Length)
                 {
-                    if (error is not null)
+                    if (start > 0)
                     {
-                        throw new MemcachedException($"Memcached at {Name} replied with an error: {error}");
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        start = 0;
                     }
-
-                    Dispatch(response!);
+                    else
+                    {
+                        Array.Resize(ref buffer, buffer.Length * 2);
+                    }
                 }
 
-                if (buffer.Length > MaxHeaderBytes && !MetaParser.HeaderComplete(buffer))
+                var received = _socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+                if (received == 0)
                 {
-                    throw new MemcachedException($"Memcached at {Name} sent a reply line longer than {MaxHeaderBytes} bytes.");
+                    throw new MemcachedException(CacheProviderFailureReason.ConnectionFailed, $"Memcached at {Name} closed the connection.", Name);
                 }
 
-                _reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                end += received;
+                Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+                var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
+                while (MetaParser.TryParse(ref sequence, out var response, out var error))
                 {
-                    throw new MemcachedException($"Memcached at {Name} closed the connection.");
+                    if (error is null)
+                    {
+                        Dispatch(response!);
+                    }
+                    else if (error.StartsWith("SERVER_ERROR", StringComparison.Ordinal))
+                    {
+                        DispatchServerError(error);
+                    }
+                    else
+                    {
+                        throw new MemcachedException(CacheProviderFailureReason.ServerError, $"Memcached at {Name} replied with an error: {error}", Name);
+                    }
+                }
+
+                if (sequence.Length > MaxHeaderBytes && !MetaParser.HeaderComplete(sequence))
+                {
+                    throw new MemcachedException(CacheProviderFailureReason.ServerError, $"Memcached at {Name} sent a reply line longer than {MaxHeaderBytes} bytes.", Name);
+                }
+
+                start = end - (int)sequence.Length;
+                if (start == end)
+                {
+                    start = end = 0;
                 }
             }
         }
         catch (Exception ex)
         {
-            Poison(ex is MemcachedException ? ex : new MemcachedException($"Reading from memcached at {Name} failed: {ex.Message}", ex));
-            try
-            {
-                await _reader.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // The stream is gone.
-            }
+            Poison(ex is MemcachedException ? ex : new MemcachedException(CacheProviderFailureReason.ConnectionFailed, $"Reading from memcached at {Name} failed: {ex.Message}", Name, ex));
         }
     }
 
@@ -391,7 +517,7 @@ internal sealed class MemcachedConnection : IDisposable
         {
             if (!_pending.TryPeek(out var pending))
             {
-                throw new MemcachedException($"Memcached at {Name} sent a reply ({response.Status}) while no request was pending.");
+                throw new MemcachedException(CacheProviderFailureReason.ServerError, $"Memcached at {Name} sent a reply ({response.Status}) while no request was pending.", Name);
             }
 
             if (pending.Quiet)
@@ -406,7 +532,9 @@ internal sealed class MemcachedConnection : IDisposable
                     if (offset < (uint)pending.Next || offset >= (uint)pending.Results.Length)
                     {
                         throw new MemcachedException(
-                            $"Memcached at {Name} sent a reply with opaque {Describe(response.Opaque)} where {pending.First + (uint)pending.Next}..{pending.First + (uint)pending.Results.Length - 1} or MN was expected; the connection is out of step and was closed.");
+                            CacheProviderFailureReason.ServerError,
+                            $"Memcached at {Name} sent a reply with opaque {Describe(response.Opaque)} where {pending.First + (uint)pending.Next}..{pending.First + (uint)pending.Results.Length - 1} or MN was expected; the connection is out of step and was closed.",
+                            Name);
                     }
 
                     pending.Results[offset] = response;
@@ -419,7 +547,9 @@ internal sealed class MemcachedConnection : IDisposable
                 if (response.Opaque != expected)
                 {
                     throw new MemcachedException(
-                        $"Memcached at {Name} sent a reply with opaque {Describe(response.Opaque)} where {expected} was expected; the connection is out of step and was closed.");
+                        CacheProviderFailureReason.ServerError,
+                        $"Memcached at {Name} sent a reply with opaque {Describe(response.Opaque)} where {expected} was expected; the connection is out of step and was closed.",
+                        Name);
                 }
 
                 pending.Results[pending.Next++] = response;
@@ -432,13 +562,56 @@ internal sealed class MemcachedConnection : IDisposable
 
         if (done is not null)
         {
-            for (var i = 0; i < done.Results.Length; i++)
+            Complete(done);
+        }
+    }
+
+    /// <summary>
+    /// A <c>SERVER_ERROR</c> line (it carries no opaque) takes the place of the next reply of the oldest request; in a
+    /// quiet batch it cannot be placed, so the batch fails when its <c>mn</c> arrives.
+    /// </summary>
+    private void DispatchServerError(string error)
+    {
+        Pending? done = null;
+        lock (_pending)
+        {
+            if (!_pending.TryPeek(out var pending))
             {
-                done.Results[i] ??= MetaResponse.SuppressedMiss;
+                throw new MemcachedException(CacheProviderFailureReason.ServerError, $"Memcached at {Name} sent '{error}' while no request was pending.", Name);
             }
 
-            Finish(done, done.Results, null);
+            pending.Error ??= error;
+            if (!pending.Quiet)
+            {
+                pending.Results[pending.Next++] = MetaResponse.SuppressedMiss;
+                if (pending.Next == pending.Results.Length)
+                {
+                    done = _pending.Dequeue();
+                }
+            }
         }
+
+        if (done is not null)
+        {
+            Complete(done);
+        }
+    }
+
+    private void Complete(Pending done)
+    {
+        if (done.Error is { } error)
+        {
+            var reason = error.Contains("out of memory", StringComparison.OrdinalIgnoreCase) ? CacheProviderFailureReason.ServerFull : CacheProviderFailureReason.ServerError;
+            Finish(done, null, new MemcachedException(reason, $"Memcached at {Name} answered: {error}", Name) { ErrorReply = error });
+            return;
+        }
+
+        for (var i = 0; i < done.Results.Length; i++)
+        {
+            done.Results[i] ??= MetaResponse.SuppressedMiss;
+        }
+
+        Finish(done, done.Results, null);
     }
 
     private static string Describe(uint? opaque) => opaque?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)";
@@ -454,5 +627,7 @@ internal sealed class MemcachedConnection : IDisposable
         public uint First;
         public int Next;
         public int Done;
+        public long EndOffset;
+        public string? Error;
     }
 }

@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
 
 namespace CachePatterns.Memcached.Internal;
@@ -18,7 +20,8 @@ internal sealed class MemcachedNode : IDisposable
     private MemcachedConnection? _connection;
     private ITimer? _probe;
     private int _failures;
-    private int _probing;
+    private int _lastProbeFailure;
+    private Task? _probeInProgress;
     private bool _dead;
     private bool _disposed;
 
@@ -30,8 +33,8 @@ internal sealed class MemcachedNode : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised after the node is marked dead and after it is put back in use.</summary>
-    public event Action<MemcachedNode>? StateChanged;
+    /// <summary>Raised after the node is marked dead (with the failure's reason) and after it is put back in use (<see langword="null"/>).</summary>
+    public event Action<MemcachedNode, CacheProviderFailureReason?>? StateChanged;
 
     public ServerAddress Address { get; }
 
@@ -42,25 +45,68 @@ internal sealed class MemcachedNode : IDisposable
     /// <summary>Gets the connection in use, if one is open (tests poison it).</summary>
     internal MemcachedConnection? CurrentConnection => Volatile.Read(ref _connection);
 
-    public async Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
+    /// <summary>Sends commands and waits for their replies; <paramref name="cancellationToken"/> only stops the wait once they are sent.</summary>
+    public Task<MetaResponse[]> ExecuteAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
     {
-        if (IsDead)
+        var reply = SendAsync(commands, quiet, cancellationToken);
+        return cancellationToken.CanBeCanceled && !reply.IsCompleted ? reply.WaitAsync(cancellationToken) : reply;
+    }
+
+    /// <summary>
+    /// Sends commands and returns the task of their replies. <paramref name="cancellationToken"/> can stop it only while
+    /// it waits for a connection (nothing is sent then); once sent, the reply is awaited to the end (bounded by the
+    /// operation timeout), so the node's failure count sees every outcome and a caller that gave up can still act on
+    /// the reply (give back a lease it was granted).
+    /// </summary>
+    public async Task<MetaResponse[]> SendAsync(IReadOnlyList<MetaCommand> commands, bool quiet, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (IsDead && !await ReviveForWriteAsync(commands, cancellationToken).ConfigureAwait(false))
         {
-            throw new MemcachedException($"Memcached node {Name} is marked dead after repeated failures; it is probed in the background.");
+            throw Dead();
         }
 
         try
         {
             var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await connection.ExecuteAsync(commands, quiet, _options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var result = await connection.Send(commands, quiet, _options.OperationTimeout).ConfigureAwait(false);
             Volatile.Write(ref _failures, 0);
             return result;
+        }
+        catch (MemcachedException ex) when (ex.ErrorReply is not null)
+        {
+            // The server answered (with an error for this request only): the node is healthy.
+            Volatile.Write(ref _failures, 0);
+            throw;
         }
         catch (MemcachedException ex)
         {
             RecordFailure(ex);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A write (store or delete) to a dead node probes it at once rather than waiting for the probe timer: a client that
+    /// keeps failing its invalidations fast while other clients already use the returned node would let them read what it
+    /// could not invalidate. When the node's last failure was fast (connection refused or reset: it is down, not hung),
+    /// the write waits for that probe (a connect attempt) and goes ahead if the node is back; otherwise (it hung) the
+    /// probe runs in the background and the write fails at once. Reads never wait: they fail fast.
+    /// </summary>
+    private async ValueTask<bool> ReviveForWriteAsync(IReadOnlyList<MetaCommand> commands, CancellationToken cancellationToken)
+    {
+        if (!commands.Any(c => c.Verb != "mg"))
+        {
+            return false;
+        }
+
+        var probe = StartProbe();
+        if ((CacheProviderFailureReason)Volatile.Read(ref _lastProbeFailure) is CacheProviderFailureReason.ConnectionRefused or CacheProviderFailureReason.ConnectionFailed)
+        {
+            await probe.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return !IsDead;
     }
 
     /// <summary>Checks the node answers (<c>mn</c>), on the current connection or a new one.</summary>
@@ -104,7 +150,7 @@ internal sealed class MemcachedNode : IDisposable
             if (IsDead)
             {
                 // Marked dead while this caller waited for the lock: do not queue one more connect timeout.
-                throw new MemcachedException($"Memcached node {Name} is marked dead after repeated failures; it is probed in the background.");
+                throw Dead();
             }
 
             var fresh = await ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -116,6 +162,9 @@ internal sealed class MemcachedNode : IDisposable
             _connectLock.Release();
         }
     }
+
+    private MemcachedException Dead() =>
+        new(CacheProviderFailureReason.NodeDown, $"Memcached node {Name} is marked dead after repeated failures; it is probed every {_options.DeadNodeProbeInterval}.", Name);
 
     private Task<MemcachedConnection> ConnectAsync(CancellationToken cancellationToken) =>
         MemcachedConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time, _options.MaxInFlightPerConnection, cancellationToken);
@@ -136,34 +185,42 @@ internal sealed class MemcachedNode : IDisposable
             }
 
             _dead = true;
-            _probe = _time.CreateTimer(static state => ((MemcachedNode)state!).Probe(), this, _options.DeadNodeProbeInterval, _options.DeadNodeProbeInterval);
+            Volatile.Write(ref _lastProbeFailure, (int)exception.Reason);
+            _probe = _time.CreateTimer(static state => _ = ((MemcachedNode)state!).StartProbe(), this, _options.DeadNodeProbeInterval, _options.DeadNodeProbeInterval);
         }
 
         Log.NodeDead(_logger, Name, failures, _options.DeadNodeProbeInterval, exception);
-        StateChanged?.Invoke(this);
+        StateChanged?.Invoke(this, exception.Reason);
     }
 
-    private void Probe()
+    /// <summary>Starts a probe, or returns the one in progress.</summary>
+    private Task StartProbe()
     {
-        if (Interlocked.Exchange(ref _probing, 1) == 0)
+        lock (_stateLock)
         {
-            _ = ProbeAsync();
+            return _probeInProgress ??= Task.Run(ProbeAsync);
         }
     }
 
+    /// <summary>
+    /// Connects afresh and checks the node answers. With <see cref="MemcachedReturningNodePolicy.Flush"/> (or
+    /// <see cref="MemcachedCacheProviderOptions.RemapDeadNodes"/>) the node is first emptied with <c>flush_all</c>: while
+    /// this client could not reach it, this client's invalidations of its keys were lost, so anything it holds may be
+    /// stale (a paused or partitioned node keeps its entries; other clients may refill it meanwhile). The flush also
+    /// revokes every lease on the node, so a fill that started before it stores nothing.
+    /// </summary>
     private async Task ProbeAsync()
     {
         MemcachedConnection? fresh = null;
         try
         {
-            if (_options.RemapDeadNodes)
+            if (_options.RemapDeadNodes || _options.ReturningNodes == MemcachedReturningNodePolicy.Flush)
             {
-                // Its keys were served by other nodes meanwhile, so what it still holds may be stale: empty it first.
                 await MemcachedConnection.FlushAllAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time).ConfigureAwait(false);
             }
 
             fresh = await ConnectAsync(CancellationToken.None).ConfigureAwait(false);
-            await fresh.ExecuteAsync(NoCommands, quiet: true, _options.OperationTimeout, CancellationToken.None).ConfigureAwait(false);
+            await fresh.Send(NoCommands, quiet: true, _options.OperationTimeout).ConfigureAwait(false);
             lock (_stateLock)
             {
                 if (_disposed)
@@ -180,16 +237,24 @@ internal sealed class MemcachedNode : IDisposable
             }
 
             Log.NodeAlive(_logger, Name);
-            StateChanged?.Invoke(this);
+            StateChanged?.Invoke(this, null);
         }
-        catch (Exception)
+        catch (MemcachedException ex)
         {
-            // Still dead; the timer probes again.
+            // Still dead; the timer (or the next write) probes again.
+            Volatile.Write(ref _lastProbeFailure, (int)ex.Reason);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Volatile.Write(ref _lastProbeFailure, (int)CacheProviderFailureReason.ConnectionFailed);
         }
         finally
         {
             fresh?.Dispose();
-            Volatile.Write(ref _probing, 0);
+            lock (_stateLock)
+            {
+                _probeInProgress = null;
+            }
         }
     }
 }

@@ -17,15 +17,9 @@ internal static partial class Log
     [LoggerMessage(103, LogLevel.Information, "Connection to Redis at {Endpoint} restored.")]
     public static partial void ConnectionRestored(ILogger logger, string endpoint);
 
-    [LoggerMessage(104, LogLevel.Warning, "More than {Max} Redis invalidations failed while the server was unreachable; instead of replaying them one by one, every key of this provider's instance name will be invalidated (SCAN) when Redis answers again, and reads skip Redis until then.")]
-    public static partial void PendingInvalidationsOverflowed(ILogger logger, int max);
+    [LoggerMessage(108, LogLevel.Warning, "Redis does not answer ({Reason}); the cache is skipped until it does.")]
+    public static partial void ServerNotAnswering(ILogger logger, string reason);
 
-    [LoggerMessage(105, LogLevel.Information, "Replayed {Count} Redis invalidations that had failed while the server was unreachable.")]
-    public static partial void PendingInvalidationsReplayed(ILogger logger, int count);
-
-    [LoggerMessage(106, LogLevel.Debug, "Replaying {Count} pending Redis invalidations failed ({ExceptionType}); retrying later.")]
-    public static partial void PendingReplayFailed(ILogger logger, int count, string exceptionType);
-
-    [LoggerMessage(107, LogLevel.Information, "Invalidated {Count} Redis keys of this provider's instance name after lost invalidations (finished: {Finished}).")]
-    public static partial void PendingSweepDone(ILogger logger, int count, bool finished);
+    [LoggerMessage(109, LogLevel.Information, "Redis answers again.")]
+    public static partial void ServerAnswersAgain(ILogger logger);
 }

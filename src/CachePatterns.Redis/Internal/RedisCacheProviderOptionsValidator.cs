@@ -68,14 +68,14 @@ internal sealed class RedisCacheProviderOptionsValidator : IValidateOptions<Redi
             errors.Add($"{at}: MaxValueBytes must be between 1 and {RedisEnvelope.MaxPayloadBytes}, but was {options.MaxValueBytes}.");
         }
 
-        if (options.MaxPendingInvalidations is < 1 or > 10_000_000)
+        if (options.HeartbeatInterval < TimeSpan.FromMilliseconds(10) || options.HeartbeatInterval > TimeSpan.FromMinutes(1))
         {
-            errors.Add($"{at}: MaxPendingInvalidations must be between 1 and 10,000,000, but was {options.MaxPendingInvalidations}.");
+            errors.Add($"{at}: HeartbeatInterval must be between 10 ms and 1 minute, but was {options.HeartbeatInterval}.");
         }
 
-        if (options.PendingReplayInterval < TimeSpan.FromMilliseconds(10) || options.PendingReplayInterval > TimeSpan.FromMinutes(10))
+        if (options.HeartbeatTimeout < TimeSpan.FromMilliseconds(10) || options.HeartbeatTimeout > TimeSpan.FromMinutes(10))
         {
-            errors.Add($"{at}: PendingReplayInterval must be between 10 ms and 10 minutes, but was {options.PendingReplayInterval}.");
+            errors.Add($"{at}: HeartbeatTimeout must be between 10 ms and 10 minutes, but was {options.HeartbeatTimeout}.");
         }
 
         if (options.TrustedCertificateAuthorityPath is { } ca && !File.Exists(ca))

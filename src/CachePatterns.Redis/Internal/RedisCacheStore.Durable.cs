@@ -4,9 +4,8 @@ using StackExchange.Redis;
 namespace CachePatterns.Redis.Internal;
 
 /// <summary>
-/// The store semantics: one script each (<see cref="RedisDurableScripts"/>), idempotent per write id. A failure is only
-/// thrown: unlike <see cref="SetAsync"/> and <see cref="InvalidateAsync"/>, nothing goes to <see cref="PendingInvalidations"/>,
-/// whose replay after a stall would delete the value a later write stored.
+/// The store semantics: one script each (<see cref="RedisScripts.DurableStore"/>, <see cref="RedisScripts.DurableDelete"/>),
+/// idempotent per write id (<see cref="RedisDurableScripts"/>). A failure is translated and thrown, nothing else.
 /// </summary>
 internal sealed partial class RedisCacheStore<TKey, TValue>
 {
@@ -19,19 +18,15 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         var payload = Serialize(keys[0], value);
         var (abs, sliding, retention) = Expiration(options);
         NoteSliding(options);
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var result = await db.ScriptEvaluateAsync(RedisDurableScripts.Store, keys, [writeId.Value, IdsKept, IdsRetentionMs, payload, Flags(value), abs, sliding, retention])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(RedisScripts.DurableStore, keys, [writeId.Value, IdsKept, IdsRetentionMs, payload, Flags(value), abs, sliding, retention], cancellationToken)
+            .ConfigureAwait(false);
         return (long)result == 1;
     }
 
     public async ValueTask<bool> DeleteAsync(TKey key, CacheWriteId writeId, CancellationToken cancellationToken)
     {
-        var keys = DurableKeys(key);
-        var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var result = await db.ScriptEvaluateAsync(RedisDurableScripts.Delete, keys, [writeId.Value, IdsKept, IdsRetentionMs])
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        var outcome = (long)result;
+        var outcome = (long)await RunAsync(RedisScripts.DurableDelete, DurableKeys(key), [writeId.Value, IdsKept, IdsRetentionMs], cancellationToken)
+            .ConfigureAwait(false);
         if (outcome == 2)
         {
             _descriptor.Observer?.OnEvicted(CacheEvictionReason.Removed, 1);

@@ -1,3 +1,4 @@
+using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -13,6 +14,7 @@ internal sealed class RedisConnection : IDisposable
     private readonly int? _database;
     private readonly string? _trustedCertificateAuthority;
     private volatile string? _lastFailure;
+    private CacheProviderFailureReason? _lastFailureReason;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private Task<ConnectionMultiplexer>? _connecting;
@@ -39,8 +41,11 @@ internal sealed class RedisConnection : IDisposable
         }
     }
 
-    /// <summary>Raised when a connection to a server is restored (pending invalidations are replayed then).</summary>
+    /// <summary>Raised when StackExchange.Redis reports a connection to a server restored (the heartbeat then checks it answers).</summary>
     public event Action? Restored;
+
+    /// <summary>Raised when StackExchange.Redis reports a connection to a server failed, with the reason.</summary>
+    public event Action<CacheProviderFailureReason>? Failed;
 
     /// <summary>Gets the multiplexer if a connection was started (health checks, tests).</summary>
     public ConnectionMultiplexer? Multiplexer => Volatile.Read(ref _multiplexer);
@@ -144,10 +149,16 @@ internal sealed class RedisConnection : IDisposable
     /// <summary>Gets the kind of the last connection failure (for example <c>AuthenticationFailure</c>), or null.</summary>
     public string? LastFailure => _lastFailure;
 
+    /// <summary>Gets the reason of the last connection failure while it lasts (it names the cause of "no connection" errors).</summary>
+    public CacheProviderFailureReason? LastFailureReason => _lastFailure is null ? null : _lastFailureReason;
+
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
+        var reason = RedisFailures.ReasonOf(e.FailureType, e.Exception);
+        _lastFailureReason = reason;
         _lastFailure = e.FailureType.ToString();
         Log.ConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+        Failed?.Invoke(reason);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)

@@ -14,7 +14,8 @@ internal static class RedisDurableScripts
     /// <summary>How long a key's write ids are kept after its last write: 15 minutes, far longer than any retry waits.</summary>
     public const long IdsRetentionMs = 15 * 60 * 1000;
 
-    private const string Seen = """
+    /// <summary>The write ids list: <c>seen(ids, id)</c>, <c>applied(ids, id)</c> (ARGV[2] ids kept, ARGV[3] ids ms).</summary>
+    public const string WriteIds = """
         local function seen(ids, id)
           for _, v in ipairs(redis.call('LRANGE', ids, 0, -1)) do
             if v == id then return true end
@@ -29,11 +30,8 @@ internal static class RedisDurableScripts
 
         """;
 
-    /// <summary>
-    /// ARGV: write id, ids kept, ids ms, payload, flags, absolute ms, sliding ms, retention ms. Stores like
-    /// <see cref="RedisScripts.Set"/> unless the id was applied already. Returns 1 if applied, 0 if a duplicate.
-    /// </summary>
-    public const string Store = RedisScripts.Common + Seen + """
+    /// <summary>The body of <see cref="RedisScripts.DurableStore"/>. Returns 1 if applied, 0 if the id was applied already.</summary>
+    public const string StoreBody = """
         if seen(KEYS[4], ARGV[1]) then return 0 end
         redis.call('DEL', KEYS[2])
         if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'last', '0') end
@@ -42,8 +40,8 @@ internal static class RedisDurableScripts
         return 1
         """;
 
-    /// <summary>ARGV: write id, ids kept, ids ms. Removes like <see cref="RedisScripts.Invalidate"/> unless the id was applied already. Returns 0 for a duplicate, else 1 plus the number of values removed.</summary>
-    public const string Delete = Seen + """
+    /// <summary>The body of <see cref="RedisScripts.DurableDelete"/>. Returns 0 if the id was applied already, else 1 plus the number of values removed.</summary>
+    public const string DeleteBody = """
         if seen(KEYS[4], ARGV[1]) then return 0 end
         redis.call('DEL', KEYS[2])
         if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'last', '0') end

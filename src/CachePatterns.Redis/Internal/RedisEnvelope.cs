@@ -8,7 +8,8 @@ namespace CachePatterns.Redis.Internal;
 /// <c>[0] format version (1)</c>, <c>[1] flags (bit 0: negative entry, no payload)</c>,
 /// <c>[2..9] logical expiry, Redis server time in Unix ms (0: none)</c>, <c>[10..17] sliding window ms (0: none)</c>,
 /// <c>[18..25] absolute deadline, server Unix ms (0: none)</c>, <c>[26..33] fail-safe retention ms</c>.
-/// The header is written by the scripts (they read the server's clock); clients send only the payload.
+/// The header is written by the scripts (they read the server's clock); clients send only the payload. This class is the
+/// one description of the layout: the scripts get it from <see cref="LuaDefinitions"/>, never by repeating it.
 /// </summary>
 internal static class RedisEnvelope
 {
@@ -20,6 +21,19 @@ internal static class RedisEnvelope
     public const int MaxPayloadBytes = (512 * 1024 * 1024) - HeaderLength;
 
     public const byte NegativeFlag = 1;
+
+    /// <summary>Byte offset of the logical expiry (the only field a script rewrites in place, to renew a sliding entry).</summary>
+    public const int ExpiresOffset = 2;
+
+    /// <summary>Byte offset of the sliding window.</summary>
+    public const int SlidingOffset = 10;
+
+    /// <summary>
+    /// The header's Lua <c>struct</c> format (version, flags, expiry, sliding, deadline, retention) and the constants the
+    /// scripts use, as Lua locals: <c>ENVELOPE</c>, <c>ENVELOPE_VERSION</c>, <c>HEADER_LENGTH</c>, <c>EXPIRES_OFFSET</c>.
+    /// </summary>
+    public static readonly string LuaDefinitions =
+        $"local ENVELOPE, ENVELOPE_VERSION, HEADER_LENGTH, EXPIRES_OFFSET = '<BBi8i8i8i8', {FormatVersion}, {HeaderLength}, {ExpiresOffset}\n";
 
     /// <summary>Checks a stored entry and returns its payload, or an error message for a corrupt one.</summary>
     public static bool TryRead(ReadOnlyMemory<byte> stored, out bool negative, out ReadOnlySequence<byte> payload, out string? error)
@@ -59,8 +73,8 @@ internal static class RedisEnvelope
     }
 
     /// <summary>Reads the logical expiry (server Unix ms; 0 for none) of an entry at least <see cref="HeaderLength"/> long.</summary>
-    public static long ExpiresAt(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[2..]);
+    public static long ExpiresAt(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[ExpiresOffset..]);
 
     /// <summary>Reads the sliding window (ms; 0 for none) of an entry at least <see cref="HeaderLength"/> long.</summary>
-    public static long SlidingMs(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[10..]);
+    public static long SlidingMs(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[SlidingOffset..]);
 }

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(306, LogLevel.Warning, "Writer {Endpoint} refused a write as read-only; probing now.")]
     public static partial void WriterReadOnly(ILogger logger, string endpoint);
+
+    [LoggerMessage(310, LogLevel.Warning, "Reading the write position from {Endpoint} failed; reads that need it go to the writer.")]
+    public static partial void WritePositionFailed(ILogger logger, string endpoint, Exception exception);
 }

@@ -1,4 +1,3 @@
-using CachePatterns.Routing.PostgreSql;
 using Microsoft.Extensions.Options;
 
 namespace CachePatterns.Routing.Internal;
@@ -30,9 +29,14 @@ internal sealed class RoutingOptionsValidator : IValidateOptions<RoutingOptions>
             errors.Add($"{at}: set exactly one of ConnectionString (a host list whose roles are discovered) and Endpoints, but {(hasString ? "both are" : "neither is")} set.");
         }
 
+        if (options.Engine is null)
+        {
+            errors.Add($"{at}: Engine is null; set RoutingEngine.PostgreSql or another engine.");
+        }
+
         if (hasString && options.DataSourceFactory is not null)
         {
-            errors.Add($"{at}: ConnectionString host lists are PostgreSQL's; with a DataSourceFactory, list the servers in Endpoints.");
+            errors.Add($"{at}: ConnectionString host lists are the engine's; with a DataSourceFactory, list the servers in Endpoints.");
         }
 
         for (var i = 0; i < options.Endpoints.Count; i++)
@@ -64,7 +68,7 @@ internal sealed class RoutingOptionsValidator : IValidateOptions<RoutingOptions>
         {
             try
             {
-                endpoints = NpgsqlEndpoints.Resolve(options);
+                endpoints = options.Engine!.ResolveEndpoints(options);
                 var duplicate = endpoints.GroupBy(e => e.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
                 if (duplicate is not null)
                 {
@@ -110,6 +114,11 @@ internal sealed class RoutingOptionsValidator : IValidateOptions<RoutingOptions>
         if (options.MaxReplicaLagBytes is < 0)
         {
             errors.Add($"{at}: MaxReplicaLagBytes must not be negative, but was {options.MaxReplicaLagBytes}.");
+        }
+
+        if (options.ReadYourWritesWait < TimeSpan.Zero || options.ReadYourWritesWait > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{at}: ReadYourWritesWait must be between 0 and 1 minute, but was {options.ReadYourWritesWait}.");
         }
 
         if (options.PasswordRefreshInterval is { } refresh && refresh <= TimeSpan.Zero)

@@ -16,6 +16,7 @@ internal sealed class RoutingTelemetry : IDisposable
         WriterFallbacks = _meter.CreateCounter<long>("cachepatterns.routing.reads_on_writer", description: "Reads sent to the writer, by reason (strong, position, no_replica, locking).");
         WriterChanges = _meter.CreateCounter<long>("cachepatterns.routing.writer_changes", description: "Times the writer moved to another endpoint (failovers).");
         Ejections = _meter.CreateCounter<long>("cachepatterns.routing.ejections", description: "Endpoints ejected after failed probes.");
+        RecoveryConflicts = _meter.CreateCounter<long>("cachepatterns.routing.recovery_conflicts", description: "Reads a replica cancelled for a conflict with recovery, run again elsewhere, by endpoint.");
     }
 
     public Counter<long> Connections { get; }
@@ -25,6 +26,8 @@ internal sealed class RoutingTelemetry : IDisposable
     public Counter<long> WriterChanges { get; }
 
     public Counter<long> Ejections { get; }
+
+    public Counter<long> RecoveryConflicts { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -1,36 +1,104 @@
 namespace CachePatterns.Routing.Internal;
 
 /// <summary>
-/// The highest primary position a set of reads must see (a consistency scope's, or the process-wide mark), plus a
-/// "pending" flag for writes whose position is not read yet: a writer connection sets it when it opens and again when it
-/// closes (after its commit), and the next read that needs the position clears it, then reads the primary's position.
+/// The primary position a set of reads must see (a consistency scope's, or the process-wide mark), and the writes whose
+/// position is not read yet. Each writer connection counts a write when it opens and again when it closes (after its
+/// commit). A read that needs the position takes the count first, then the primary's current position, and only then
+/// marks that count resolved: a read running meanwhile finds the writes still pending and waits for a position read
+/// after its own count (it joins a query in flight that started late enough, or reads the position itself), so no read
+/// uses a position older than a write that closed before it started.
 /// </summary>
 internal sealed class WritePosition
 {
-    private ulong _position;
-    private int _pending;
+    private readonly Lock _gate = new();
+    private ReplicationPosition? _position;
+    private long _writes;
+    private long _resolved;
+    private (long Count, Task<ReplicationPosition?> Read)? _inFlight;
 
-    public ulong Position => Interlocked.Read(ref _position);
+    public ReplicationPosition? Position => Volatile.Read(ref _position);
 
-    public bool IsPending => Volatile.Read(ref _pending) != 0;
+    public bool IsPending => Interlocked.Read(ref _writes) != Interlocked.Read(ref _resolved);
 
-    public void MarkPending() => Volatile.Write(ref _pending, 1);
+    /// <summary>Counts a write whose position is not known yet.</summary>
+    public void MarkWrite() => Interlocked.Increment(ref _writes);
 
-    /// <summary>Clears the pending flag; returns whether it was set. Clear before reading the position, so no write is missed.</summary>
-    public bool TakePending() => Interlocked.Exchange(ref _pending, 0) != 0;
-
-    public void Advance(ulong position)
+    /// <summary>Takes the count of writes to cover, or <see langword="null"/> when every counted write is covered by <see cref="Position"/>.</summary>
+    public long? PendingCount()
     {
-        var current = Interlocked.Read(ref _position);
-        while (position > current)
-        {
-            var seen = Interlocked.CompareExchange(ref _position, position, current);
-            if (seen == current)
-            {
-                return;
-            }
+        var writes = Interlocked.Read(ref _writes);
+        return Interlocked.Read(ref _resolved) >= writes ? null : writes;
+    }
 
-            current = seen;
+    /// <summary>Merges a position read after <paramref name="count"/> was taken into the mark, and marks those writes resolved.</summary>
+    public void Complete(long count, ReplicationPosition position)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _position, position.Merge(_position));
+            if (count > _resolved)
+            {
+                Interlocked.Exchange(ref _resolved, count);
+            }
         }
+    }
+
+    /// <summary>Copies another mark's position and pending writes into this one (nested scopes).</summary>
+    public void Absorb(WritePosition other)
+    {
+        if (other.Position is { } position)
+        {
+            lock (_gate)
+            {
+                Volatile.Write(ref _position, position.Merge(_position));
+            }
+        }
+
+        if (other.IsPending)
+        {
+            MarkWrite();
+        }
+    }
+
+    /// <summary>
+    /// The mark covering every write counted before this call: at once when none is pending, else from one read of the
+    /// primary's position shared by the callers whose writes it covers. <see langword="null"/> when the position could not be
+    /// read (the caller then reads on the writer).
+    /// </summary>
+    public ValueTask<ReplicationPosition?> ResolveAsync(Func<Task<ReplicationPosition?>> readPosition, CancellationToken cancellationToken)
+    {
+        if (PendingCount() is not { } count)
+        {
+            return new(Position);
+        }
+
+        Task<ReplicationPosition?> read;
+        lock (_gate)
+        {
+            if (_inFlight is { } flight && flight.Count >= count)
+            {
+                read = flight.Read;
+            }
+            else
+            {
+                read = ReadAndCompleteAsync(count, readPosition);
+                _inFlight = (count, read);
+            }
+        }
+
+        return new(read.WaitAsync(cancellationToken));
+    }
+
+    private async Task<ReplicationPosition?> ReadAndCompleteAsync(long count, Func<Task<ReplicationPosition?>> readPosition)
+    {
+        await Task.Yield(); // out of the lock before the query starts
+        var position = await readPosition().ConfigureAwait(false);
+        if (position is null)
+        {
+            return null;
+        }
+
+        Complete(count, position);
+        return Position;
     }
 }

@@ -196,7 +196,8 @@ public sealed class CachePatternsBuilder
         {
             var instance = sp.GetRequiredKeyedService<CacheInstance>(cacheName);
             var options = sp.GetRequiredService<IOptionsMonitor<DistributedCacheOptions>>().Get(cacheName);
-            var instruments = new StrategyInstruments("distributed", cacheName, instance.Telemetry, instance.Logger);
+            instance.ClaimKeyPrefix(options.KeyPrefix, "IDistributedCache");
+            var instruments = new StrategyInstruments("distributed", cacheName, instance.Telemetry, instance.Logger, instance.Time);
             var descriptor = new CacheStoreDescriptor<string, byte[]>(instruments.Name, options.KeyPrefix, ByteArrayCacheSerializer.Instance)
             {
                 Observer = instruments,

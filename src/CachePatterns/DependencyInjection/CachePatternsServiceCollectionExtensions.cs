@@ -61,8 +61,7 @@ public static class CachePatternsServiceCollectionExtensions
         });
         services.TryAddKeyedSingleton<ICache>(cacheName, (sp, _) => new AdHocCache(
             sp.GetRequiredKeyedService<CacheInstance>(cacheName),
-            sp.GetRequiredService<IOptionsMonitor<CacheStrategyOptions>>().Get(cacheName),
-            cacheName == CachePatternsBuilder.DefaultCacheName ? string.Empty : cacheName + ":"));
+            sp.GetRequiredService<IOptionsMonitor<CacheStrategyOptions>>().Get(cacheName)));
         if (cacheName == CachePatternsBuilder.DefaultCacheName)
         {
             services.TryAddSingleton(sp => sp.GetRequiredKeyedService<ICache>(CachePatternsBuilder.DefaultCacheName));

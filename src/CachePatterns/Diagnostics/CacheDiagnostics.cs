@@ -30,6 +30,15 @@ public static class CacheDiagnostics
     /// <summary>Counter: fills refused because a write or invalidation revoked their lease. Tags: <c>cache.name</c>.</summary>
     public const string FillsFenced = "cachepatterns.fills.fenced";
 
+    /// <summary>
+    /// Counter: values a full provider refused to store (Redis <c>OOM</c> under <c>noeviction</c>); the value was not
+    /// cached and any older entry of the key removed. Tags: <c>cache.name</c>, <c>operation</c>.
+    /// </summary>
+    public const string WritesRefused = "cachepatterns.writes.refused";
+
+    /// <summary>Counter: keys whose invalidation failed and was remembered for a replay. Tags: <c>cache.name</c>.</summary>
+    public const string InvalidationsDeferred = "cachepatterns.invalidations.deferred";
+
     /// <summary>The tag naming the strategy (the entity type, e.g. <c>Product</c>), on every instrument.</summary>
     public const string CacheNameTag = "cache.name";
 

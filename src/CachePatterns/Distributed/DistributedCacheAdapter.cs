@@ -1,3 +1,4 @@
+using System.Buffers;
 using CachePatterns.Internal;
 using CachePatterns.Providers;
 using Microsoft.Extensions.Caching.Distributed;
@@ -11,10 +12,11 @@ namespace CachePatterns.Distributed;
 /// itself (no extra round trip).
 /// </summary>
 /// <remarks>
-/// The synchronous methods block on the asynchronous ones. Nothing below them captures a synchronization context
+/// It is also an <see cref="IBufferDistributedCache"/> (HybridCache uses it): the buffer methods copy through the
+/// array ones, since every provider hands values back as arrays. The synchronous methods block on the asynchronous ones. Nothing below them captures a synchronization context
 /// (every await is <c>ConfigureAwait(false)</c>), so they do not deadlock under one; they do hold a thread while waiting.
 /// </remarks>
-internal abstract class DistributedCacheAdapter : IDistributedCache
+internal abstract class DistributedCacheAdapter : IBufferDistributedCache
 {
     private readonly TimeProvider _time;
 
@@ -67,6 +69,26 @@ internal abstract class DistributedCacheAdapter : IDistributedCache
         ArgumentNullException.ThrowIfNull(key);
         await RemoveCoreAsync(key, token).ConfigureAwait(false);
     }
+
+    public bool TryGet(string key, IBufferWriter<byte> destination) => Wait(TryGetAsync(key, destination).AsTask());
+
+    public async ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var value = await GetAsync(key, token).ConfigureAwait(false);
+        if (value is null)
+        {
+            return false;
+        }
+
+        destination.Write(value);
+        return true;
+    }
+
+    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) => Set(key, value.ToArray(), options);
+
+    public async ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+        await SetAsync(key, value.ToArray(), options, token).ConfigureAwait(false);
 
     /// <summary>
     /// The entry's expiration relative to now. Bad options throw <see cref="ArgumentOutOfRangeException"/> naming the

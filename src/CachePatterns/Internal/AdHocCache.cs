@@ -15,11 +15,12 @@ internal sealed class AdHocCache : ICache
     private object?[] _strategies = new object?[16];
     private Func<string, CancellationToken, ValueTask>[] _invalidators = [];
 
-    public AdHocCache(CacheInstance instance, CacheStrategyOptions options, string keyPrefix)
+    public AdHocCache(CacheInstance instance, CacheStrategyOptions options)
     {
         _instance = instance;
         _options = options;
-        _keyPrefix = keyPrefix;
+        _keyPrefix = CacheInstance.AdHocKeyPrefix(instance.Name);
+        instance.ClaimKeyPrefix(_keyPrefix, "the ad-hoc ICache");
     }
 
     public string Name => _instance.Name;
@@ -82,7 +83,7 @@ internal sealed class AdHocCache : ICache
                 return existing;
             }
 
-            var created = _instance.CreateStrategy<string, TValue>(_instance.Name, _keyPrefix, _options, loader: null, writer: null);
+            var created = _instance.CreateAdHocStrategy<TValue>(_keyPrefix, _options);
             var grown = new object?[Math.Max(strategies.Length, index + 1) * 2];
             Array.Copy(strategies, grown, strategies.Length);
             grown[index] = created;

@@ -17,7 +17,10 @@ internal sealed class CacheInstance : IDisposable
     private readonly IReadOnlyList<ICacheSerializerFactory> _serializerFactories;
     private readonly CacheResilienceOptions _resilienceOptions;
     private readonly bool _ownsProvider;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> _prefixes = new(StringComparer.Ordinal);
+    private readonly KeyNamespaces _namespaces;
+
+    /// <summary>The pipelines of the stores with store semantics; told when the provider's connection is restored.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<CacheResiliencePipeline> _storePipelines = [];
 
     public CacheInstance(
         string name,
@@ -30,6 +33,7 @@ internal sealed class CacheInstance : IDisposable
         bool ownsProvider)
     {
         _ownsProvider = ownsProvider;
+        _namespaces = new KeyNamespaces(name);
         Name = name;
         Provider = provider;
         Time = time;
@@ -38,7 +42,19 @@ internal sealed class CacheInstance : IDisposable
         _resilienceOptions = resilienceOptions;
         _serializerFactories = serializerFactories;
         Pipeline = provider.IsInProcess ? null : new CacheResiliencePipeline(name, resilienceOptions, time, Logger);
+        if (Pipeline is not null)
+        {
+            provider.ConnectionChanged += OnConnectionChanged;
+        }
     }
+
+    /// <summary>
+    /// How often remembered invalidations are retried while any is pending: at most every half second (a retry while the
+    /// circuit is open costs nothing), so lost invalidations reach a returning server soon even when its "restored"
+    /// signal came before it could take them (a restart still loading its data).
+    /// </summary>
+    private TimeSpan LedgerRetryInterval =>
+        _resilienceOptions.BreakDuration < TimeSpan.FromMilliseconds(500) ? _resilienceOptions.BreakDuration : TimeSpan.FromMilliseconds(500);
 
     public string Name { get; }
 
@@ -52,6 +68,12 @@ internal sealed class CacheInstance : IDisposable
 
     public CacheResiliencePipeline? Pipeline { get; }
 
+    /// <summary>The key prefix of the ad-hoc <see cref="ICache"/> of a named cache: <c>~</c> starts no strategy's prefix.</summary>
+    public static string AdHocKeyPrefix(string cacheName) => $"~{cacheName}:";
+
+    /// <summary>Claims a key prefix for one owner (see <see cref="KeyNamespaces"/>); throws when it overlaps another owner's.</summary>
+    public void ClaimKeyPrefix(string keyPrefix, string owner) => _namespaces.Claim(keyPrefix, owner);
+
     public CacheStrategy<TKey, TValue> CreateStrategy<TKey, TValue>(
         string strategyName,
         string keyPrefix,
@@ -62,29 +84,36 @@ internal sealed class CacheInstance : IDisposable
         Func<TKey, string>? keyFormatter = null)
         where TKey : notnull
     {
-        var owner = typeof(CacheStrategy<TKey, TValue>);
-        var holder = _prefixes.GetOrAdd(keyPrefix, owner);
-        if (holder != owner && loader is not null)
-        {
-            throw new InvalidOperationException(
-                $"Cache '{Name}': the strategies of {Describe(holder)} and {Describe(owner)} would share the key prefix '{keyPrefix}' " +
-                "and overwrite each other's entries; give one of them its own CacheStrategyOptions.KeyPrefix.");
-        }
-
-        var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger);
-        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter);
-        return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
+        ClaimKeyPrefix(keyPrefix, $"the strategy <{string.Join(", ", typeof(CacheStrategy<TKey, TValue>).GetGenericArguments().Select(t => t.FullName))}>");
+        return Create(strategyName, keyPrefix, options, loader, writer, sizeOf, keyFormatter, tagValueType: false);
     }
+
+    /// <summary>
+    /// Creates the strategy behind the ad-hoc <see cref="ICache"/> for one value type. Every value type shares the ad-hoc
+    /// prefix (claimed once by the <see cref="AdHocCache"/>); each value carries its type, so a key stored as one type is
+    /// never read as another.
+    /// </summary>
+    public CacheStrategy<string, TValue> CreateAdHocStrategy<TValue>(string keyPrefix, CacheStrategyOptions options) =>
+        Create<string, TValue>(Name, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true);
 
     public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(
         string storeName,
         string keyPrefix,
         StrategyInstruments instruments,
         Func<TValue, long>? sizeOf = null,
-        Func<TKey, string>? keyFormatter = null)
+        Func<TKey, string>? keyFormatter = null,
+        bool tagValueType = false)
         where TKey : notnull
     {
-        var descriptor = new CacheStoreDescriptor<TKey, TValue>(storeName, keyPrefix, new LazyCacheSerializer<TValue>(_serializerFactories), keyFormatter)
+        ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(_serializerFactories);
+
+        // In memory every value type has its own store: nothing to tell apart, and the tag would count against MaxBytes.
+        if (tagValueType && !Provider.IsInProcess)
+        {
+            serializer = new TypeTaggedSerializer<TValue>(serializer);
+        }
+
+        var descriptor = new CacheStoreDescriptor<TKey, TValue>(storeName, keyPrefix, serializer, keyFormatter)
         {
             Observer = instruments,
             SizeOf = sizeOf,
@@ -97,7 +126,9 @@ internal sealed class CacheInstance : IDisposable
         where TKey : notnull
     {
         var store = Provider.CreateStore(descriptor);
-        return Pipeline is null ? store : new ResilientCacheStore<TKey, TValue>(store, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, Time, _resilienceOptions.BreakDuration);
+        return Pipeline is null
+            ? store
+            : new ResilientCacheStore<TKey, TValue>(store, Provider, descriptor.KeyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval);
     }
 
     /// <summary>
@@ -116,7 +147,7 @@ internal sealed class CacheInstance : IDisposable
     {
         var store = Provider.CreateStore(descriptor);
         CacheResiliencePipeline? pipeline = null;
-        if (!Provider.IsInProcess)
+        if (Pipeline is not null)
         {
             var options = new CacheResilienceOptions
             {
@@ -125,19 +156,54 @@ internal sealed class CacheInstance : IDisposable
                 MinimumThroughput = _resilienceOptions.MinimumThroughput,
                 SamplingDuration = _resilienceOptions.SamplingDuration,
                 BreakDuration = _resilienceOptions.BreakDuration,
+                ConsecutiveTimeoutsToOpen = _resilienceOptions.ConsecutiveTimeoutsToOpen,
             };
             pipeline = new CacheResiliencePipeline($"{Name}/{descriptor.Name}", options, Time, Logger);
+            _storePipelines.Add(pipeline);
         }
 
         return new ResilientDurableStore<TKey, TValue>(store, pipeline, instruments, Name, maxAttempts, retryDelay, Time);
     }
 
-    private static string Describe(Type strategy) =>
-        $"<{string.Join(", ", strategy.GetGenericArguments().Select(t => t.FullName))}>";
+    private void OnConnectionChanged(object? sender, CacheConnectionChangedEventArgs change)
+    {
+        Pipeline?.OnConnectionChanged(change);
+
+        // A store only hears "restored" (its open circuit probes at once): "lost" would open its circuit at the first
+        // missed heartbeat, and a store waits its attempts out instead, so a stall shorter than them is answered.
+        if (change.State == CacheConnectionState.Restored)
+        {
+            foreach (var pipeline in _storePipelines)
+            {
+                pipeline.OnConnectionChanged(change);
+            }
+        }
+    }
+
+    private CacheStrategy<TKey, TValue> Create<TKey, TValue>(
+        string strategyName,
+        string keyPrefix,
+        CacheStrategyOptions options,
+        ICacheLoader<TKey, TValue>? loader,
+        ICacheWriter<TKey, TValue>? writer,
+        Func<TValue, long>? sizeOf,
+        Func<TKey, string>? keyFormatter,
+        bool tagValueType)
+        where TKey : notnull
+    {
+        var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
+        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType);
+        return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
+    }
 
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
     public void Dispose()
     {
+        if (Pipeline is not null)
+        {
+            Provider.ConnectionChanged -= OnConnectionChanged;
+        }
+
         if (_ownsProvider)
         {
             Provider.Dispose();

@@ -24,6 +24,8 @@ internal sealed class CacheTelemetry : IDisposable
         ProviderErrors = meter.CreateCounter<long>(CacheDiagnostics.ProviderErrors, "{error}", "Failed or short-circuited provider calls.");
         StaleServed = meter.CreateCounter<long>(CacheDiagnostics.StaleServed, "{read}", "Stale values served, by reason: fail_safe (the loader failed) or revalidate (refreshed in the background).");
         FillsFenced = meter.CreateCounter<long>(CacheDiagnostics.FillsFenced, "{fill}", "Fills refused because a write or invalidation revoked their lease.");
+        WritesRefused = meter.CreateCounter<long>(CacheDiagnostics.WritesRefused, "{write}", "Values a full provider refused to store.");
+        InvalidationsDeferred = meter.CreateCounter<long>(CacheDiagnostics.InvalidationsDeferred, "{key}", "Keys whose invalidation failed and was remembered for a replay.");
     }
 
     public Counter<long> Hits { get; }
@@ -41,6 +43,10 @@ internal sealed class CacheTelemetry : IDisposable
     public Counter<long> StaleServed { get; }
 
     public Counter<long> FillsFenced { get; }
+
+    public Counter<long> WritesRefused { get; }
+
+    public Counter<long> InvalidationsDeferred { get; }
 
     public void Dispose() => _ownedMeter?.Dispose();
 

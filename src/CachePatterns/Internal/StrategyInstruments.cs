@@ -10,12 +10,19 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
     private readonly KeyValuePair<string, object?> _nameTag;
     private readonly KeyValuePair<string, object?> _cacheTag;
     private readonly ILogger _logger;
+    private readonly LogRateLimiter _failureLog;
+    private readonly LogRateLimiter _fullLog;
+    private readonly LogRateLimiter _deferredLog;
 
-    public StrategyInstruments(string name, string cacheName, CacheTelemetry telemetry, ILogger logger)
+    public StrategyInstruments(string name, string cacheName, CacheTelemetry telemetry, ILogger logger, TimeProvider? time = null)
     {
         Name = name;
         Telemetry = telemetry;
         _logger = logger;
+        Time = time ?? TimeProvider.System;
+        _failureLog = new LogRateLimiter(Time, LogRateLimiter.DefaultInterval);
+        _fullLog = new LogRateLimiter(Time, LogRateLimiter.DefaultInterval);
+        _deferredLog = new LogRateLimiter(Time, LogRateLimiter.DefaultInterval);
         _nameTag = new KeyValuePair<string, object?>(CacheDiagnostics.CacheNameTag, name);
         _cacheTag = new KeyValuePair<string, object?>(CacheDiagnostics.CacheTag, cacheName);
     }
@@ -25,6 +32,9 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
     public CacheTelemetry Telemetry { get; }
 
     public ILogger Logger => _logger;
+
+    /// <summary>Gets the clock of the log rate limits.</summary>
+    public TimeProvider Time { get; }
 
     public void Hit() => Telemetry.Hits.Add(1, _nameTag, _cacheTag);
 
@@ -46,11 +56,31 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
     {
         Telemetry.ProviderErrors.Add(1, _nameTag, _cacheTag, new KeyValuePair<string, object?>("operation", operation));
 
-        // Calls skipped by an open circuit are only counted: the breaker logged once that it opened, and a warning
-        // per skipped call would flood the log for the whole outage.
-        if (exception is not Resilience.Internal.CacheCircuitOpenException)
+        // Calls skipped by an open circuit are only counted: the breaker logged once that it opened. The others are
+        // logged once per interval with the count of those held back, so an outage stays readable.
+        if (exception is not Resilience.Internal.CacheCircuitOpenException && _failureLog.TryAcquire(out var suppressed))
         {
-            Log.ProviderFailed(_logger, Name, operation, exception);
+            Log.ProviderFailed(_logger, Name, operation, suppressed, _failureLog.Interval, exception);
+        }
+    }
+
+    /// <summary>Counts and logs (rate-limited) a value a full provider refused to store.</summary>
+    public void WriteRefused(string operation)
+    {
+        Telemetry.WritesRefused.Add(1, _nameTag, _cacheTag, new KeyValuePair<string, object?>("operation", operation));
+        if (_fullLog.TryAcquire(out var suppressed))
+        {
+            Log.ProviderFull(_logger, Name, operation, suppressed, _fullLog.Interval);
+        }
+    }
+
+    /// <summary>Counts and logs (rate-limited) an invalidation remembered for a replay.</summary>
+    public void InvalidationDeferred(string cause, int pending)
+    {
+        Telemetry.InvalidationsDeferred.Add(1, _nameTag, _cacheTag);
+        if (_deferredLog.TryAcquire(out var suppressed))
+        {
+            Log.InvalidationDeferred(_logger, Name, cause, suppressed, _deferredLog.Interval, pending);
         }
     }
 

@@ -29,4 +29,42 @@ public interface ICacheProvider : IDisposable
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>The health.</returns>
     ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Raised when the connection to the server (or to one node, <see cref="CacheConnectionChangedEventArgs.Node"/>) is
+    /// lost or restored. "Lost" covers a broken connection and also one that stays open but stops answering (a hung or
+    /// paused server: the provider watches it itself); "Restored" covers a reconnect to a restarted server. Raised on a
+    /// background thread, never while a caller waits; handlers must be quick and must not throw.
+    /// </summary>
+    /// <remarks>
+    /// The core replays lost invalidations on "Restored" and lets the next call probe an open circuit at once. A near
+    /// cache in front of the provider drops what it holds on either signal. The default never raises it (a provider
+    /// that cannot tell, such as an in-process one).
+    /// </remarks>
+    event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged
+    {
+        add { }
+        remove { }
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether <see cref="SweepAsync"/> is supported. The default is <see langword="false"/>.
+    /// </summary>
+    bool CanSweep => false;
+
+    /// <summary>
+    /// Invalidates, as <see cref="ICacheStore{TKey, TValue}.InvalidateAsync"/> would (value removed, leases revoked,
+    /// writes in flight outdated), every key of every store whose key prefix starts with <paramref name="keyPrefix"/>
+    /// that exists when the call starts; when it returns, no lease or write registration granted before it started can
+    /// still store a value, and nothing one stored meanwhile remains. It may invalidate more (keys of a longer prefix
+    /// sharing the start), never less.
+    /// The core sweeps when it could not remember every lost invalidation (docs/architecture.md, "The invalidation ledger").
+    /// </summary>
+    /// <param name="keyPrefix">The <see cref="CacheStoreDescriptor{TKey, TValue}.KeyPrefix"/> of the store to sweep; empty for every store.</param>
+    /// <param name="cancellationToken">Cancels the sweep (which then guarantees nothing).</param>
+    /// <returns>How many keys were invalidated.</returns>
+    /// <exception cref="CacheProviderException">A server or node could not be swept; the sweep guarantees nothing.</exception>
+    /// <exception cref="NotSupportedException">The provider cannot sweep (<see cref="CanSweep"/> is <see langword="false"/>).</exception>
+    ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The cache provider '{Name}' cannot sweep a key prefix.");
 }

@@ -131,4 +131,15 @@ public interface ICacheStore<TKey, TValue>
     /// <paramref name="writeId"/> already had.
     /// </returns>
     ValueTask<bool> DeleteAsync(TKey key, CacheWriteId writeId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Checks that the provider can hold <paramref name="key"/>, without any I/O: throws the <see cref="ArgumentException"/>
+    /// every other method would throw for it. A strategy calls it before writing the database, so a key the cache cannot
+    /// hold fails the write before the database has it, in both strategies. The default accepts every key.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <exception cref="ArgumentException">The provider cannot hold the key (too long, invalid characters).</exception>
+    void ValidateKey(TKey key)
+    {
+    }
 }

@@ -23,7 +23,18 @@ public sealed class CacheResilienceOptions
 
     /// <summary>
     /// Gets or sets how many keys whose invalidation failed are remembered per strategy; such a key is not read from
-    /// the cache until its invalidation succeeds. Default: 100,000.
+    /// the cache until its invalidation succeeds. Over this, the strategy forgets the keys, reads nothing from the cache,
+    /// and sweeps its whole key prefix once the provider answers (<c>ICacheProvider.SweepAsync</c>); see
+    /// docs/architecture.md, "The invalidation ledger". Default: 100,000.
     /// </summary>
     public int MaxPendingInvalidations { get; set; } = 100_000;
+
+    /// <summary>
+    /// Gets or sets how many provider calls in a row may time out, with no call succeeding between them, before the
+    /// circuit opens whatever the failure ratio in <see cref="SamplingDuration"/> says. This cuts off a server that hangs
+    /// (paused, swapping, a network black hole) about one <see cref="OperationTimeout"/> after it stops answering when
+    /// calls are concurrent, instead of after the sampling window has forgotten the successes before the hang.
+    /// Default: 5.
+    /// </summary>
+    public int ConsecutiveTimeoutsToOpen { get; set; } = 5;
 }

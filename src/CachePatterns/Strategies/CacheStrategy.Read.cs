@@ -115,7 +115,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         _instruments.Miss();
         var stale = lookup.Status is CacheLookupStatus.Stale or CacheLookupStatus.StaleLeaseHeldElsewhere ? lookup.Value : (CacheValue<TValue>?)null;
         var bypassCache = lookup.Status == CacheLookupStatus.Unavailable;
-        var value = await JoinOrStartFlightAsync(key, state, factory, stale, bypassCache, cancellationToken).ConfigureAwait(false);
+        var value = await JoinOrStartFlightAsync(key, state, factory, stale, bypassCache, NextStamp(), cancellationToken).ConfigureAwait(false);
         return value.Value;
     }
 
@@ -134,26 +134,29 @@ internal sealed partial class CacheStrategy<TKey, TValue>
     }
 
     /// <summary>Stores a load result with its lease when it is cacheable, else gives the lease back. Never throws.</summary>
-    private async ValueTask FillOrReleaseAsync(TKey key, CacheLease lease, LoadResult<TValue> result)
+    private async ValueTask<FillOutcome> FillOrReleaseAsync(TKey key, CacheLease lease, LoadResult<TValue> result)
     {
         if (!lease.IsGranted)
         {
-            return;
+            return FillOutcome.NotStored;
         }
 
         if (!ShouldCache(result))
         {
             await ReleaseQuietlyAsync(key, lease).ConfigureAwait(false);
-            return;
+            return FillOutcome.NotStored;
         }
 
         try
         {
             var options = ResolveEntryOptions(result.Options, result.Found);
-            if (!await _store.FillAsync(key, lease, ToCacheValue(result), options, CancellationToken.None).ConfigureAwait(false))
+            if (await _store.FillAsync(key, lease, ToCacheValue(result), options, CancellationToken.None).ConfigureAwait(false))
             {
-                _instruments.FillFenced();
+                return FillOutcome.Stored;
             }
+
+            _instruments.FillFenced();
+            return FillOutcome.Fenced;
         }
         catch (CacheValueTooLargeException ex)
         {
@@ -163,6 +166,8 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         {
             _instruments.ProviderError("fill", ex);
         }
+
+        return FillOutcome.NotStored;
     }
 
     private async ValueTask ReleaseQuietlyAsync(TKey key, CacheLease lease)
@@ -180,5 +185,18 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         {
             _instruments.ProviderError("release", ex);
         }
+    }
+
+    /// <summary>What became of a fill.</summary>
+    private enum FillOutcome
+    {
+        /// <summary>Nothing was offered to the provider (no lease, not cacheable) or the provider failed.</summary>
+        NotStored,
+
+        /// <summary>The provider stored the value: no write or invalidation of the key came after the lease was granted.</summary>
+        Stored,
+
+        /// <summary>The provider refused the fill: the lease was revoked by a write or invalidation (or expired).</summary>
+        Fenced,
     }
 }

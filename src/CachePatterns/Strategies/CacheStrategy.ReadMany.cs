@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using CachePatterns.Internal;
 using CachePatterns.Providers;
 
@@ -42,66 +43,73 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             lookups = Enumerable.Repeat(CacheLookup<TValue>.Unavailable, distinct.Count).ToArray();
         }
 
-        var owned = new List<(int Index, Flight Flight)>();
-        var joined = new List<(TKey Key, Flight Flight)>();
+        var arrived = NextStamp();
+        var waits = new List<(TKey Key, Flight Flight)>();
+        var batch = new List<(TKey Key, Flight Flight, CacheLookup<TValue> Lookup)>();
         for (var i = 0; i < distinct.Count; i++)
         {
-            if (lookups[i].Status == CacheLookupStatus.Hit)
+            var key = distinct[i];
+            var lookup = lookups[i];
+            if (lookup.Status == CacheLookupStatus.Hit)
             {
                 _instruments.Hit();
-                if (lookups[i].Value.Exists)
-                {
-                    results[distinct[i]] = lookups[i].Value.Value!;
-                }
-
+                AddFound(results, key, lookup.Value);
                 continue;
             }
 
-            if (CanRevalidate(lookups[i]))
+            if (CanRevalidate(lookup))
             {
                 // Served stale now; the lease goes back first so that the background refresh can take it.
                 _instruments.Hit();
                 _instruments.StaleServed(revalidating: true);
-                AddFound(results, distinct[i], lookups[i].Value);
-                await ReleaseQuietlyAsync(distinct[i], lookups[i].Lease).ConfigureAwait(false);
-                StartBackgroundRefresh(distinct[i], loader, s_registeredLoad, lookups[i].Value);
+                AddFound(results, key, lookup.Value);
+                await ReleaseQuietlyAsync(key, lookup.Lease).ConfigureAwait(false);
+                StartBackgroundRefresh(key, loader, s_registeredLoad, lookup.Value);
                 continue;
             }
 
             _instruments.Miss();
-            var flight = JoinOrCreateFlight(distinct[i], out var created);
-            if (created)
+            var flight = JoinOrCreateFlight(key, out var created);
+            waits.Add((key, flight));
+            if (!created)
             {
-                owned.Add((i, flight));
+                await ReleaseQuietlyAsync(key, lookup.Lease).ConfigureAwait(false);
+            }
+            else if (lookup.Status is CacheLookupStatus.MissLeaseHeldElsewhere or CacheLookupStatus.StaleLeaseHeldElsewhere)
+            {
+                // Another process is loading it: this key's flight waits for that load, as a single read would.
+                _ = RunFlightAsync(key, flight, loader, s_registeredLoad, lookup, loaded: null, stale: null, background: false);
             }
             else
             {
-                joined.Add((distinct[i], flight));
-                await ReleaseQuietlyAsync(distinct[i], lookups[i].Lease).ConfigureAwait(false);
+                batch.Add((key, flight, lookup));
             }
         }
 
-        if (owned.Count > 0)
+        if (batch.Count > 0)
         {
-            _ = RunBulkFlightAsync(loader, distinct, lookups, owned);
+            _ = RunBatchAsync(loader, batch);
         }
 
+        var pending = 0;
         try
         {
-            foreach (var (index, flight) in owned)
+            for (; pending < waits.Count; pending++)
             {
-                AddFound(results, distinct[index], await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false));
-            }
-
-            foreach (var (key, flight) in joined)
-            {
-                AddFound(results, key, await flight.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false));
+                var (key, flight) = waits[pending];
+                var result = await WaitAsync(flight, cancellationToken).ConfigureAwait(false);
+                AddFound(results, key, result.Stamp > arrived
+                    ? result.Value
+                    : await JoinOrStartFlightAsync(key, loader, s_registeredLoad, stale: null, bypassCache: false, arrived, cancellationToken).ConfigureAwait(false));
             }
         }
         finally
         {
-            owned.ForEach(static o => o.Flight.Leave());
-            joined.ForEach(static j => j.Flight.Leave());
+            // Flights not waited for (this caller was cancelled) are left, so the last one leaving cancels the load.
+            for (pending++; pending < waits.Count; pending++)
+            {
+                waits[pending].Flight.Leave();
+            }
         }
 
         return results;
@@ -115,17 +123,16 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         }
     }
 
-    /// <summary>Loads the keys of several flights in one bulk query and completes each flight with its key's result.</summary>
-    private async Task RunBulkFlightAsync(
-        ICacheLoader<TKey, TValue> loader,
-        List<TKey> keys,
-        CacheLookup<TValue>[] lookups,
-        List<(int Index, Flight Flight)> owned)
+    /// <summary>
+    /// Loads the keys of several flights with one bulk query, then hands each key to its flight's runner, which fills it
+    /// (and reloads it alone if the fill is fenced) or serves fail-safe, exactly as for a single read.
+    /// </summary>
+    private async Task RunBatchAsync(ICacheLoader<TKey, TValue> loader, List<(TKey Key, Flight Flight, CacheLookup<TValue> Lookup)> batch)
     {
         // The bulk load is cancelled only when every one of its flights has lost all its waiters.
         using var cancellation = new CancellationTokenSource();
-        var live = owned.Count;
-        var registrations = owned.Select(o => o.Flight.LoadCancellation.Token.Register(() =>
+        var live = batch.Count;
+        var registrations = batch.Select(b => b.Flight.LoadCancellation.Token.Register(() =>
         {
             if (Interlocked.Decrement(ref live) == 0)
             {
@@ -133,82 +140,40 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             }
         })).ToList();
 
-        var leases = owned.Select(o => lookups[o.Index].Lease).ToArray();
-        try
+        var keys = batch.Select(static b => b.Key).ToArray();
+        var stamp = NextStamp();
+        IReadOnlyDictionary<TKey, LoadResult<TValue>>? loaded = null;
+        ExceptionDispatchInfo? error = null;
+        using (var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.load_many"))
         {
-            var missKeys = owned.Select(o => keys[o.Index]).ToArray();
-            IReadOnlyDictionary<TKey, LoadResult<TValue>> loaded;
-            using (var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.load_many"))
+            activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
+            activity?.SetTag("cachepatterns.keys", keys.Length);
+            var started = _time.GetTimestamp();
+            try
             {
-                activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
-                activity?.SetTag("cachepatterns.keys", missKeys.Length);
-                var started = _time.GetTimestamp();
-                try
+                using (CacheFillContext.Enter())
                 {
-                    using (CacheFillContext.Enter())
-                    {
-                        loaded = await loader.LoadManyAsync(missKeys, cancellation.Token).ConfigureAwait(false);
-                    }
-                    _instruments.Loaded(success: true, _time.GetElapsedTime(started).TotalSeconds);
+                    loaded = await loader.LoadManyAsync(keys, cancellation.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex)
-                {
-                    _instruments.Loaded(success: false, _time.GetElapsedTime(started).TotalSeconds);
-                    activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                    FailBulk(ex, lookups, owned, cancellation.IsCancellationRequested);
-                    return;
-                }
-            }
 
-            for (var o = 0; o < owned.Count; o++)
-            {
-                var key = missKeys[o];
-                var result = loaded.TryGetValue(key, out var r) ? r : LoadResult.NotFound<TValue>();
-                var lease = leases[o];
-                leases[o] = CacheLease.None;
-                await FillOrReleaseAsync(key, lease, result).ConfigureAwait(false);
-                owned[o].Flight.Completion.TrySetResult(ToCacheValue(result));
+                _instruments.Loaded(success: true, _time.GetElapsedTime(started).TotalSeconds);
             }
-        }
-        catch (Exception ex)
-        {
-            owned.ForEach(o => o.Flight.Completion.TrySetException(ex));
-        }
-        finally
-        {
-            registrations.ForEach(static r => r.Dispose());
-            for (var o = 0; o < owned.Count; o++)
+            catch (Exception ex)
             {
-                await ReleaseQuietlyAsync(keys[owned[o].Index], leases[o]).ConfigureAwait(false);
-                _flights.TryRemove(new KeyValuePair<TKey, Flight>(keys[owned[o].Index], owned[o].Flight));
+                _instruments.Loaded(success: false, _time.GetElapsedTime(started).TotalSeconds);
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                error = ExceptionDispatchInfo.Capture(ex);
             }
-        }
-    }
-
-    private void FailBulk(Exception ex, CacheLookup<TValue>[] lookups, List<(int Index, Flight Flight)> owned, bool cancelled)
-    {
-        var servedStale = false;
-        foreach (var (index, flight) in owned)
-        {
-            if (!cancelled && _options.FailSafeMaxStaleness is not null && lookups[index].Status == CacheLookupStatus.Stale)
+            finally
             {
-                servedStale = true;
-                _instruments.StaleServed();
-                flight.Completion.TrySetResult(lookups[index].Value);
-            }
-            else if (cancelled)
-            {
-                flight.Completion.TrySetCanceled();
-            }
-            else
-            {
-                flight.Completion.TrySetException(ex);
+                registrations.ForEach(static r => r.Dispose());
             }
         }
 
-        if (servedStale)
+        foreach (var (key, flight, lookup) in batch)
         {
-            Log.ServingStale(_instruments.Logger, Name, ex);
+            var result = loaded is not null && loaded.TryGetValue(key, out var r) ? r : LoadResult.NotFound<TValue>();
+            await RunFlightAsync(key, flight, loader, s_registeredLoad, lookup, new PendingLoad(result, error, stamp), stale: null, background: false).ConfigureAwait(false);
         }
     }
 }

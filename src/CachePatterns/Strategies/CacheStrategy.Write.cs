@@ -8,6 +8,9 @@ internal sealed partial class CacheStrategy<TKey, TValue>
     public async ValueTask WriteAsync(TKey key, TValue value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         Guard.NotNullKey(key);
+
+        // A key the provider cannot hold fails before the database is written, in both strategies.
+        _store.ValidateKey(key);
         var writer = _writer ?? throw NoWriter();
         using var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.write");
         activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
@@ -59,6 +62,9 @@ internal sealed partial class CacheStrategy<TKey, TValue>
     public async ValueTask RemoveAsync(TKey key, CancellationToken cancellationToken = default)
     {
         Guard.NotNullKey(key);
+
+        // A key the provider cannot hold fails before the database is written, in both strategies.
+        _store.ValidateKey(key);
         var writer = _writer ?? throw NoWriter();
         using var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.remove");
         activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);

@@ -40,6 +40,11 @@ internal sealed class CacheResilienceOptionsValidator : IValidateOptions<CacheRe
             errors.Add($"{at}: MaxPendingInvalidations must not be negative, but was {options.MaxPendingInvalidations}.");
         }
 
+        if (options.ConsecutiveTimeoutsToOpen is < 1 or > 1_000_000)
+        {
+            errors.Add($"{at}: ConsecutiveTimeoutsToOpen must be between 1 and 1,000,000, but was {options.ConsecutiveTimeoutsToOpen}.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

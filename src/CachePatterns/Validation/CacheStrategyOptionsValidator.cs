@@ -49,6 +49,11 @@ internal sealed class CacheStrategyOptionsValidator : IValidateOptions<CacheStra
             errors.Add($"{at}: LeaseWaitPollInterval must be positive, but was {options.LeaseWaitPollInterval}.");
         }
 
+        if (options.KeyPrefix is { } prefix && prefix.StartsWith('~'))
+        {
+            errors.Add($"{at}: KeyPrefix '{prefix}' must not start with '~', which marks the ad-hoc ICache's keys.");
+        }
+
         if (!Enum.IsDefined(options.Kind))
         {
             errors.Add($"{at}: Kind {(int)options.Kind} is not a CacheStrategyKind.");

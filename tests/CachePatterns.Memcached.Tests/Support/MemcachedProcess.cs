@@ -7,10 +7,13 @@ namespace CachePatterns.Memcached.Tests.Support;
 /// <summary>A real memcached started as a local process on a free loopback port. Never skipped: no memcached, no pass.</summary>
 public sealed class MemcachedProcess : IDisposable
 {
+    private readonly string[] _extraArguments;
     private Process? _process;
 
-    public MemcachedProcess()
+    /// <summary>Starts memcached with the tests' arguments and <paramref name="extraArguments"/> (for example <c>-I 512k</c>).</summary>
+    public MemcachedProcess(params string[] extraArguments)
     {
+        _extraArguments = extraArguments;
         Port = FreePort();
         Start();
     }
@@ -31,7 +34,7 @@ public sealed class MemcachedProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { "-l", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "0", "-m", "64", "-u", "root" })
+        foreach (var argument in new[] { "-l", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "0", "-m", "64", "-u", "root" }.Concat(_extraArguments))
         {
             info.ArgumentList.Add(argument);
         }

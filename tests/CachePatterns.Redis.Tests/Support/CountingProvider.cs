@@ -20,6 +20,16 @@ public sealed class CountingProvider(ICacheProvider inner) : ICacheProvider
 
     public ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => inner.CheckHealthAsync(cancellationToken);
 
+    public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged
+    {
+        add => inner.ConnectionChanged += value;
+        remove => inner.ConnectionChanged -= value;
+    }
+
+    public bool CanSweep => inner.CanSweep;
+
+    public ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken) => inner.SweepAsync(keyPrefix, cancellationToken);
+
     public void Dispose() => inner.Dispose();
 
     private void Tick() => Interlocked.Increment(ref _calls);

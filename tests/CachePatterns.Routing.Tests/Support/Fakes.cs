@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
-using CachePatterns.Routing.Internal;
+using CachePatterns.Routing.PostgreSql;
 
 namespace CachePatterns.Routing.Tests.Support;
 
@@ -65,43 +65,74 @@ public sealed class FakeConnection(FakeDataSource source) : DbConnection
     protected override DbCommand CreateDbCommand() => throw new NotSupportedException();
 }
 
-/// <summary>A probe that answers what the test says for each endpoint (by name), or throws for an endpoint marked down.</summary>
+/// <summary>
+/// A probe that answers what the test says for each endpoint (by name): a status, a failure, or a hang (a probe that never
+/// completes, as against a SIGSTOPped server). Positions are PostgreSQL's, on timeline 1 unless the test says otherwise.
+/// </summary>
 public sealed class FakeProbe : IReplicationProbe
 {
-    private readonly ConcurrentDictionary<string, ReplicationStatus?> _answers = new();
+    private readonly ConcurrentDictionary<string, Func<Task<ReplicationStatus>>> _answers = new();
     private int _probes;
+    private int _writePositionReads;
 
     public int Probes => Volatile.Read(ref _probes);
 
-    public int WritePositionReads { get; private set; }
+    public int WritePositionReads => Volatile.Read(ref _writePositionReads);
 
-    public ulong WritePosition { get; set; }
+    public ReplicationPosition WritePosition { get; set; } = new PgPosition(1, 0);
 
-    public FakeProbe Primary(string name, ulong position = 100) => Set(name, new ReplicationStatus(true, position, TimeSpan.Zero));
+    /// <summary>Gets or sets what a read of the write position waits for before answering (a slow primary).</summary>
+    public Func<Task>? WritePositionDelay { get; set; }
 
-    public FakeProbe Replica(string name, ulong position = 100, double lagSeconds = 0) =>
-        Set(name, new ReplicationStatus(false, position, TimeSpan.FromSeconds(lagSeconds)));
+    public FakeProbe Primary(string name, ulong position = 100, uint timeline = 1) => Set(name, new ReplicationStatus(true, new PgPosition(timeline, position), TimeSpan.Zero, IsReceiving: true));
 
-    public FakeProbe Down(string name) => Set(name, null);
+    public FakeProbe Replica(string name, ulong position = 100, double lagSeconds = 0, uint timeline = 1, bool receiving = true) =>
+        Set(name, new ReplicationStatus(false, new PgPosition(timeline, position), TimeSpan.FromSeconds(lagSeconds), receiving));
+
+    public FakeProbe Down(string name)
+    {
+        _answers[name] = () => Task.FromException<ReplicationStatus>(new TimeoutException($"{name} does not answer."));
+        return this;
+    }
+
+    /// <summary>Probes of <paramref name="name"/> fail with <paramref name="exception"/> (a DNS failure, bad credentials).</summary>
+    public FakeProbe Fails(string name, Exception exception)
+    {
+        _answers[name] = () => Task.FromException<ReplicationStatus>(exception);
+        return this;
+    }
+
+    /// <summary>Probes of <paramref name="name"/> never complete (the server stopped answering without closing anything).</summary>
+    public FakeProbe Hung(string name)
+    {
+        _answers[name] = () => new TaskCompletionSource<ReplicationStatus>().Task;
+        return this;
+    }
 
     public ValueTask<ReplicationStatus> ProbeAsync(DbDataSource endpoint, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _probes);
         var name = ((FakeDataSource)endpoint).Name;
-        return _answers.TryGetValue(name, out var answer) && answer is { } status
-            ? ValueTask.FromResult(status)
+        return _answers.TryGetValue(name, out var answer)
+            ? new ValueTask<ReplicationStatus>(answer())
             : ValueTask.FromException<ReplicationStatus>(new TimeoutException($"{name} does not answer."));
     }
 
-    public ValueTask<ulong> GetWritePositionAsync(DbDataSource writer, CancellationToken cancellationToken)
+    public async ValueTask<ReplicationPosition> GetWritePositionAsync(DbDataSource writer, CancellationToken cancellationToken)
     {
-        WritePositionReads++;
-        return ValueTask.FromResult(WritePosition);
+        Interlocked.Increment(ref _writePositionReads);
+        var position = WritePosition;
+        if (WritePositionDelay is { } delay)
+        {
+            await delay();
+        }
+
+        return position;
     }
 
-    private FakeProbe Set(string name, ReplicationStatus? status)
+    private FakeProbe Set(string name, ReplicationStatus status)
     {
-        _answers[name] = status;
+        _answers[name] = () => Task.FromResult(status);
         return this;
     }
 }

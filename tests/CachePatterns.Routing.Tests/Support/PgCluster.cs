@@ -116,12 +116,12 @@ public sealed class PgCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until every running replica has replayed everything the primary has written so far.</summary>
-    public async Task WaitForReplicasAsync(TimeSpan timeout)
+    /// <summary>Waits until every running replica (or those of <c>only</c>) has replayed everything the primary has written so far.</summary>
+    public async Task WaitForReplicasAsync(TimeSpan timeout, params PgNode[] only)
     {
         var target = await Primary.ScalarAsync<long>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
         var watch = Stopwatch.StartNew();
-        foreach (var replica in Nodes.Skip(1).Where(n => n.IsRunning))
+        foreach (var replica in only.Length > 0 ? only : Nodes.Skip(1).Where(n => n.IsRunning))
         {
             while (await replica.ScalarAsync<long>("SELECT pg_wal_lsn_diff(COALESCE(pg_last_wal_replay_lsn(), '0/0'), '0/0')::bigint") < target)
             {
@@ -209,6 +209,36 @@ public sealed class PgNode(PgCluster cluster, string dataDirectory, int port, st
         IsRunning = false;
     }
 
+    /// <summary>Gets a value indicating whether the server's processes are stopped (<see cref="FreezeAsync"/>).</summary>
+    public bool IsFrozen { get; private set; }
+
+    /// <summary>
+    /// Stops every process of the server with SIGSTOP (the postmaster and each backend): the server keeps its sockets open
+    /// and the kernel keeps accepting connections, but nothing answers — a hung server, not a dead one.
+    /// </summary>
+    public async Task FreezeAsync()
+    {
+        await SignalAllAsync("STOP");
+        IsFrozen = true;
+    }
+
+    /// <summary>Resumes a frozen server (SIGCONT).</summary>
+    public async Task ThawAsync()
+    {
+        await SignalAllAsync("CONT");
+        IsFrozen = false;
+    }
+
+    /// <summary>Points this replica's WAL receiver at <paramref name="port"/> (a closed one cuts it off), without a restart.</summary>
+    public Task SetUpstreamPortAsync(int port) => SetAsync("primary_conninfo", $"host=127.0.0.1 port={port} user=postgres application_name={Name}");
+
+    /// <summary>Sets a server setting with ALTER SYSTEM and reloads the configuration.</summary>
+    public async Task SetAsync(string setting, string value)
+    {
+        await ExecuteAsync($"ALTER SYSTEM SET {setting} = '{value.Replace("'", "''", StringComparison.Ordinal)}'");
+        await ExecuteAsync("SELECT pg_reload_conf()");
+    }
+
     public Task PromoteAsync() => PgCluster.RunAsync(Path.Combine(PgCluster.BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-w", "-t", "60", "promote"]);
 
     public async Task StopQuietlyAsync()
@@ -216,6 +246,11 @@ public sealed class PgNode(PgCluster cluster, string dataDirectory, int port, st
         if (!IsRunning)
         {
             return;
+        }
+
+        if (IsFrozen)
+        {
+            await ThawAsync();
         }
 
         try
@@ -226,6 +261,14 @@ public sealed class PgNode(PgCluster cluster, string dataDirectory, int port, st
         {
             // Already gone.
         }
+    }
+
+    /// <summary>Signals the postmaster (first line of postmaster.pid) and all its children, by process id.</summary>
+    private async Task SignalAllAsync(string signal)
+    {
+        var postmaster = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First().Trim();
+        var children = File.ReadAllText($"/proc/{postmaster}/task/{postmaster}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        await PgCluster.RunAsync("kill", ["-" + signal, postmaster, .. children], asPostgres: false);
     }
 
     /// <summary>Appends settings to postgresql.auto.conf, read last, so they win over what initdb or pg_basebackup wrote.</summary>

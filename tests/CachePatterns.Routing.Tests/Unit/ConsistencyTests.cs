@@ -1,3 +1,4 @@
+using CachePatterns.Routing.PostgreSql;
 using CachePatterns.Routing.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,8 +22,30 @@ public sealed class ConsistencyTests
 
         Assert.Equal("p", beforeReplay);
         Assert.Equal("r", afterReplay);
-        Assert.Equal(150UL, scope.WritePosition);
+        Assert.Equal(new PgPosition(1, 150), scope.WritePosition);
         Assert.Equal(1, cluster.Probe.WritePositionReads);
+    }
+
+    [Fact]
+    public async Task A_read_that_starts_while_another_resolves_the_write_position_waits_for_a_position_read_after_the_write()
+    {
+        // D1: before, the first read cleared "writes pending" before its query returned, and the second took the old mark.
+        await using var cluster = Cluster(replicaPosition: 100);
+        using var scope = cluster.Router.BeginConsistencyScope();
+        var primaryAnswers = new TaskCompletionSource();
+        cluster.Probe.WritePositionDelay = () => primaryAnswers.Task;
+        await WriteAsync(cluster, primaryPositionAfter: 150);
+
+        var first = cluster.ReadOnAsync();
+        var second = cluster.ReadOnAsync();
+        var secondWaited = !second.IsCompleted;
+        primaryAnswers.SetResult();
+
+        Assert.True(secondWaited);
+        Assert.Equal("p", await first);
+        Assert.Equal("p", await second);
+        Assert.Equal(1, cluster.Probe.WritePositionReads);
+        Assert.Equal(new PgPosition(1, 150), scope.WritePosition);
     }
 
     [Fact]
@@ -49,7 +72,7 @@ public sealed class ConsistencyTests
 
         Assert.Equal("r", outsideFill);
         Assert.Equal("p", underFill);
-        Assert.Equal(150UL, cluster.Router.LastWritePosition);
+        Assert.Equal(new PgPosition(1, 150), cluster.Router.LastWritePosition);
     }
 
     [Fact]
@@ -79,7 +102,7 @@ public sealed class ConsistencyTests
         await cluster.Router.RefreshAsync();
 
         Assert.Same(outer, cluster.Router.CurrentScope);
-        Assert.Equal(180UL, outer.WritePosition);
+        Assert.Equal(new PgPosition(1, 180), outer.WritePosition);
         Assert.Equal("p", await cluster.ReadOnAsync());
     }
 
@@ -112,7 +135,7 @@ public sealed class ConsistencyTests
     {
         await using (await cluster.Router.OpenWriterConnectionAsync())
         {
-            cluster.Probe.WritePosition = primaryPositionAfter;
+            cluster.Probe.WritePosition = new PgPosition(1, primaryPositionAfter);
         }
     }
 

@@ -170,4 +170,44 @@ public sealed class HealthAndFailoverTests
 
         Assert.Equal(2, beforeInterval);
     }
+
+    [Fact]
+    public async Task A_hung_probe_is_bounded_by_the_probe_timeout_ejects_at_once_and_holds_back_no_other_endpoint()
+    {
+        // D2: the driver never returns (Npgsql against a SIGSTOPped server); the router's own bound ends the wait.
+        await using var cluster = new FakeCluster(["p", "r1", "r2"], o => (o.ProbeTimeout, o.FailuresBeforeEjection) = (TimeSpan.FromSeconds(1), 1));
+        cluster.Probe.Primary("p").Replica("r1").Replica("r2");
+        await cluster.Router.RefreshAsync();
+        cluster.Probe.Hung("r1").Down("r2");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var refresh = cluster.Router.RefreshAsync().AsTask();
+        await Wait.UntilAsync(() => Task.FromResult(cluster.State("r2").IsEjected), TimeSpan.FromSeconds(30), "r2's failure is applied");
+        var r1WhileWaiting = cluster.State("r1");
+        var refreshDoneWhileWaiting = refresh.IsCompleted;
+        await refresh.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(refreshDoneWhileWaiting && watch.Elapsed < TimeSpan.FromSeconds(1));
+        Assert.False(r1WhileWaiting.IsEjected);
+        Assert.True(cluster.State("r1").IsEjected);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"the round took {watch.Elapsed}");
+        Assert.Equal("p", await cluster.ReadOnAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_host_is_named_in_the_error_and_carried_as_its_inner_exception()
+    {
+        // D5: before, "No healthy primary is known" with no inner exception (the cause only in a debug log).
+        await using var cluster = new FakeCluster(["db1", "db2"]);
+        var dns = new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
+        cluster.Probe.Fails("db1", dns).Replica("db2");
+        await cluster.Router.RefreshAsync();
+
+        var error = await Assert.ThrowsAsync<RoutingException>(async () => await cluster.Router.OpenWriterConnectionAsync());
+
+        Assert.Same(dns, error.InnerException);
+        Assert.Contains($"db1: {dns.Message}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("db2: a replica", error.Message, StringComparison.Ordinal);
+        Assert.True(error.IsSafeToRetry);
+    }
 }

@@ -9,7 +9,9 @@ public sealed class LockingReadDetectorTests
     [InlineData("select * from t for no key update skip locked", true)]
     [InlineData("SELECT * FROM t FOR SHARE", true)]
     [InlineData("SELECT * FROM t\nFOR\tKEY SHARE", true)]
+    [InlineData("SELECT * FROM t WHERE id = 1 LOCK IN SHARE MODE", true)]
     [InlineData("SELECT * FROM t WHERE id = 1", false)]
+    [InlineData("SELECT block, in_share FROM lock_modes", false)]
     [InlineData("SELECT format, form_update FROM t", false)]
     [InlineData("SELECT * FROM platform_updates", false)]
     public void Finds_row_locking_clauses_only(string sql, bool locks)

@@ -11,6 +11,7 @@ public sealed class OptionsValidationTests
     [InlineData("Host=db1:5432,,db2", "empty host")]
     [InlineData("Host=db1;NoSuchKey=1", "not a valid PostgreSQL connection string")]
     [InlineData("Username=app", "has no Host")]
+    [InlineData("Host=db1,db2;Timeout=0", "Timeout=0, which waits forever")]
     public void A_malformed_host_list_is_named(string connectionString, string expected)
     {
         var error = Validate(new RoutingOptions { ConnectionString = connectionString });

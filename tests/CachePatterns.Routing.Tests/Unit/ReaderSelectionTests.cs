@@ -62,7 +62,7 @@ public sealed class ReaderSelectionTests
     }
 
     private static Endpoint Endpoint(string name, int weight) =>
-        new(new RoutingEndpointOptions { Name = name, Weight = weight }, o => new EndpointDataSources(new FakeDataSource(o.Name!), Probes: null));
+        new(new RoutingEndpointOptions { Name = name, Weight = weight }, o => new EndpointDataSources(new FakeDataSource(o.Name!), ReadOnly: null, Probes: null), RoutingEngine.PostgreSql);
 
     private static void Open(Endpoint endpoint, int count)
     {

@@ -35,6 +35,42 @@ public sealed class KeyPrefixCollisionTests
         Assert.Equal("b-product", b.Name);
     }
 
+    [Fact]
+    public void A_key_prefix_that_starts_another_owners_prefix_is_refused()
+    {
+        using var host = TestCacheHost.Create(b => b
+            .AddStrategy<int, A.Product>(CacheStrategyKind.CacheAside, _ => new ProductLoader<A.Product>(new A.Product()))
+            .AddDistributedCache(o => o.KeyPrefix = string.Empty));
+
+        Assert.NotNull(host.Services.GetRequiredService<ICacheStrategy<int, A.Product>>());
+        var ex = Assert.Throws<InvalidOperationException>(() => host.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>());
+
+        Assert.Contains("IDistributedCache", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'Product:'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_ad_hoc_cache_has_its_own_prefix_next_to_strategies_and_the_distributed_cache()
+    {
+        using var host = TestCacheHost.Create(b => b
+            .AddStrategy<int, A.Product>(CacheStrategyKind.CacheAside, _ => new ProductLoader<A.Product>(new A.Product()))
+            .AddDistributedCache());
+
+        Assert.NotNull(host.Services.GetRequiredService<ICacheStrategy<int, A.Product>>());
+        Assert.NotNull(host.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>());
+        Assert.NotNull(host.Services.GetRequiredService<ICache>());
+    }
+
+    [Fact]
+    public void A_strategy_key_prefix_in_the_ad_hoc_namespace_is_refused_at_start()
+    {
+        using var host = TestCacheHost.Create(b => b
+            .AddStrategy<int, A.Product>(CacheStrategyKind.CacheAside, _ => new ProductLoader<A.Product>(new A.Product()), configure: o => o.KeyPrefix = "~default"));
+
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Services.GetRequiredService<ICacheStrategy<int, A.Product>>());
+        Assert.Contains("KeyPrefix '~default'", ex.Message, StringComparison.Ordinal);
+    }
+
     private sealed class ProductLoader<T>(T value) : ICacheLoader<int, T>
     {
         public ValueTask<LoadResult<T>> LoadAsync(int key, CancellationToken cancellationToken) => ValueTask.FromResult(LoadResult.Found(value));

@@ -51,4 +51,69 @@ public sealed class AspNetCoreSessionTests
         Assert.Equal("1", await stranger.GetStringAsync(new Uri("/count", UriKind.Relative)));
         await app.StopAsync();
     }
+
+    [Fact]
+    public async Task A_session_the_provider_cannot_read_is_unavailable_not_empty_and_is_not_overwritten()
+    {
+        var provider = new Support.FlakyProvider(TimeProvider.System);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddCachePatterns()
+            .UseProvider(_ => provider)
+            .ConfigureResilience(o => o.BreakDuration = TimeSpan.FromMilliseconds(500))
+            .AddDistributedCache(o => o.RetryDelay = TimeSpan.Zero);
+        builder.Services.AddSession(o => o.IdleTimeout = TimeSpan.FromMinutes(5));
+        await using var app = builder.Build();
+        app.UseSession();
+        app.MapGet("/count", async (HttpContext context) =>
+        {
+            try
+            {
+                await context.Session.LoadAsync();
+            }
+            catch (CacheUnavailableException)
+            {
+                // DistributedSession.LoadAsync lets the store's answer through: the session is unknown, not empty, so
+                // the application answers "try again" (and must not treat the user as signed out).
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            // Without LoadAsync, the synchronous load catches it and reports the session unavailable.
+            Assert.True(context.Session.IsAvailable);
+
+            var count = (context.Session.GetInt32("count") ?? 0) + 1;
+            context.Session.SetInt32("count", count);
+            return Results.Text(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        using var handler = new HttpClientHandler { CookieContainer = new CookieContainer() };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(address) };
+        Assert.Equal("1", await client.GetStringAsync(new Uri("/count", UriKind.Relative)));
+        Assert.Equal("2", await client.GetStringAsync(new Uri("/count", UriKind.Relative)));
+
+        provider.Mode = Support.ProviderMode.Down;
+        using (var during = await client.GetAsync(new Uri("/count", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
+        }
+
+        // Back (once the circuit the failures opened lets calls through again): the same session, with its count,
+        // neither emptied nor replaced.
+        provider.Mode = Support.ProviderMode.Up;
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        HttpResponseMessage after;
+        while ((after = await client.GetAsync(new Uri("/count", UriKind.Relative))).StatusCode == HttpStatusCode.ServiceUnavailable && deadline.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            after.Dispose();
+            await Task.Delay(100);
+        }
+
+        using (after)
+        {
+            Assert.Equal("3", await after.Content.ReadAsStringAsync());
+        }
+
+        await app.StopAsync();
+    }
 }

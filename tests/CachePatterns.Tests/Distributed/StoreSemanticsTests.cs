@@ -56,7 +56,8 @@ public sealed class StoreSemanticsTests : IAsyncDisposable
 
         Assert.Equal("get", ex.Operation);
         Assert.Equal(3, ex.Attempts);
-        Assert.IsType<IOException>(ex.InnerException);
+        Assert.IsType<Providers.CacheProviderException>(ex.InnerException);
+        Assert.Equal(Providers.CacheProviderFailureReason.ConnectionRefused, ex.Reason);
         Assert.Contains("unknown (not absent)", ex.Message, StringComparison.Ordinal);
         _provider.Mode = ProviderMode.Up;
         Assert.Equal([1], await Cache.GetAsync("session"));
@@ -114,6 +115,7 @@ public sealed class StoreSemanticsTests : IAsyncDisposable
         var ex = await Assert.ThrowsAsync<CacheUnavailableException>(() => set);
         Assert.Equal(3, ex.Attempts);
         Assert.IsType<TimeoutException>(ex.InnerException);
+        Assert.Equal(Providers.CacheProviderFailureReason.Timeout, ex.Reason);
         Assert.Equal(3, _provider.Calls);
     }
 

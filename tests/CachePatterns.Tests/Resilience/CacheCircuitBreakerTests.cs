@@ -17,7 +17,7 @@ public sealed class CacheCircuitBreakerTests
         _breaker = new CacheCircuitBreaker(
             new CacheResilienceOptions { FailureRatio = 0.5, MinimumThroughput = 4, SamplingDuration = TimeSpan.FromSeconds(10), BreakDuration = TimeSpan.FromSeconds(5) },
             _time);
-        _breaker.Opened += _opened.Add;
+        _breaker.Opened += (breakDuration, _) => _opened.Add(breakDuration);
         _breaker.Closed += () => _closed++;
     }
 

@@ -57,7 +57,7 @@ public sealed class ProviderFailureTests : IAsyncDisposable
 
         Assert.Equal(2, _database.Loads);
         Assert.True(_errors.GetMeasurementSnapshot().Sum(m => m.Value) >= 2);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Exception is IOException);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Exception is CachePatterns.Providers.CacheProviderException);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CachePatterns.Strategies;
+using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CachePatterns.Tests.Stampede;
@@ -178,9 +179,70 @@ public sealed class StampedeTests
         var late = await strategy.GetAsync(5);
         firstLoadGate.SetResult();
 
+        // The early read's fill is fenced by the write, so its flight looks again (and hits the late read's fill).
         Assert.Equal("new", late);
-        Assert.Equal("old", await early);
+        Assert.Equal("new", await early);
         Assert.Equal("new", await strategy.GetAsync(5));
+    }
+
+    [Fact]
+    public async Task Callers_giving_up_during_the_reload_of_a_fenced_fill_cancel_it_and_leave_no_flight()
+    {
+        // Two containers over one store: the invalidation comes from the "other process", so this one's flight stays joinable.
+        var shared = new SharedStoreProvider();
+        ICacheStrategy<int, string>? other = null;
+        var loads = 0;
+        var reloading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reloadCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loader = new DelegateLoader(async (key, ct) =>
+        {
+            switch (Interlocked.Increment(ref loads))
+            {
+                case 1:
+                    // The other process's write lands while the first load runs: its fill is fenced, the flight loads again.
+                    await Task.Yield();
+                    await other!.InvalidateAsync(key, ct);
+                    return LoadResult.Found("before the invalidation");
+                case 2:
+                    ct.Register(() => reloadCancelled.TrySetResult());
+                    reloading.TrySetResult();
+                    await Task.Delay(Timeout.Infinite, ct);
+                    return LoadResult.Found("never");
+                default:
+                    return LoadResult.Found("fresh");
+            }
+        });
+        ServiceProvider Container() => new ServiceCollection()
+            .AddCachePatterns()
+            .UseProvider(_ => shared)
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader, configure: o => o.Jitter = 0)
+            .Services.BuildServiceProvider();
+        await using var one = Container();
+        await using var two = Container();
+        var strategy = one.GetRequiredService<ICacheStrategy<int, string>>();
+        other = two.GetRequiredService<ICacheStrategy<int, string>>();
+
+        var sources = Enumerable.Range(0, 20).Select(_ => new CancellationTokenSource()).ToArray();
+        var callers = sources.Select(cts => strategy.GetAsync(1, cts.Token).AsTask()).ToArray();
+        await reloading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, ((CacheStrategy<int, string>)strategy).FlightCount);
+        foreach (var cts in sources)
+        {
+            await cts.CancelAsync();
+        }
+
+        await reloadCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        foreach (var caller in callers)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => caller);
+        }
+
+        await WaitUntilAsync(() => ((CacheStrategy<int, string>)strategy).FlightCount == 0);
+        Assert.Equal("fresh", await strategy.GetAsync(1));
+        Assert.Equal((true, "fresh"), await other.TryGetAsync(1));
+        Assert.Equal(3, loads);
+        Array.ForEach(sources, s => s.Dispose());
+        shared.DisposeShared();
     }
 
     private static (ICacheStrategy<int, string> Strategy, ServiceProvider Services) Create(Func<int, CancellationToken, ValueTask<LoadResult<string>>> load)

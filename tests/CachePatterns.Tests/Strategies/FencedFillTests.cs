@@ -1,4 +1,5 @@
 using CachePatterns.Diagnostics;
+using CachePatterns.Strategies;
 using CachePatterns.Tests.Support;
 
 namespace CachePatterns.Tests.Strategies;
@@ -10,38 +11,68 @@ namespace CachePatterns.Tests.Strategies;
 public class FencedFillTests
 {
     [Fact]
-    public async Task Invalidation_during_a_load_fences_its_fill_off()
+    public async Task Invalidation_during_a_load_fences_its_fill_off_and_the_flight_loads_again()
     {
         using var host = TestCacheHost.CacheAside();
         using var fenced = host.Counter(CacheDiagnostics.FillsFenced);
-        host.Database.Seed(1, "fresh");
+        var loads = 0;
+
+        var value = await host.Strategy.GetOrLoadAsync(1, async (key, ct) =>
+        {
+            if (++loads == 1)
+            {
+                await host.Strategy.InvalidateAsync(key, ct);
+                return LoadResult.Found("loaded before the invalidation");
+            }
+
+            return LoadResult.Found("loaded after the invalidation");
+        });
+
+        Assert.Equal("loaded after the invalidation", value);
+        Assert.Equal(2, loads);
+        Assert.Equal(1, fenced.Total());
+        Assert.Equal((true, "loaded after the invalidation"), await host.Strategy.TryGetAsync(1));
+    }
+
+    [Fact]
+    public async Task A_flight_whose_fills_keep_being_fenced_stops_after_its_bound_and_hands_the_last_row()
+    {
+        using var host = TestCacheHost.CacheAside();
+        using var fenced = host.Counter(CacheDiagnostics.FillsFenced);
+        var loads = 0;
 
         var value = await host.Strategy.GetOrLoadAsync(1, async (key, ct) =>
         {
             await host.Strategy.InvalidateAsync(key, ct);
-            return LoadResult.Found("loaded before the invalidation");
+            return LoadResult.Found($"load {++loads}");
         });
 
-        Assert.Equal("loaded before the invalidation", value);
-        Assert.Equal(1, fenced.Total());
-        Assert.Equal("fresh", await host.Strategy.GetAsync(1));
-        Assert.Equal(1, host.Database.LoadCount);
+        Assert.Equal(CacheStrategy<int, string>.MaxLoadsPerFlight, loads);
+        Assert.Equal($"load {loads}", value);
+        Assert.Equal(loads, fenced.Total());
+        Assert.Equal((false, null), await host.Strategy.TryGetAsync(1));
     }
 
     [Fact]
-    public async Task Cache_aside_write_during_a_load_makes_the_next_read_see_the_write()
+    public async Task Cache_aside_write_during_a_load_makes_this_read_and_the_next_see_the_write()
     {
         using var host = TestCacheHost.CacheAside();
         using var fenced = host.Counter(CacheDiagnostics.FillsFenced);
         host.Database.Seed(1, "old");
+        var loads = 0;
 
-        await host.Strategy.GetOrLoadAsync(1, async (key, ct) =>
+        var value = await host.Strategy.GetOrLoadAsync(1, async (key, ct) =>
         {
             var row = host.Database.Row(key)!;
-            await host.Strategy.WriteAsync(key, "new", cancellationToken: ct);
+            if (++loads == 1)
+            {
+                await host.Strategy.WriteAsync(key, "new", cancellationToken: ct);
+            }
+
             return LoadResult.Found(row);
         });
 
+        Assert.Equal("new", value);
         Assert.Equal(1, fenced.Total());
         Assert.Equal("new", await host.Strategy.GetAsync(1));
     }
@@ -53,13 +84,15 @@ public class FencedFillTests
         using var fenced = host.Counter(CacheDiagnostics.FillsFenced);
         host.Database.Seed(1, "old");
 
-        await host.Strategy.GetOrLoadAsync(1, async (key, ct) =>
+        var value = await host.Strategy.GetOrLoadAsync(1, async (key, ct) =>
         {
             var row = host.Database.Row(key)!;
             await host.Strategy.WriteAsync(key, "new", cancellationToken: ct);
             return LoadResult.Found(row);
         });
 
+        // The fenced flight looks again and hits the written value: no second load.
+        Assert.Equal("new", value);
         Assert.Equal(1, fenced.Total());
         Assert.Equal("new", await host.Strategy.GetAsync(1));
         Assert.Equal(0, host.Database.LoadCount);

@@ -2,19 +2,26 @@ namespace CachePatterns.Tests.Support;
 
 /// <summary>
 /// The randomized concurrency checker: real threads run writers, readers, bulk readers and invalidators over a
-/// few keys against a <see cref="FakeDatabase"/> with random delays; at quiescence every value still in the
-/// cache must equal the database. Provider test projects link this file and run it against their servers.
+/// few keys against a database with random delays. It asserts two things:
+/// <list type="bullet">
+/// <item>read-after-completed-write, during the run: a read that began after a write of its key had finished (in this
+/// process or, with a shared database, in another one) never returns a row older than that write;</item>
+/// <item>at quiescence every value still in the cache equals the database.</item>
+/// </list>
+/// Provider test projects link this file and run it against their servers, also from two OS processes at once.
 /// </summary>
 public static class ConsistencyChecker
 {
-    /// <summary>Runs one round and returns the keys whose cached value differs from the database.</summary>
+    private const int MaxExamples = 5;
+
+    /// <summary>Runs one round: seeds the keys, runs the workload, then compares the cache with the database.</summary>
     /// <param name="cache">The strategy (or a naive stand-in) under test.</param>
     /// <param name="database">The database behind it.</param>
     /// <param name="peek">Reads the cache only: whether the key is cached, and its value.</param>
     /// <param name="options">The shape of the round.</param>
     public static async Task<CheckerReport> RunAsync(
         ICacheStrategy<int, string> cache,
-        FakeDatabase database,
+        ICheckedDatabase database,
         Func<int, ValueTask<(bool Found, string? Value)>> peek,
         CheckerOptions options)
     {
@@ -23,27 +30,58 @@ public static class ConsistencyChecker
             database.Seed(key, $"k{key}-v0");
         }
 
+        var workload = await RunWorkloadAsync(cache, database, options, writerName: "w");
+        return workload with { StaleEntries = await FindStaleEntriesAsync(database, peek, options.Keys) };
+    }
+
+    /// <summary>
+    /// Runs the workload only (no seeding, no check at quiescence): what each process runs when several share one
+    /// database and one cache. <paramref name="writerName"/> keeps the values of different processes unique.
+    /// </summary>
+    public static async Task<CheckerReport> RunWorkloadAsync(ICacheStrategy<int, string> cache, ICheckedDatabase database, CheckerOptions options, string writerName)
+    {
         var version = 0;
         var writersLeft = options.Writers;
+        var reads = 0;
+        var older = 0;
+        var examples = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var start = new ManualResetEventSlim();
         var workers = new List<Task>();
+
+        void Check(int key, long floor, string? value, string how)
+        {
+            Interlocked.Increment(ref reads);
+            if (!database.IsAtLeast(key, value, floor))
+            {
+                Interlocked.Increment(ref older);
+                if (examples.Count < MaxExamples)
+                {
+                    examples.Enqueue($"{how} of key {key} returned '{value ?? "<not found>"}', older than the write committed as #{floor} that finished before it began");
+                }
+            }
+        }
+
         for (var w = 0; w < options.Writers; w++)
         {
-            var id = w;
+            var id = $"{writerName}{w}";
             workers.Add(Task.Run(async () =>
             {
                 start.Wait();
+                var receipt = CommitReceipt.Begin();
                 for (var i = 0; i < options.OperationsPerWorker; i++)
                 {
                     var key = Random.Shared.Next(options.Keys);
+                    receipt.Value = 0;
                     if (options.Deletes && Random.Shared.Next(10) == 0)
                     {
                         await cache.RemoveAsync(key);
                     }
                     else
                     {
-                        await cache.WriteAsync(key, $"k{key}-v{Interlocked.Increment(ref version)}-w{id}");
+                        await cache.WriteAsync(key, $"k{key}-v{Interlocked.Increment(ref version)}-{id}");
                     }
+
+                    database.Complete(key, receipt.Value);
                 }
 
                 Interlocked.Decrement(ref writersLeft);
@@ -52,7 +90,6 @@ public static class ConsistencyChecker
 
         for (var r = 0; r < options.Readers; r++)
         {
-            var id = r;
             workers.Add(Task.Run(async () =>
             {
                 start.Wait();
@@ -68,11 +105,20 @@ public static class ConsistencyChecker
                     }
                     else if (dice == 1 && options.BulkReads)
                     {
-                        await cache.GetManyAsync([key, (key + 1) % options.Keys]);
+                        var other = (key + 1) % options.Keys;
+                        var floor = database.Floor(key);
+                        var otherFloor = database.Floor(other);
+                        var values = await cache.GetManyAsync([key, other]);
+                        Check(key, floor, values.GetValueOrDefault(key), "GetManyAsync");
+                        if (other != key)
+                        {
+                            Check(other, otherFloor, values.GetValueOrDefault(other), "GetManyAsync");
+                        }
                     }
                     else
                     {
-                        await cache.GetAsync(key);
+                        var floor = database.Floor(key);
+                        Check(key, floor, await cache.GetAsync(key), "GetAsync");
                     }
                 }
             }));
@@ -80,9 +126,14 @@ public static class ConsistencyChecker
 
         start.Set();
         await Task.WhenAll(workers);
+        return new CheckerReport([], reads, older, [.. examples]);
+    }
 
+    /// <summary>Compares every key still cached with the database, at quiescence.</summary>
+    public static async Task<IReadOnlyList<string>> FindStaleEntriesAsync(ICheckedDatabase database, Func<int, ValueTask<(bool Found, string? Value)>> peek, int keys)
+    {
         var stale = new List<string>();
-        for (var key = 0; key < options.Keys; key++)
+        for (var key = 0; key < keys; key++)
         {
             var (found, cached) = await peek(key);
             database.TryRead(key, out var stored);
@@ -92,7 +143,7 @@ public static class ConsistencyChecker
             }
         }
 
-        return new CheckerReport(stale);
+        return stale;
     }
 }
 
@@ -107,7 +158,15 @@ public sealed record CheckerOptions(
     bool Deletes = true);
 
 /// <summary>What one checker round found.</summary>
-public sealed record CheckerReport(IReadOnlyList<string> StaleEntries)
+/// <param name="StaleEntries">Keys whose cached value differs from the database at quiescence.</param>
+/// <param name="Reads">The reads checked for read-after-completed-write.</param>
+/// <param name="OlderThanCompletedWrite">Reads that returned a row older than a write finished before they began.</param>
+/// <param name="Examples">A few of those reads, described.</param>
+public sealed record CheckerReport(IReadOnlyList<string> StaleEntries, int Reads = 0, int OlderThanCompletedWrite = 0, IReadOnlyList<string>? Examples = null)
 {
-    public bool IsConsistent => StaleEntries.Count == 0;
+    public bool IsConsistent => StaleEntries.Count == 0 && OlderThanCompletedWrite == 0;
+
+    public override string ToString() =>
+        $"{StaleEntries.Count} stale entries, {OlderThanCompletedWrite} of {Reads} reads older than a completed write. " +
+        string.Join("; ", StaleEntries.Concat(Examples ?? []));
 }

@@ -66,6 +66,33 @@ public abstract class DistributedCacheConformance
         Assert.Equal(value, await Cache.GetAsync(key));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1024)]
+    [InlineData(16 * 1024)]
+    public async Task As_an_IBufferDistributedCache_sequences_of_several_segments_round_trip(int size)
+    {
+        var buffers = Assert.IsAssignableFrom<IBufferDistributedCache>(Cache);
+        var value = new byte[size];
+        Random.Shared.NextBytes(value);
+        var sequence = Segments(value);
+        var key = $"buffer:{size}";
+
+        buffers.Set(key, sequence, FiveMinutes);
+        var written = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.True(buffers.TryGet(key, written));
+        Assert.True(written.WrittenSpan.SequenceEqual(value));
+
+        await buffers.SetAsync(key, sequence, FiveMinutes);
+        written = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.True(await buffers.TryGetAsync(key, written));
+        Assert.True(written.WrittenSpan.SequenceEqual(value));
+
+        await buffers.RemoveAsync(key);
+        Assert.False(await buffers.TryGetAsync(key, written = new System.Buffers.ArrayBufferWriter<byte>()));
+        Assert.Equal(0, written.WrittenCount);
+    }
+
     [Fact]
     public void Keys_are_case_sensitive()
     {
@@ -228,6 +255,36 @@ public abstract class DistributedCacheConformance
 
         // 2 s passed; reads keep the sliding window open, but the absolute deadline at 3 s ends it.
         await ExpiresWithinAsync("capped", TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>The bytes as a sequence of three segments (one when too short to split).</summary>
+    private static System.Buffers.ReadOnlySequence<byte> Segments(byte[] value)
+    {
+        if (value.Length < 3)
+        {
+            return new System.Buffers.ReadOnlySequence<byte>(value);
+        }
+
+        var third = value.Length / 3;
+        var first = new Segment(value.AsMemory(0, third), 0);
+        var last = first.Append(value.AsMemory(third, third)).Append(value.AsMemory(2 * third));
+        return new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
     }
 
     /// <summary>

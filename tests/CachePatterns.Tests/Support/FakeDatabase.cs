@@ -6,10 +6,15 @@ namespace CachePatterns.Tests.Support;
 /// A thread-safe in-memory "database" of string values with random delays inside every read and write,
 /// so loads overlap writes the way real queries do. Counts loads.
 /// </summary>
-public sealed class FakeDatabase : ICacheLoader<int, string>, ICacheWriter<int, string>
+public sealed class FakeDatabase : ICheckedDatabase
 {
     private readonly ConcurrentDictionary<int, string> _rows = new();
     private readonly int _maxDelayMicroseconds;
+    private readonly Lock _commits = new();
+    private readonly Dictionary<string, long> _commitOfValue = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, long> _lastDelete = new();
+    private readonly ConcurrentDictionary<int, long> _floors = new();
+    private long _commit;
     private int _loads;
 
     public FakeDatabase(int maxDelayMicroseconds = 0) => _maxDelayMicroseconds = maxDelayMicroseconds;
@@ -53,15 +58,40 @@ public sealed class FakeDatabase : ICacheLoader<int, string>, ICacheWriter<int, 
     public async ValueTask WriteAsync(int key, string value, CancellationToken cancellationToken)
     {
         await RandomDelayAsync().ConfigureAwait(false);
-        _rows[key] = value;
+        lock (_commits)
+        {
+            _rows[key] = value;
+            _commitOfValue[value] = ++_commit;
+            CommitReceipt.Record(_commit);
+        }
+
         await RandomDelayAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DeleteAsync(int key, CancellationToken cancellationToken)
     {
         await RandomDelayAsync().ConfigureAwait(false);
-        _rows.TryRemove(key, out _);
+        lock (_commits)
+        {
+            _rows.TryRemove(key, out _);
+            _lastDelete[key] = ++_commit;
+            CommitReceipt.Record(_commit);
+        }
+
         await RandomDelayAsync().ConfigureAwait(false);
+    }
+
+    public void Complete(int key, long commit) => _floors.AddOrUpdate(key, commit, (_, floor) => Math.Max(floor, commit));
+
+    public long Floor(int key) => _floors.GetValueOrDefault(key);
+
+    public bool IsAtLeast(int key, string? value, long floor)
+    {
+        lock (_commits)
+        {
+            // Seeded values have commit 0; a delete is judged by the newest delete of the key so far.
+            return (value is null ? _lastDelete.GetValueOrDefault(key) : _commitOfValue.GetValueOrDefault(value)) >= floor;
+        }
     }
 
     private async ValueTask RandomDelayAsync()

@@ -9,11 +9,15 @@ public enum ProviderMode
     Up,
     Down,
     Hanging,
+
+    /// <summary>Out of memory: calls that add data throw <see cref="CacheProviderFailureReason.ServerFull"/>; reads and removals work.</summary>
+    Full,
 }
 
 /// <summary>
 /// An out-of-process provider stand-in: real in-memory stores behind a switch that makes every call fail
-/// (connection refused) or hang until cancelled (a timeout), and counts the calls that reached it.
+/// (connection refused) or hang until cancelled (a timeout), and counts the calls that reached it. It can sweep
+/// (counted; fails while the provider is not up) and raise <see cref="ConnectionChanged"/> on demand.
 /// </summary>
 public sealed class FlakyProvider : ICacheProvider
 {
@@ -35,17 +39,46 @@ public sealed class FlakyProvider : ICacheProvider
         where TKey : notnull => new FlakyStore<TKey, TValue>(this, _inner.CreateStore(descriptor));
 
     public ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(new CacheProviderHealth(Mode == ProviderMode.Up, Mode.ToString()));
+        ValueTask.FromResult(new CacheProviderHealth(Mode is ProviderMode.Up or ProviderMode.Full, Mode == ProviderMode.Full ? "answers" : Mode.ToString()));
+
+    public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
+
+    /// <summary>Gets or sets a value indicating whether the provider says it can sweep.</summary>
+    public bool CanSweep { get; set; } = true;
+
+    /// <summary>Gets the key prefixes swept so far.</summary>
+    public List<string> Swept { get; } = [];
+
+    public ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken)
+    {
+        if (Mode != ProviderMode.Up)
+        {
+            throw new CacheProviderException(CacheProviderFailureReason.ConnectionRefused, "connection refused (simulated)");
+        }
+
+        lock (Swept)
+        {
+            Swept.Add(keyPrefix);
+        }
+
+        return ValueTask.FromResult(0L);
+    }
+
+    /// <summary>Raises <see cref="ConnectionChanged"/> as a provider watching its connection would.</summary>
+    public void Signal(CacheConnectionState state, CacheProviderFailureReason? reason = null) =>
+        ConnectionChanged?.Invoke(this, new CacheConnectionChangedEventArgs(state, reason));
 
     public void Dispose() => _inner.Dispose();
 
-    internal async ValueTask EnterAsync(CancellationToken cancellationToken)
+    internal async ValueTask EnterAsync(CancellationToken cancellationToken, bool addsData = false)
     {
         Interlocked.Increment(ref _calls);
         switch (Mode)
         {
+            case ProviderMode.Full when addsData:
+                throw new CacheProviderException(CacheProviderFailureReason.ServerFull, "OOM command not allowed when used memory > 'maxmemory' (simulated)");
             case ProviderMode.Down:
-                throw new IOException("connection refused (simulated)");
+                throw new CacheProviderException(CacheProviderFailureReason.ConnectionRefused, "connection refused (simulated)");
             case ProviderMode.Hanging:
                 await Task.Delay(Timeout.Infinite, cancellationToken);
                 break;
@@ -57,19 +90,19 @@ public sealed class FlakyProvider : ICacheProvider
     {
         public async ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: acquireLease);
             return await inner.GetAsync(key, acquireLease, cancellationToken);
         }
 
         public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: acquireLeases);
             return await inner.GetManyAsync(keys, acquireLeases, cancellationToken);
         }
 
         public async ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             return await inner.FillAsync(key, lease, value, options, cancellationToken);
         }
 
@@ -81,7 +114,7 @@ public sealed class FlakyProvider : ICacheProvider
 
         public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             await inner.SetAsync(key, value, options, cancellationToken);
         }
 
@@ -99,13 +132,13 @@ public sealed class FlakyProvider : ICacheProvider
 
         public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             return await inner.BeginWriteAsync(key, cancellationToken);
         }
 
         public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
-            await provider.EnterAsync(cancellationToken);
+            await provider.EnterAsync(cancellationToken, addsData: true);
             return await inner.CompleteWriteAsync(key, token, value, options, cancellationToken);
         }
 

@@ -10,10 +10,10 @@ namespace CachePatterns.Tests.Support;
 public sealed class NaiveCacheAside : ICacheStrategy<int, string>
 {
     private readonly ICacheStore<int, string> _store;
-    private readonly FakeDatabase _database;
+    private readonly ICheckedDatabase _database;
     private static readonly StoreEntryOptions Forever = StoreEntryOptions.NoExpiration;
 
-    public NaiveCacheAside(ICacheStore<int, string> store, FakeDatabase database)
+    public NaiveCacheAside(ICacheStore<int, string> store, ICheckedDatabase database)
     {
         _store = store;
         _database = database;

@@ -500,7 +500,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         }
     }
 
-    private void ValidateKey(TKey key)
+    public void ValidateKey(TKey key)
     {
         if (key is string s && s.Length > _options.MaxKeyLength)
         {

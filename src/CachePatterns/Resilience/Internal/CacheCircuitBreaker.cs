@@ -6,13 +6,18 @@ namespace CachePatterns.Resilience.Internal;
 /// <see cref="CacheResilienceOptions.MinimumThroughput"/> calls ended and at least
 /// <see cref="CacheResilienceOptions.FailureRatio"/> of them failed; after <see cref="CacheResilienceOptions.BreakDuration"/>
 /// one probe call is let through (half-open), which closes it on success and opens it again on failure.
+/// Two more rules catch a server that hangs (gray failure), whatever the history in the window: it opens after
+/// <see cref="CacheResilienceOptions.ConsecutiveTimeoutsToOpen"/> timeouts with no success between them, and when the
+/// provider reports its connection lost (<see cref="Trip"/>); a provider's "restored" signal ends the break at once
+/// (<see cref="ProbeNow"/>).
 /// </summary>
 /// <remarks>
 /// Polly's breaker took a lock two or three times per call; with 64 concurrent Redis hits on 2 cores that cost about
 /// 4 µs of CPU per hit (the <c>redisthroughput</c> benchmark mode), more than the rest of the core's hit path. Here a
 /// success on a closed circuit is one interlocked increment of the current time bucket's counter; only failures,
 /// bucket roll-overs and state changes take the lock. Counts of calls racing a roll-over may land in a neighbouring
-/// bucket, which a health ratio over ten buckets tolerates.
+/// bucket, which a health ratio over ten buckets tolerates. The timeout streak adds one read of a field that is zero
+/// while the provider answers (it is written only when a timeout happened), so the success path still writes nothing else.
 /// </remarks>
 internal sealed class CacheCircuitBreaker
 {
@@ -28,8 +33,12 @@ internal sealed class CacheCircuitBreaker
     private readonly TimeSpan _breakDuration;
     private readonly long _breakLength;
     private readonly Bucket[] _buckets = new Bucket[BucketCount];
+    private readonly int _consecutiveTimeoutsToOpen;
     private readonly Lock _lock = new();
     private volatile int _state;
+
+    // Timeouts since the last success. Read on every success, written only when it is not already zero.
+    private volatile int _timeoutStreak;
     private long _openUntil;
     private bool _probeInFlight;
 
@@ -41,14 +50,15 @@ internal sealed class CacheCircuitBreaker
         _bucketLength = Math.Max(1, (long)(options.SamplingDuration.TotalSeconds * time.TimestampFrequency / BucketCount));
         _breakDuration = options.BreakDuration;
         _breakLength = (long)(options.BreakDuration.TotalSeconds * time.TimestampFrequency);
+        _consecutiveTimeoutsToOpen = options.ConsecutiveTimeoutsToOpen;
         for (var i = 0; i < BucketCount; i++)
         {
             _buckets[i] = new Bucket { Epoch = long.MinValue };
         }
     }
 
-    /// <summary>Raised (outside the lock) when the circuit opens, with the break duration.</summary>
-    public event Action<TimeSpan>? Opened;
+    /// <summary>Raised (outside the lock) when the circuit opens, with the break duration and the rule that opened it.</summary>
+    public event Action<TimeSpan, CircuitOpenCause>? Opened;
 
     /// <summary>Raised (outside the lock) when a probe succeeded and the circuit closed.</summary>
     public event Action? Closed;
@@ -67,6 +77,11 @@ internal sealed class CacheCircuitBreaker
     /// <summary>Records a call that ended normally (or with an error that says nothing about the provider).</summary>
     public void RecordSuccess(bool isProbe)
     {
+        if (_timeoutStreak != 0)
+        {
+            _timeoutStreak = 0;
+        }
+
         if (!isProbe && _state == ClosedState)
         {
             var now = _time.GetTimestamp();
@@ -90,14 +105,52 @@ internal sealed class CacheCircuitBreaker
         Closed?.Invoke();
     }
 
-    /// <summary>Records a provider failure (an error or a timeout).</summary>
-    public void RecordFailure(bool isProbe)
+    /// <summary>Records a provider failure other than a timeout (an error, a refused connection).</summary>
+    public void RecordFailure(bool isProbe) => RecordFailure(isProbe, timedOut: false);
+
+    /// <summary>Records a call the provider did not answer in time: a failure, and one more in the timeout streak.</summary>
+    public void RecordTimeout(bool isProbe) => RecordFailure(isProbe, timedOut: true);
+
+    /// <summary>Opens the circuit now (the provider reported its connection lost); an open circuit stays as it is.</summary>
+    public void Trip()
     {
         lock (_lock)
         {
+            if (_state != ClosedState)
+            {
+                return;
+            }
+
+            _openUntil = _time.GetTimestamp() + _breakLength;
+            _state = OpenState;
+        }
+
+        Opened?.Invoke(_breakDuration, CircuitOpenCause.ConnectionLost);
+    }
+
+    /// <summary>Ends the break now (the provider reported its connection restored): the next call probes.</summary>
+    public void ProbeNow()
+    {
+        lock (_lock)
+        {
+            if (_state == OpenState)
+            {
+                _openUntil = _time.GetTimestamp();
+            }
+        }
+    }
+
+    private void RecordFailure(bool isProbe, bool timedOut)
+    {
+        CircuitOpenCause cause;
+        lock (_lock)
+        {
+            var streak = timedOut ? _timeoutStreak + 1 : 0;
+            _timeoutStreak = streak;
             if (isProbe)
             {
                 _probeInFlight = false;
+                cause = CircuitOpenCause.ProbeFailed;
             }
             else if (_state != ClosedState)
             {
@@ -107,7 +160,15 @@ internal sealed class CacheCircuitBreaker
             {
                 var now = _time.GetTimestamp();
                 CurrentBucket(now).Failures++;
-                if (!ShouldOpen(now))
+                if (timedOut && streak >= _consecutiveTimeoutsToOpen)
+                {
+                    cause = CircuitOpenCause.ConsecutiveTimeouts;
+                }
+                else if (ShouldOpen(now))
+                {
+                    cause = CircuitOpenCause.FailureRatio;
+                }
+                else
                 {
                     return;
                 }
@@ -117,7 +178,7 @@ internal sealed class CacheCircuitBreaker
             _state = OpenState;
         }
 
-        Opened?.Invoke(_breakDuration);
+        Opened?.Invoke(_breakDuration, cause);
     }
 
     /// <summary>Records a call that its caller cancelled: not an outcome, but a probe gives its turn back.</summary>
@@ -213,4 +274,20 @@ internal sealed class CacheCircuitBreaker
         public int Successes;
         public int Failures;
     }
+}
+
+/// <summary>Which rule opened the circuit (for the log line and the health check).</summary>
+internal enum CircuitOpenCause
+{
+    /// <summary>The share of failed calls in the sampling window reached <see cref="CacheResilienceOptions.FailureRatio"/>.</summary>
+    FailureRatio,
+
+    /// <summary><see cref="CacheResilienceOptions.ConsecutiveTimeoutsToOpen"/> calls in a row timed out: the server hangs.</summary>
+    ConsecutiveTimeouts,
+
+    /// <summary>The provider reported its connection lost.</summary>
+    ConnectionLost,
+
+    /// <summary>The half-open probe failed.</summary>
+    ProbeFailed,
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using CachePatterns.Internal;
 using CachePatterns.Providers;
 
@@ -6,44 +5,45 @@ namespace CachePatterns.Resilience.Internal;
 
 /// <summary>
 /// Wraps an out-of-process store: every call goes through the cache's timeout and circuit breaker, and a failure
-/// becomes a miss (reads), a refused fill, or a remembered invalidation (writes) instead of an exception.
+/// becomes a miss (reads), a refused fill, or an entry in the <see cref="InvalidationLedger{TKey}"/> (writes) instead of
+/// an exception. What a failure means is decided by <see cref="ProviderFailure.Classify"/>, nowhere else.
 /// </summary>
 /// <remarks>
-/// A key whose invalidation failed is "pending": reads of it skip the cache (no lookup, no fill) until an
-/// invalidation of it succeeds, retried on the next read of that key, when the circuit closes, and every
-/// <c>BreakDuration</c> while any is pending (so an idle process also tells the provider once it is back, and other
-/// processes stop seeing the old value). So a write that could not reach the cache never lets this process read the
-/// older value once the provider is back.
+/// A full server (<see cref="CacheProviderFailureReason.ServerFull"/>) is not an outage: the refused write is counted
+/// (<c>cachepatterns.writes.refused</c>) and logged once per interval, a refused set or write completion removes the key
+/// instead (removals work on a full server), and reads keep using the cache.
 /// </remarks>
-internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>
+internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
     where TKey : notnull
 {
     private readonly ICacheStore<TKey, TValue> _inner;
     private readonly CacheResiliencePipeline _pipeline;
     private readonly StrategyInstruments _instruments;
-    private readonly int _maxPending;
-    private readonly ConcurrentDictionary<TKey, byte> _pending = new();
-    private readonly ITimer _retryTimer;
-    private readonly TimeSpan _retryInterval;
+    private readonly InvalidationLedger<TKey> _ledger;
 
-    public ResilientCacheStore(ICacheStore<TKey, TValue> inner, CacheResiliencePipeline pipeline, StrategyInstruments instruments, int maxPending, TimeProvider time, TimeSpan retryInterval)
+    public ResilientCacheStore(
+        ICacheStore<TKey, TValue> inner,
+        ICacheProvider provider,
+        string keyPrefix,
+        CacheResiliencePipeline pipeline,
+        StrategyInstruments instruments,
+        int maxPending,
+        TimeSpan retryInterval)
     {
         _inner = inner;
         _pipeline = pipeline;
         _instruments = instruments;
-        _maxPending = maxPending;
-        _retryInterval = retryInterval;
-        _retryTimer = time.CreateTimer(static s => _ = ((ResilientCacheStore<TKey, TValue>)s!).ReplayPendingAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        pipeline.CircuitClosed += () => _ = ReplayPendingAsync();
+        _ledger = new InvalidationLedger<TKey>(keyPrefix, provider, pipeline, instruments, maxPending, retryInterval, key => InvalidateCoreAsync(key, CancellationToken.None));
     }
 
-    internal int PendingInvalidations => _pending.Count;
+    /// <summary>Gets the ledger of invalidations that may not have reached the provider (tests).</summary>
+    internal InvalidationLedger<TKey> Ledger => _ledger;
+
+    internal int PendingInvalidations => _ledger.Count;
 
     public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
-        // ContainsKey reads without locks; ConcurrentDictionary.IsEmpty takes every lock when the dictionary is empty,
-        // which made every concurrent hit contend.
-        if (_pending.ContainsKey(key))
+        if (!_ledger.IsEmpty && _ledger.Blocks(key))
         {
             return GetPendingKeyAsync(key, acquireLease, cancellationToken);
         }
@@ -53,7 +53,7 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
             static (s, ct) => s.Self._inner.GetAsync(s.Key, s.AcquireLease, ct),
             static (s, ex) =>
             {
-                s.Self._instruments.ProviderError("get", ex);
+                s.Self.Failed(s.AcquireLease ? "get-lease" : "get", ex);
                 return CacheLookup<TValue>.Unavailable;
             },
             (Self: this, Key: key, AcquireLease: acquireLease),
@@ -63,7 +63,7 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
     /// <summary>A key whose invalidation has not reached the provider yet: retried first, the cache skipped if it fails.</summary>
     private async ValueTask<CacheLookup<TValue>> GetPendingKeyAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
     {
-        if (!await TryInvalidatePendingAsync(key).ConfigureAwait(false))
+        if (!await _ledger.TryReplayAsync(key).ConfigureAwait(false))
         {
             return CacheLookup<TValue>.Unavailable;
         }
@@ -81,18 +81,21 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
                 (Inner: _inner, Keys: keys, AcquireLeases: acquireLeases),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            _instruments.ProviderError("get-many", ex);
+            Failed("get-many", ex);
             return Enumerable.Repeat(CacheLookup<TValue>.Unavailable, keys.Count).ToArray();
         }
 
-        for (var i = 0; i < results.Length; i++)
+        if (!_ledger.IsEmpty)
         {
-            if (_pending.ContainsKey(keys[i]))
+            for (var i = 0; i < results.Length; i++)
             {
-                await ReleaseLeaseAsync(keys[i], results[i].Lease, CancellationToken.None).ConfigureAwait(false);
-                results[i] = CacheLookup<TValue>.Unavailable;
+                if (_ledger.Blocks(keys[i]) && !await _ledger.TryReplayAsync(keys[i]).ConfigureAwait(false))
+                {
+                    await ReleaseLeaseAsync(keys[i], results[i].Lease, CancellationToken.None).ConfigureAwait(false);
+                    results[i] = CacheLookup<TValue>.Unavailable;
+                }
             }
         }
 
@@ -101,6 +104,14 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
 
     public async ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
+        _ledger.NoteLifetime(options);
+        if (!_ledger.IsEmpty && _ledger.Blocks(key))
+        {
+            // A lease taken before an invalidation that has not reached the provider would store the older value.
+            await ReleaseLeaseAsync(key, lease, CancellationToken.None).ConfigureAwait(false);
+            return false;
+        }
+
         try
         {
             return await _pipeline.ExecuteAsync(
@@ -108,9 +119,14 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
                 (Inner: _inner, Key: key, Lease: lease, Value: value, Options: options),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            _instruments.ProviderError("fill", ex);
+            if (Failed("fill", ex).Kind == ProviderFailureKind.Full)
+            {
+                // The fill was refused before it ran: give the lease back (a full server still takes removals).
+                await ReleaseLeaseAsync(key, lease, CancellationToken.None).ConfigureAwait(false);
+            }
+
             return false;
         }
     }
@@ -129,27 +145,36 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
                 (Inner: _inner, Key: key, Lease: lease),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
             // A lease that cannot be given back expires on the server.
-            _instruments.ProviderError("release", ex);
+            Failed("release", ex);
         }
     }
 
     public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
+        _ledger.NoteLifetime(options);
         try
         {
             await _pipeline.ExecuteAsync(
                 static (s, ct) => s.Inner.SetAsync(s.Key, s.Value, s.Options, ct),
                 (Inner: _inner, Key: key, Value: value, Options: options),
                 cancellationToken).ConfigureAwait(false);
-            _pending.TryRemove(key, out _);
+            _ledger.Forget(key);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            _instruments.ProviderError("set", ex);
-            RememberPending(key, ex);
+            var failure = Failed("set", ex);
+            if (failure.Kind == ProviderFailureKind.Full)
+            {
+                // Not stored: the older entry must not stay in its place.
+                await InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _ledger.Remember(key, failure);
+            }
         }
     }
 
@@ -162,9 +187,9 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
                 (Inner: _inner, Key: key),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            _instruments.ProviderError("refresh", ex);
+            Failed("refresh", ex);
         }
     }
 
@@ -173,12 +198,11 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
         try
         {
             await InvalidateCoreAsync(key, cancellationToken).ConfigureAwait(false);
-            _pending.TryRemove(key, out _);
+            _ledger.Forget(key);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            _instruments.ProviderError("invalidate", ex);
-            RememberPending(key, ex);
+            _ledger.Remember(key, Failed("invalidate", ex));
         }
     }
 
@@ -191,29 +215,39 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
                 (Inner: _inner, Key: key),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
             // The completion then only invalidates, which is remembered if it fails too.
-            _instruments.ProviderError("begin-write", ex);
+            Failed("begin-write", ex);
             return CacheWriteToken.None;
         }
     }
 
     public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
+        _ledger.NoteLifetime(options);
         try
         {
             var stored = await _pipeline.ExecuteAsync(
                 static (s, ct) => s.Inner.CompleteWriteAsync(s.Key, s.Token, s.Value, s.Options, ct),
                 (Inner: _inner, Key: key, Token: token, Value: value, Options: options),
                 cancellationToken).ConfigureAwait(false);
-            _pending.TryRemove(key, out _);
+            _ledger.Forget(key);
             return stored;
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            _instruments.ProviderError("complete-write", ex);
-            RememberPending(key, ex);
+            var failure = Failed("complete-write", ex);
+            if (failure.Kind == ProviderFailureKind.Full)
+            {
+                // Not stored: end the write by removing the key (a full server still takes removals).
+                await AbortWriteAsync(key, token, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _ledger.Remember(key, failure);
+            }
+
             return false;
         }
     }
@@ -226,70 +260,42 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
                 static (s, ct) => s.Inner.AbortWriteAsync(s.Key, s.Token, ct),
                 (Inner: _inner, Key: key, Token: token),
                 cancellationToken).ConfigureAwait(false);
-            _pending.TryRemove(key, out _);
+            _ledger.Forget(key);
         }
-        catch (Exception ex) when (IsProviderFailure(ex, cancellationToken))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            _instruments.ProviderError("abort-write", ex);
-            RememberPending(key, ex);
+            _ledger.Remember(key, Failed("abort-write", ex));
         }
     }
 
-    /// <summary>Retries every remembered invalidation; called when the circuit closes.</summary>
-    internal async Task ReplayPendingAsync()
-    {
-        foreach (var key in _pending.Keys)
-        {
-            if (!await TryInvalidatePendingAsync(key).ConfigureAwait(false))
-            {
-                // Still failing (or the circuit is open): the timer tries again; one failure is enough to tell.
-                return;
-            }
-        }
+    /// <summary>Retries every remembered invalidation (tests; the ledger also does it on its own).</summary>
+    internal Task ReplayPendingAsync() => _ledger.ReplayAsync();
 
-        if (_pending.IsEmpty)
-        {
-            _retryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    public void Dispose() => _ledger.Dispose();
 
-            // A key remembered while the timer was being stopped keeps it running.
-            if (!_pending.IsEmpty)
-            {
-                _retryTimer.Change(_retryInterval, _retryInterval);
-            }
-        }
-    }
-
-    private static bool IsProviderFailure(Exception ex, CancellationToken cancellationToken) =>
+    /// <summary>A provider failure: anything but bad input and the caller's own cancellation.</summary>
+    private static bool IsFailure(Exception ex, CancellationToken cancellationToken) =>
         ex is not ArgumentException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    /// <summary>Counts and logs a failed call by what it means.</summary>
+    private ProviderFailure Failed(string operation, Exception exception)
+    {
+        var failure = ProviderFailure.Classify(exception);
+        if (failure.Kind == ProviderFailureKind.Full)
+        {
+            _instruments.WriteRefused(operation);
+        }
+        else
+        {
+            _instruments.ProviderError(operation, exception);
+        }
+
+        return failure;
+    }
 
     private ValueTask InvalidateCoreAsync(TKey key, CancellationToken cancellationToken) =>
         _pipeline.ExecuteAsync(
             static (s, ct) => s.Inner.InvalidateAsync(s.Key, ct),
             (Inner: _inner, Key: key),
             cancellationToken);
-
-    private async ValueTask<bool> TryInvalidatePendingAsync(TKey key)
-    {
-        try
-        {
-            await InvalidateCoreAsync(key, CancellationToken.None).ConfigureAwait(false);
-            _pending.TryRemove(key, out _);
-            return true;
-        }
-        catch (Exception ex) when (ex is not ArgumentException)
-        {
-            _instruments.ProviderError("invalidate", ex);
-            return false;
-        }
-    }
-
-    private void RememberPending(TKey key, Exception ex)
-    {
-        if (_pending.Count < _maxPending)
-        {
-            _pending.TryAdd(key, 0);
-            Log.InvalidationDeferred(_instruments.Logger, _instruments.Name, ex);
-            _retryTimer.Change(_retryInterval, _retryInterval);
-        }
-    }
 }

@@ -8,8 +8,11 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CachePatterns.Memcached.Tests;
 
-/// <summary>Every operation of the provider contract against three real memcached processes.</summary>
-public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClassFixture<ThreeMemcachedFixture>
+/// <summary>
+/// The memcached store beyond the shared contract (<see cref="MemcachedProviderContractTests"/>): two provider instances,
+/// refresh claims, sliding renewal, corruption, multi-node, limits and dead nodes, against three real memcached processes.
+/// </summary>
+public sealed class MemcachedStoreTests(ThreeMemcachedFixture fixture) : IClassFixture<ThreeMemcachedFixture>
 {
     private static readonly StoreEntryOptions FiveMinutes = new(TimeSpan.FromMinutes(5));
 
@@ -20,32 +23,6 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         provider.CreateStore(new CacheStoreDescriptor<string, string>("Test", "Test:", new Utf8Serializer()) { Observer = observer });
 
     private static string NewKey() => Guid.NewGuid().ToString("N");
-
-    [Fact]
-    public async Task Miss_lease_fill_hit()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-        var key = NewKey();
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        var miss = await store.GetAsync(key, true, default);
-        Assert.Equal(CacheLookupStatus.Miss, miss.Status);
-        Assert.True(miss.Lease.IsGranted);
-
-        // The placeholder is not a value.
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
-
-        Assert.True(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("v1"), FiveMinutes, default));
-        var hit = await store.GetAsync(key, true, default);
-        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
-        Assert.Equal("v1", hit.Value.Value);
-        Assert.False(hit.Lease.IsGranted);
-
-        // A lease is consumed by its fill.
-        Assert.False(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("again"), FiveMinutes, default));
-        Assert.Equal("v1", (await store.GetAsync(key, false, default)).Value.Value);
-    }
 
     [Fact]
     public async Task Second_provider_instance_sees_the_lease_held_elsewhere_until_it_is_released()
@@ -66,53 +43,6 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         var now = await Store(second).GetAsync(key, true, default);
         Assert.Equal(CacheLookupStatus.Miss, now.Status);
         Assert.True(now.Lease.IsGranted);
-    }
-
-    [Fact]
-    public async Task Fill_is_fenced_off_by_invalidate_set_and_write_begin()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-
-        var k1 = NewKey();
-        var lease = (await store.GetAsync(k1, true, default)).Lease;
-        await store.InvalidateAsync(k1, default);
-        Assert.False(await store.FillAsync(k1, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
-        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(k1, false, default)).Status);
-
-        // Invalidate, then someone else takes a new lease: the old lease still fails (CAS differs).
-        var k2 = NewKey();
-        var old = (await store.GetAsync(k2, true, default)).Lease;
-        await store.InvalidateAsync(k2, default);
-        var fresh = (await store.GetAsync(k2, true, default)).Lease;
-        Assert.False(await store.FillAsync(k2, old, CacheValue<string>.Of("old"), FiveMinutes, default));
-        Assert.True(await store.FillAsync(k2, fresh, CacheValue<string>.Of("new"), FiveMinutes, default));
-        Assert.Equal("new", (await store.GetAsync(k2, false, default)).Value.Value);
-
-        var k3 = NewKey();
-        lease = (await store.GetAsync(k3, true, default)).Lease;
-        await store.SetAsync(k3, CacheValue<string>.Of("set"), FiveMinutes, default);
-        Assert.False(await store.FillAsync(k3, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
-        Assert.Equal("set", (await store.GetAsync(k3, false, default)).Value.Value);
-
-        var k4 = NewKey();
-        lease = (await store.GetAsync(k4, true, default)).Lease;
-        var token = await store.BeginWriteAsync(k4, default);
-        Assert.True(token.IsRegistered);
-        Assert.False(await store.FillAsync(k4, lease, CacheValue<string>.Of("old"), FiveMinutes, default));
-    }
-
-    [Fact]
-    public async Task Negative_entries_round_trip()
-    {
-        using var provider = CreateProvider();
-        var store = Store(provider);
-        var key = NewKey();
-        var lease = (await store.GetAsync(key, true, default)).Lease;
-        Assert.True(await store.FillAsync(key, lease, CacheValue<string>.NotFound, FiveMinutes, default));
-        var hit = await store.GetAsync(key, false, default);
-        Assert.Equal(CacheLookupStatus.Hit, hit.Status);
-        Assert.False(hit.Value.Exists);
     }
 
     [Fact]
@@ -162,12 +92,12 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Stale_key_too_long_for_a_refresh_claim_gets_a_shared_fenced_lease_instead_of_an_error()
+    public async Task Stale_key_too_long_for_a_plain_refresh_claim_still_gets_an_exclusive_claim()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var provider = CreateProvider(time, o => o.HashInvalidKeys = false);
         var store = Store(provider);
-        var key = NewKey().PadRight(245 - "Test:".Length, 'k'); // 245 bytes stored; "|refresh" would make 253
+        var key = NewKey().PadRight(245 - "Test:".Length, 'k'); // 245 bytes stored: the claim's key is hashed
         await store.SetAsync(key, CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMinutes(1), null, TimeSpan.FromMinutes(10)), default);
         time.Advance(TimeSpan.FromMinutes(2));
 
@@ -175,9 +105,8 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         var second = await store.GetAsync(key, true, default);
         Assert.Equal(CacheLookupStatus.Stale, first.Status);
         Assert.True(first.Lease.IsGranted);
-        Assert.True(second.Lease.IsGranted);
-        Assert.True(await store.FillAsync(key, second.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
-        Assert.False(await store.FillAsync(key, first.Lease, CacheValue<string>.Of("also loaded"), FiveMinutes, default));
+        Assert.Equal(CacheLookupStatus.StaleLeaseHeldElsewhere, second.Status);
+        Assert.True(await store.FillAsync(key, first.Lease, CacheValue<string>.Of("new"), FiveMinutes, default));
         Assert.Equal("new", (await store.GetAsync(key, false, default)).Value.Value);
     }
 
@@ -198,7 +127,7 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         // client died before cleaning up), naming the older version.
         await store.SetAsync(key, CacheValue<string>.Of("v2"), retained, default);
         using var raw = Clients.Create(fixture.Addresses);
-        Assert.Equal(MetaStatus.Value, (await raw.ExecuteOnNodeOfAsync("Test:" + key, [raw.Command("mg", "Test:" + key + "|refresh", "v")], default))[0].Status);
+        Assert.Equal(MetaStatus.Value, (await raw.ExecuteOnNodeOfAsync("Test:" + key, [new MetaCommand("mg", raw.CompanionKey("Test:" + key, "refresh"), "v")], default))[0].Status);
 
         time.Advance(TimeSpan.FromMinutes(2));
         var again = await store.GetAsync(key, true, default);
@@ -220,11 +149,11 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         using var raw = Clients.Create(fixture.Addresses);
         await raw.GetAsync("Test:" + key, "T5", default); // shorten the TTL behind the store's back
         Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
-        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 100);
+        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 101);
 
         await raw.GetAsync("Test:" + key, "T5", default);
         await store.RefreshAsync(key, default);
-        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 100);
+        Assert.InRange((await raw.GetAsync("Test:" + key, "t", default)).Ttl, 90, 101);
     }
 
     [Fact]
@@ -279,9 +208,9 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     [Fact]
     public async Task Keys_and_values_memcached_cannot_hold()
     {
-        using var provider = CreateProvider(configure: o => o.MaxValueBytes = 100);
+        using var provider = CreateProvider(configure: o => o.MaxItemSize = 1024);
         var store = Store(provider);
-        var error = await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.SetAsync("big", CacheValue<string>.Of(new string('x', 200)), FiveMinutes, default));
+        var error = await Assert.ThrowsAsync<CacheValueTooLargeException>(async () => await store.SetAsync("big", CacheValue<string>.Of(new string('x', 2000)), FiveMinutes, default));
         Assert.Contains("Test:big", error.Message, StringComparison.Ordinal);
 
         // Long keys and keys with spaces are hashed by default.
@@ -323,7 +252,7 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Dead_node_answers_unavailable_and_is_probed_back()
+    public async Task Dead_node_fails_with_its_name_and_reason_and_is_probed_back()
     {
         using var server = new MemcachedProcess();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -332,13 +261,16 @@ public sealed class ProviderContractTests(ThreeMemcachedFixture fixture) : IClas
         await store.SetAsync("k", CacheValue<string>.Of("v"), FiveMinutes, default);
         server.Kill();
 
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
-            Assert.Equal(CacheLookupStatus.Unavailable, (await store.GetAsync("k", true, default)).Status);
+            var failure = await Assert.ThrowsAsync<MemcachedException>(async () => await store.GetAsync("k", true, default));
+            Assert.Equal(server.Address, failure.Node);
+            Assert.Equal(CacheProviderFailureReason.ConnectionRefused, failure.Reason);
         }
 
         var node = provider.Client.Nodes[0];
         Assert.True(node.IsDead);
+        Assert.Equal(CacheProviderFailureReason.NodeDown, (await Assert.ThrowsAsync<MemcachedException>(async () => await store.GetAsync("k", true, default))).Reason);
         Assert.False((await provider.CheckHealthAsync()).IsHealthy);
         await Assert.ThrowsAsync<MemcachedException>(async () => await store.InvalidateAsync("k", default));
 

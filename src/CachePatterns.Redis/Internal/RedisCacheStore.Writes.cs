@@ -1,0 +1,153 @@
+using CachePatterns.Providers;
+using StackExchange.Redis;
+
+namespace CachePatterns.Redis.Internal;
+
+/// <summary>The fills and writes of <see cref="RedisCacheStore{TKey, TValue}"/>, each one fenced script.</summary>
+internal sealed partial class RedisCacheStore<TKey, TValue>
+{
+    public async ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        if (lease.Token == 0)
+        {
+            return false;
+        }
+
+        var keys = Keys(key);
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            byte[] payload;
+            try
+            {
+                payload = Serialize(keys[0], value);
+            }
+            catch
+            {
+                await db.ScriptEvaluateAsync(RedisScripts.Release, keys, [lease.Token]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+
+            var (abs, sliding, retention) = Expiration(options);
+            NoteSliding(options);
+            var result = await db.ScriptEvaluateAsync(RedisScripts.Fill, keys, [lease.Token, payload, Flags(value), abs, sliding, retention])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            return (long)result == 1;
+        }
+        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        {
+            throw Failure(ex);
+        }
+    }
+
+    public async ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken)
+    {
+        if (lease.Token == 0)
+        {
+            return;
+        }
+
+        await RunAsync(RedisScripts.Release, Keys(key), [lease.Token], cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        var payload = Serialize(keys[0], value);
+        var (abs, sliding, retention) = Expiration(options);
+        NoteSliding(options);
+        await RunAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention], cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken) =>
+        await RunAsync(RedisScripts.Refresh, Keys(key), [], cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
+    {
+        var removed = (long)await RunAsync(RedisScripts.Invalidate, Keys(key), [], cancellationToken).ConfigureAwait(false);
+        if (removed > 0)
+        {
+            _descriptor.Observer?.OnEvicted(CacheEvictionReason.Removed, 1);
+        }
+    }
+
+    public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            var token = NewToken();
+            try
+            {
+                await db.ScriptEvaluateAsync(RedisScripts.BeginWrite, keys, [token, _writeMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The caller treats the write as unregistered (its completion only invalidates); a registration that did
+                // reach the server would refuse fills of the key until WriteTimeout. End it without waiting.
+                _ = db.ScriptEvaluateAsync(RedisScripts.AbortWrite, keys, [token], CommandFlags.FireAndForget);
+                throw;
+            }
+
+            return new CacheWriteToken(token, null);
+        }
+        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        {
+            throw Failure(ex);
+        }
+    }
+
+    public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        var keys = Keys(key);
+        if (token.Token == 0)
+        {
+            await InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = Serialize(keys[0], value);
+        }
+        catch
+        {
+            // The database has the value but the cache cannot hold it: end the write by removing the key.
+            await RunAsync(RedisScripts.AbortWrite, keys, [token.Token], cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        var (abs, sliding, retention) = Expiration(options);
+        NoteSliding(options);
+        var result = await RunAsync(RedisScripts.CompleteWrite, keys, [token.Token, payload, Flags(value), abs, sliding, retention], cancellationToken)
+            .ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)
+    {
+        if (token.Token == 0)
+        {
+            await InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await RunAsync(RedisScripts.AbortWrite, Keys(key), [token.Token], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one script on the primary, translating a Redis failure.</summary>
+    private async Task<RedisResult> RunAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            return await db.ScriptEvaluateAsync(script, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        {
+            throw Failure(ex);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace CachePatterns.Tests.Support;
+
+/// <summary>
+/// Runs the consistency checker from two OS processes (two <c>CachePatterns.ConsistencyHost</c> children) against one
+/// cache server and one database shared through a SQLite file. Protocol per child: it prints <c>ready</c> once connected;
+/// <c>go</c> runs the workload and prints <c>report {json}</c>; <c>check</c> compares the cache with the database and
+/// prints <c>stale {json}</c>; an empty line ends it. The first child creates and seeds the database.
+/// Linked into the provider test projects (which build the host through a project reference).
+/// </summary>
+public static class ConsistencyHostRun
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+
+    /// <summary>Runs one round in two processes and returns what both found together.</summary>
+    /// <param name="provider"><c>redis</c> or <c>memcached</c>.</param>
+    /// <param name="servers">The servers, comma-separated (a Redis configuration string for Redis).</param>
+    /// <param name="kind"><c>CacheAside</c>, <c>WriteThrough</c> or <c>Naive</c> (the unfenced stand-in).</param>
+    /// <param name="options">The shape of the workload each process runs.</param>
+    /// <param name="maxDelayMicroseconds">The database's random delay around each row access.</param>
+    public static async Task<CheckerReport> RunAsync(string provider, string servers, string kind, CheckerOptions options, int maxDelayMicroseconds)
+    {
+        var directory = Directory.CreateTempSubdirectory("cachepatterns-consistency-");
+        try
+        {
+            var common = new[]
+            {
+                "--provider", provider, "--servers", servers, "--kind", kind, "--namespace", $"x{Guid.NewGuid():N}:",
+                "--db", Path.Combine(directory.FullName, "db.sqlite"), "--delay", $"{maxDelayMicroseconds}",
+                "--keys", $"{options.Keys}", "--writers", $"{options.Writers}", "--readers", $"{options.Readers}", "--ops", $"{options.OperationsPerWorker}",
+            };
+            using var a = Child.Start([.. common, "--name", "a", "--seed"]);
+            using var b = Child.Start([.. common, "--name", "b"]);
+            using var timeout = new CancellationTokenSource(Limit);
+            await a.ExpectAsync("ready", timeout.Token);
+            await b.ExpectAsync("ready", timeout.Token);
+            await a.SendAsync("go");
+            await b.SendAsync("go");
+            var reports = new[]
+            {
+                JsonSerializer.Deserialize<CheckerReport>(await a.ExpectAsync("report ", timeout.Token))!,
+                JsonSerializer.Deserialize<CheckerReport>(await b.ExpectAsync("report ", timeout.Token))!,
+            };
+            await a.SendAsync("check");
+            var stale = JsonSerializer.Deserialize<List<string>>(await a.ExpectAsync("stale ", timeout.Token))!;
+            await a.SendAsync(string.Empty);
+            await b.SendAsync(string.Empty);
+            return new CheckerReport(
+                stale,
+                reports.Sum(r => r.Reads),
+                reports.Sum(r => r.OlderThanCompletedWrite),
+                [.. reports.SelectMany(r => r.Examples ?? [])]);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The host's dll, built by the test project's reference into the host's own output folder.</summary>
+    private static string HostDll()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var dll = Path.Combine(dir.FullName, "tests", "CachePatterns.ConsistencyHost", "bin", configuration, "net10.0", "CachePatterns.ConsistencyHost.dll");
+            if (File.Exists(dll))
+            {
+                return dll;
+            }
+        }
+
+        throw new InvalidOperationException($"CachePatterns.ConsistencyHost.dll is not built: dotnet build tests/CachePatterns.ConsistencyHost -c {configuration}.");
+    }
+
+    private sealed class Child : IDisposable
+    {
+        private readonly Process _process;
+        private readonly System.Text.StringBuilder _errors = new();
+
+        private Child(Process process) => _process = process;
+
+        public static Child Start(string[] arguments)
+        {
+            var info = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            info.ArgumentList.Add(HostDll());
+            foreach (var argument in arguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            var child = new Child(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start."));
+            child._process.ErrorDataReceived += (_, e) =>
+            {
+                lock (child._errors)
+                {
+                    child._errors.AppendLine(e.Data);
+                }
+            };
+            child._process.BeginErrorReadLine();
+            return child;
+        }
+
+        public async Task SendAsync(string line)
+        {
+            await _process.StandardInput.WriteLineAsync(line);
+            await _process.StandardInput.FlushAsync();
+        }
+
+        /// <summary>Reads lines until one starts with <paramref name="prefix"/>; returns the rest of it.</summary>
+        public async Task<string> ExpectAsync(string prefix, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = await _process.StandardOutput.ReadLineAsync(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new TimeoutException($"The consistency host did not answer '{prefix.Trim()}' within {Limit}. Its errors: {Errors()}");
+                }
+
+                if (line is null)
+                {
+                    throw new InvalidOperationException($"The consistency host exited before '{prefix.Trim()}'. Its errors: {Errors()}");
+                }
+
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return line[prefix.Length..];
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
+
+        private string Errors()
+        {
+            lock (_errors)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using CachePatterns.Redis.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CachePatterns.Redis.Tests;
+
+/// <summary>
+/// Another process holds the key's fill lease and its loader is slow (longer than the one second readers used to
+/// wait): with default options the other process waits while that lease is alive, for a single read and for a batch
+/// alike, so the key is loaded once across both.
+/// </summary>
+[Collection(RedisServerGroup.Name)]
+public sealed class LeaseWaitTests(RedisServer redis)
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_slow_load_in_one_process_is_waited_for_by_the_other(bool batch)
+    {
+        var instance = redis.NewInstanceName();
+        var loader = new SlowLoader();
+        await using var first = Container(instance, loader);
+        await using var second = Container(instance, loader);
+        var a = first.GetRequiredService<ICacheStrategy<int, string>>();
+        var b = second.GetRequiredService<ICacheStrategy<int, string>>();
+        await b.TryGetAsync(0);
+
+        var holder = a.GetAsync(1).AsTask();
+        await Wait.UntilAsync(() => Task.FromResult(loader.Loads == 1), TimeSpan.FromSeconds(10), "the first load holds the lease");
+        var waiter = batch ? b.GetManyAsync([1]).AsTask().ContinueWith(t => t.Result.GetValueOrDefault(1), TaskScheduler.Default) : b.GetAsync(1).AsTask();
+
+        // The holder is slower than the old one-second bound of the wait.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        loader.Gate.SetResult();
+
+        Assert.Equal("loaded-1", await holder.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("loaded-1", await waiter.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, loader.Loads);
+    }
+
+    private ServiceProvider Container(string instance, SlowLoader loader) =>
+        new ServiceCollection()
+            .AddCachePatterns()
+            .UseRedis(o =>
+            {
+                o.Configuration = redis.Configuration;
+                o.InstanceName = instance;
+            })
+            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5))
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader)
+            .Services.BuildServiceProvider();
+
+    private sealed class SlowLoader : ICacheLoader<int, string>
+    {
+        private int _loads;
+
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Loads => Volatile.Read(ref _loads);
+
+        public async ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _loads);
+            await Gate.Task.WaitAsync(cancellationToken);
+            return LoadResult.Found($"loaded-{key}");
+        }
+    }
+}

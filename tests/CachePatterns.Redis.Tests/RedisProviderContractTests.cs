@@ -1,0 +1,14 @@
+using CachePatterns.Providers;
+using CachePatterns.Redis.Tests.Support;
+using CachePatterns.Tests.Contract;
+using Microsoft.Extensions.Options;
+
+namespace CachePatterns.Redis.Tests;
+
+/// <summary>The shared provider contract (tests/Shared/CacheProviderContract.cs) on a real redis-server.</summary>
+[Collection(RedisServerGroup.Name)]
+public sealed class RedisProviderContractTests(RedisServer redis) : CacheProviderContract
+{
+    protected override ICacheProvider CreateProvider(TimeProvider time) =>
+        new RedisCacheProvider(Options.Create(new RedisCacheProviderOptions { Configuration = redis.Configuration, InstanceName = redis.NewInstanceName() }), timeProvider: time);
+}

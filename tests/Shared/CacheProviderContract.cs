@@ -1,0 +1,179 @@
+using System.Buffers;
+using System.Text;
+using CachePatterns.Providers;
+using CachePatterns.Serialization;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CachePatterns.Tests.Contract;
+
+/// <summary>
+/// The provider contract (docs/architecture.md, "The provider contract"), written once and run against every provider:
+/// each provider's test project links this file and derives one class that says how to create its provider. Keys are
+/// unique per test, so the classes may share servers with other tests. Provider-specific behaviour (wire formats,
+/// limits, failures) stays in each provider's own tests.
+/// </summary>
+public abstract class CacheProviderContract
+{
+    private static readonly StoreEntryOptions Hour = new(TimeSpan.FromHours(1));
+
+    /// <summary>Creates a provider (a new client of the same servers, for a remote provider) on <paramref name="time"/>.</summary>
+    protected abstract ICacheProvider CreateProvider(TimeProvider time);
+
+    /// <summary>
+    /// Gets a value indicating whether the provider hands out one lease per key at a time (the next caller is told
+    /// <see cref="CacheLookupStatus.MissLeaseHeldElsewhere"/>, a fill consumes its lease). Remote providers do, for
+    /// stampede control across processes; the in-memory provider only fences (the core's single flight already
+    /// collapses callers in the process), which the contract allows.
+    /// </summary>
+    protected virtual bool LeasesAreExclusive => true;
+
+    [Fact]
+    public async Task Miss_grants_a_lease_its_fill_stores_once_and_the_next_lookup_hits()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        Assert.Equal((CacheLookupStatus.Miss, false), Describe(await store.GetAsync(key, false, default)));
+
+        var miss = await store.GetAsync(key, true, default);
+        Assert.Equal((CacheLookupStatus.Miss, true), Describe(miss));
+        Assert.True(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("one"), Hour, default));
+        var hit = await store.GetAsync(key, true, default);
+        Assert.Equal((CacheLookupStatus.Hit, false), Describe(hit));
+        Assert.Equal("one", hit.Value.Value);
+
+        if (LeasesAreExclusive)
+        {
+            Assert.False(await store.FillAsync(key, miss.Lease, CacheValue<string>.Of("two"), Hour, default));
+            Assert.Equal("one", (await store.GetAsync(key, false, default)).Value.Value);
+        }
+    }
+
+    [Fact]
+    public async Task A_held_lease_is_held_elsewhere_for_the_next_caller_until_released()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        var first = await store.GetAsync(key, true, default);
+        Assert.True(first.Lease.IsGranted);
+        Assert.Equal(
+            LeasesAreExclusive ? (CacheLookupStatus.MissLeaseHeldElsewhere, false) : (CacheLookupStatus.Miss, true),
+            Describe(await store.GetAsync(key, true, default)));
+
+        await store.ReleaseLeaseAsync(key, first.Lease, default);
+        Assert.Equal((CacheLookupStatus.Miss, true), Describe(await store.GetAsync(key, true, default)));
+    }
+
+    [Fact]
+    public async Task Invalidate_set_and_begin_write_each_revoke_an_outstanding_lease()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+
+        var lease = (await store.GetAsync(key, true, default)).Lease;
+        await store.InvalidateAsync(key, default);
+        var fresh = (await store.GetAsync(key, true, default)).Lease;
+        Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("stale"), Hour, default));
+        Assert.True(await store.FillAsync(key, fresh, CacheValue<string>.Of("fresh"), Hour, default));
+        Assert.Equal("fresh", (await store.GetAsync(key, false, default)).Value.Value);
+
+        await store.InvalidateAsync(key, default);
+        lease = (await store.GetAsync(key, true, default)).Lease;
+        Assert.True(lease.IsGranted);
+        await store.SetAsync(key, CacheValue<string>.Of("set"), Hour, default);
+        Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("stale"), Hour, default));
+        Assert.Equal("set", (await store.GetAsync(key, false, default)).Value.Value);
+
+        await store.InvalidateAsync(key, default);
+        lease = (await store.GetAsync(key, true, default)).Lease;
+        Assert.True(lease.IsGranted);
+        var write = await store.BeginWriteAsync(key, default);
+        Assert.False(await store.FillAsync(key, lease, CacheValue<string>.Of("stale"), Hour, default));
+        await store.AbortWriteAsync(key, write, default);
+    }
+
+    [Fact]
+    public async Task A_write_alone_stores_overlapping_writes_remove_and_an_abort_removes()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+
+        var alone = await store.BeginWriteAsync(key, default);
+        Assert.True(await store.CompleteWriteAsync(key, alone, CacheValue<string>.Of("w"), Hour, default));
+        Assert.Equal((CacheLookupStatus.Hit, "w"), (await store.GetAsync(key, true, default) is var hit ? hit.Status : default, hit.Value.Value));
+
+        var first = await store.BeginWriteAsync(key, default);
+        var second = await store.BeginWriteAsync(key, default);
+        Assert.False(await store.CompleteWriteAsync(key, first, CacheValue<string>.Of("w1"), Hour, default));
+        Assert.False(await store.CompleteWriteAsync(key, second, CacheValue<string>.Of("w2"), Hour, default));
+        Assert.NotEqual(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
+
+        await store.SetAsync(key, CacheValue<string>.Of("before"), Hour, default);
+        var aborted = await store.BeginWriteAsync(key, default);
+        await store.AbortWriteAsync(key, aborted, default);
+        Assert.NotEqual(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
+        Assert.Equal((CacheLookupStatus.Miss, true), Describe(await store.GetAsync(key, true, default)));
+    }
+
+    [Fact]
+    public async Task A_negative_entry_is_a_hit_without_a_value()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        var miss = await store.GetAsync(key, true, default);
+        Assert.True(await store.FillAsync(key, miss.Lease, CacheValue<string>.NotFound, Hour, default));
+        var hit = await store.GetAsync(key, true, default);
+        Assert.Equal((CacheLookupStatus.Hit, false), (hit.Status, hit.Value.Exists));
+    }
+
+    [Fact]
+    public async Task Get_many_answers_in_order_with_leases_for_the_misses()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        await store.SetAsync(key + "b", CacheValue<string>.Of("b"), Hour, default);
+        var lookups = await store.GetManyAsync([key + "a", key + "b", key + "c"], true, default);
+        Assert.Equal(
+            [(CacheLookupStatus.Miss, true, null), (CacheLookupStatus.Hit, false, "b"), (CacheLookupStatus.Miss, true, null)],
+            lookups.Select(l => (l.Status, l.Lease.IsGranted, l.Value.Value)).ToArray());
+    }
+
+    [Fact]
+    public async Task Past_its_expiration_an_entry_kept_for_fail_safe_is_stale_and_one_caller_refreshes_it()
+    {
+        // The real clock: Redis judges expiry with the server's clock, the others with the provider's TimeProvider.
+        var (provider, store, key) = Create(TimeProvider.System);
+        using var _ = provider;
+        await store.SetAsync(key, CacheValue<string>.Of("old"), new StoreEntryOptions(TimeSpan.FromMilliseconds(300), null, TimeSpan.FromMinutes(10)), default);
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
+        CacheLookup<string> refresh;
+        while ((refresh = await store.GetAsync(key, true, default)).Status == CacheLookupStatus.Hit && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal((CacheLookupStatus.Stale, true, "old"), (refresh.Status, refresh.Lease.IsGranted, refresh.Value.Value));
+        Assert.True(refresh.ExpiredFor > TimeSpan.Zero);
+        var other = await store.GetAsync(key, true, default);
+        Assert.Equal(LeasesAreExclusive ? CacheLookupStatus.StaleLeaseHeldElsewhere : CacheLookupStatus.Stale, other.Status);
+        Assert.Equal("old", other.Value.Value);
+
+        Assert.True(await store.FillAsync(key, refresh.Lease, CacheValue<string>.Of("new"), Hour, default));
+        Assert.Equal((CacheLookupStatus.Hit, "new"), (await store.GetAsync(key, true, default) is var hit ? hit.Status : default, hit.Value.Value));
+    }
+
+    private (ICacheProvider Provider, ICacheStore<string, string> Store, string Key) Create(TimeProvider? time = null)
+    {
+        var provider = CreateProvider(time ?? new FakeTimeProvider(DateTimeOffset.UtcNow));
+        var store = provider.CreateStore(new CacheStoreDescriptor<string, string>("Contract", "Contract:", new Utf8StringSerializer()));
+        return (provider, store, Guid.NewGuid().ToString("N"));
+    }
+
+    private static (CacheLookupStatus, bool) Describe(CacheLookup<string> lookup) => (lookup.Status, lookup.Lease.IsGranted);
+
+    private sealed class Utf8StringSerializer : ICacheSerializer<string>
+    {
+        public void Serialize(string value, IBufferWriter<byte> destination) => destination.Write(Encoding.UTF8.GetBytes(value));
+
+        public string Deserialize(ReadOnlySequence<byte> source) => Encoding.UTF8.GetString(source);
+    }
+}
