@@ -183,6 +183,7 @@ public sealed class BadInputTests(StoreCluster cluster)
         var first = await shop.GetAsync(cluster.B, "/Cart");
         Assert.Equal(HttpStatusCode.OK, first.Status);
         Assert.Contains("cart-empty", first.Html, StringComparison.Ordinal);
+        Assert.Null(first.SignedInUser);
         var second = await shop.GetAsync(cluster.A, "/");
         Assert.Equal(HttpStatusCode.OK, second.Status);
         Assert.Null(second.SignedInUser);
