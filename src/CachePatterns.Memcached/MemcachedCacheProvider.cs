@@ -78,15 +78,44 @@ public sealed class MemcachedCacheProvider : ICacheProvider
             }
             catch (MemcachedException ex)
             {
-                return (node.Name, State: node.IsDead ? "dead" : "failing: " + ex.Message);
+                return (node.Name, State: node.IsDead ? $"dead ({node.LastFailureReason}), probed every {_options.DeadNodeProbeInterval}" : $"failing ({ex.Reason}): {ex.Message}");
             }
         }).ToArray();
         var states = await Task.WhenAll(checks).ConfigureAwait(false);
         var data = states.ToDictionary(s => "node." + s.Name, s => (object)s.State, StringComparer.Ordinal);
-        var down = states.Where(s => s.State != "up").Select(s => s.Name).ToArray();
+        var down = states.Where(s => s.State != "up").Select(s => $"{s.Name} {s.State}").ToArray();
         return down.Length == 0
             ? new CacheProviderHealth(true, $"All {nodes.Count} memcached nodes answer.", data)
             : new CacheProviderHealth(false, $"{down.Length} of {nodes.Count} memcached nodes do not answer: {string.Join(", ", down)}.", data);
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether <see cref="SweepAsync"/> is supported: when <see cref="MemcachedCacheProviderOptions.ReturningNodes"/>
+    /// is <see cref="MemcachedReturningNodePolicy.Flush"/> (the servers are this application's own, so emptying them is allowed).
+    /// </summary>
+    public bool CanSweep => _options.ReturningNodes == MemcachedReturningNodePolicy.Flush;
+
+    /// <summary>
+    /// Invalidates every key of <paramref name="keyPrefix"/> by emptying every node with <c>flush_all</c>: memcached cannot
+    /// list the keys of a prefix, and the contract allows a sweep to invalidate more, never less. With CAS on (memcached's
+    /// default) the flush is exact: every item stored before it is gone, placeholders and write markers included, so
+    /// every lease and write registration is revoked. Returns 0: memcached does not say how many items a flush removed.
+    /// </summary>
+    /// <param name="keyPrefix">The store's key prefix (every store is swept).</param>
+    /// <param name="cancellationToken">Stops waiting; a flush already sent still happens.</param>
+    /// <returns>0.</returns>
+    /// <exception cref="MemcachedException">A node could not be flushed (the sweep guarantees nothing).</exception>
+    /// <exception cref="NotSupportedException"><see cref="CanSweep"/> is <see langword="false"/>.</exception>
+    public async ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keyPrefix);
+        if (!CanSweep)
+        {
+            throw new NotSupportedException("The memcached provider sweeps only by emptying its servers, which ReturningNodes = Keep (servers shared with other applications) rules out.");
+        }
+
+        await Task.WhenAll(_client.Nodes.Select(n => n.FlushAsync())).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
     }
 
     /// <inheritdoc/>

@@ -17,7 +17,7 @@ int Number(string name) => int.Parse(Setting(name), CultureInfo.InvariantCulture
 // The shared database answers synchronously (SQLite): enough pool threads that its calls never starve the cache's continuations.
 ThreadPool.SetMinThreads(64, 64);
 var options = new CheckerOptions(Keys: Number("keys"), Writers: Number("writers"), Readers: Number("readers"), OperationsPerWorker: Number("ops"));
-var database = new SharedDatabase(Setting("db"), Number("delay"));
+using var database = new SharedDatabase(Setting("db"), Number("delay"));
 if (settings.ContainsKey("seed"))
 {
     database.Create();

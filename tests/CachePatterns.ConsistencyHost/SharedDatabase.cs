@@ -8,9 +8,10 @@ namespace CachePatterns.Tests.Support;
 /// commit's sequence number, and the floors writers publish when a write has finished. Loads and writes have the same
 /// random delays around the row access as <c>FakeDatabase</c>, so loads overlap writes the way real queries do.
 /// </summary>
-public sealed class SharedDatabase : ICheckedDatabase
+public sealed class SharedDatabase : ICheckedDatabase, IDisposable
 {
     private readonly string _connectionString;
+    private readonly Mutex _writeLock;
     private readonly int _maxDelayMicroseconds;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _commitOfValue = new(StringComparer.Ordinal);
     private int _loads;
@@ -19,9 +20,15 @@ public sealed class SharedDatabase : ICheckedDatabase
     {
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
         _maxDelayMicroseconds = maxDelayMicroseconds;
+
+        // Writers of both processes take turns through a named mutex instead of SQLite's busy handler, which sleeps
+        // whole milliseconds on every conflict (WAL readers never wait either way).
+        _writeLock = new Mutex(initiallyOwned: false, $"cachepatterns-checker-{(uint)StringComparer.Ordinal.GetHashCode(Path.GetFullPath(path)):x8}");
     }
 
     public int Loads => Volatile.Read(ref _loads);
+
+    public void Dispose() => _writeLock.Dispose();
 
     /// <summary>Creates the schema (once, by the process that owns the file).</summary>
     public void Create()
@@ -105,7 +112,15 @@ public sealed class SharedDatabase : ICheckedDatabase
     public void Complete(int key, long commit)
     {
         using var connection = Open();
-        Execute(connection, "INSERT INTO floors VALUES ($k, $seq) ON CONFLICT (key) DO UPDATE SET seq = max(seq, excluded.seq);", key, null, commit);
+        _writeLock.WaitOne();
+        try
+        {
+            Execute(connection, "INSERT INTO floors VALUES ($k, $seq) ON CONFLICT (key) DO UPDATE SET seq = max(seq, excluded.seq);", key, null, commit);
+        }
+        finally
+        {
+            _writeLock.ReleaseMutex();
+        }
     }
 
     public long Floor(int key)
@@ -136,18 +151,26 @@ public sealed class SharedDatabase : ICheckedDatabase
     private void Commit(string sql, int key, string? value)
     {
         using var connection = Open();
-        Execute(connection, "BEGIN IMMEDIATE");
+        _writeLock.WaitOne();
         try
         {
-            var seq = Scalar(connection, "UPDATE clock SET seq = seq + 1 WHERE id = 0 RETURNING seq", key, null);
-            Execute(connection, sql, key, value, seq);
-            Execute(connection, "COMMIT");
-            CommitReceipt.Record(seq);
+            Execute(connection, "BEGIN IMMEDIATE");
+            try
+            {
+                var seq = Scalar(connection, "UPDATE clock SET seq = seq + 1 WHERE id = 0 RETURNING seq", key, null);
+                Execute(connection, sql, key, value, seq);
+                Execute(connection, "COMMIT");
+                CommitReceipt.Record(seq);
+            }
+            catch
+            {
+                Execute(connection, "ROLLBACK");
+                throw;
+            }
         }
-        catch
+        finally
         {
-            Execute(connection, "ROLLBACK");
-            throw;
+            _writeLock.ReleaseMutex();
         }
     }
 

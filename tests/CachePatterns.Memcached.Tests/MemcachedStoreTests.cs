@@ -271,7 +271,9 @@ public sealed class MemcachedStoreTests(ThreeMemcachedFixture fixture) : IClassF
         var node = provider.Client.Nodes[0];
         Assert.True(node.IsDead);
         Assert.Equal(CacheProviderFailureReason.NodeDown, (await Assert.ThrowsAsync<MemcachedException>(async () => await store.GetAsync("k", true, default))).Reason);
-        Assert.False((await provider.CheckHealthAsync()).IsHealthy);
+        var health = await provider.CheckHealthAsync();
+        Assert.False(health.IsHealthy);
+        Assert.Contains($"{server.Address} dead (ConnectionRefused)", health.Description, StringComparison.Ordinal);
         await Assert.ThrowsAsync<MemcachedException>(async () => await store.InvalidateAsync("k", default));
 
         server.Start();

@@ -46,7 +46,7 @@ public sealed class ReceiveLagTests(ClusterFixture fixture, ITestOutputHelper ou
 
             await router.UntilStateAsync(s => s.Single(e => e.Name == replica.Name).LastStatus is { IsReceiving: false }, "the replica reports it is not receiving");
             output.WriteLine($"replica cut off -> excluded after {excludedAfter.TotalMilliseconds:0} ms (bound {(maxLag + interval).TotalMilliseconds:0} ms); its own lag report: {router.State(replica).LastStatus?.ReplayLag}");
-            Assert.True(excludedAfter <= maxLag + interval + TimeSpan.FromSeconds(1.5), $"excluded after {excludedAfter}");
+            Assert.True(excludedAfter <= maxLag + interval + TimeSpan.FromSeconds(3), $"excluded after {excludedAfter}"); // generous: a loaded CI machine
             Assert.All(ports, p => Assert.Equal(fixture.Primary.Port, p));
             Assert.Equal(TimeSpan.Zero, router.State(replica).LastStatus!.Value.ReplayLag);
         }

@@ -124,6 +124,7 @@ public sealed class BadInputTests(StoreCluster cluster)
         var forged = await shop.PostAsync(cluster.A, "/?handler=Add", [new("id", "2"), new("quantity", "50")]);
         Assert.Equal(HttpStatusCode.BadRequest, forged.Status);
         Assert.Contains("anti-forgery token", forged.Html, StringComparison.Ordinal);
+        Assert.Contains("<title>The form could not be accepted · SessionStore</title>", forged.Html, StringComparison.Ordinal);
 
         var signOut = await shop.PostAsync(cluster.B, "/SignOut", []);
         Assert.Equal(HttpStatusCode.BadRequest, signOut.Status);
@@ -182,6 +183,7 @@ public sealed class BadInputTests(StoreCluster cluster)
         var first = await shop.GetAsync(cluster.B, "/Cart");
         Assert.Equal(HttpStatusCode.OK, first.Status);
         Assert.Contains("cart-empty", first.Html, StringComparison.Ordinal);
+        Assert.Null(first.SignedInUser);
         var second = await shop.GetAsync(cluster.A, "/");
         Assert.Equal(HttpStatusCode.OK, second.Status);
         Assert.Null(second.SignedInUser);

@@ -1,3 +1,6 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -19,6 +22,13 @@ public abstract class StorePageModel : PageModel
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         Cart = await Cart.LoadAsync(HttpContext.Session, HttpContext.RequestAborted);
+        if (HttpContext.Session is ShopSession { Discarded: true } && User.Identity?.IsAuthenticated == true)
+        {
+            // The dropped session held the sign-in: this very page already shows the user signed out.
+            await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            HttpContext.User = new ClaimsPrincipal(new ClaimsIdentity());
+        }
+
         ViewData["CartCount"] = Cart.ItemCount;
         var executed = await next();
         if (executed.Exception is not null || HttpContext.Session is not ShopSession { HasPendingChanges: true } session)

@@ -57,6 +57,9 @@ public sealed class ShopSession : ISession
     /// <summary>Gets the kind of the current session.</summary>
     public SessionKind Kind => _kind;
 
+    /// <summary>Gets a value indicating whether this request dropped an unreadable session (<see cref="Discard"/>).</summary>
+    public bool Discarded { get; private set; }
+
     /// <summary>Gets a value indicating whether this request has changes not yet stored.</summary>
     public bool HasPendingChanges => _modified || _retired.Count > 0;
 
@@ -108,6 +111,7 @@ public sealed class ShopSession : ISession
     public void Discard(string reason)
     {
         SessionLog.SessionDiscarded(_logger, _kind, reason);
+        Discarded = true;
         Retire();
         _values.Clear();
         _modified = false;

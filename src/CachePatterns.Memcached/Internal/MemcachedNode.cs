@@ -42,6 +42,9 @@ internal sealed class MemcachedNode : IDisposable
 
     public bool IsDead => Volatile.Read(ref _dead);
 
+    /// <summary>Gets why the node was marked dead, or why its last probe failed since.</summary>
+    public CacheProviderFailureReason LastFailureReason => (CacheProviderFailureReason)Volatile.Read(ref _lastProbeFailure);
+
     /// <summary>Gets the connection in use, if one is open (tests poison it).</summary>
     internal MemcachedConnection? CurrentConnection => Volatile.Read(ref _connection);
 
@@ -108,6 +111,10 @@ internal sealed class MemcachedNode : IDisposable
 
         return !IsDead;
     }
+
+    /// <summary>Empties the node with <c>flush_all</c> (on a connection of its own); fails if the node does not answer.</summary>
+    public Task FlushAsync() =>
+        MemcachedConnection.FlushAllAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time);
 
     /// <summary>Checks the node answers (<c>mn</c>), on the current connection or a new one.</summary>
     public async Task PingAsync(CancellationToken cancellationToken) => await ExecuteAsync(NoCommands, quiet: true, cancellationToken).ConfigureAwait(false);
@@ -216,7 +223,7 @@ internal sealed class MemcachedNode : IDisposable
         {
             if (_options.RemapDeadNodes || _options.ReturningNodes == MemcachedReturningNodePolicy.Flush)
             {
-                await MemcachedConnection.FlushAllAsync(Address.Host, Address.Port, _options.ConnectTimeout, _options.OperationTimeout, _time).ConfigureAwait(false);
+                await FlushAsync().ConfigureAwait(false);
             }
 
             fresh = await ConnectAsync(CancellationToken.None).ConfigureAwait(false);

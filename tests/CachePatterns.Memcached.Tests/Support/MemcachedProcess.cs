@@ -86,6 +86,29 @@ public sealed class MemcachedProcess : IDisposable
     {
         using var kill = Process.Start("kill", ["-" + signal, ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
+        if (signal == "STOP")
+        {
+            // A thread busy on a CPU stops only when it next leaves the kernel: wait until every thread is stopped, or a
+            // request sent "after" the pause could still be answered.
+            SpinWait.SpinUntil(AllThreadsStopped, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private bool AllThreadsStopped()
+    {
+        try
+        {
+            return Directory.GetDirectories($"/proc/{ProcessId}/task").All(task =>
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var state = stat[(stat.LastIndexOf(')') + 2)..];
+                return state.StartsWith('T') || state.StartsWith('t');
+            });
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     public void Dispose() => Kill();

@@ -183,4 +183,18 @@ public sealed class StoreSemanticsTests : IAsyncDisposable
         Assert.Contains("MaxAttempts must be between 1 and 100, but was 0", ex.Message, StringComparison.Ordinal);
         Assert.Contains("MaxEntries must be at least 1, but was -1", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Sessions_cannot_share_their_key_prefix_with_a_strategy_whichever_is_created_first()
+    {
+        using var strategyFirst = TestCacheHost.CacheAside(o => o.KeyPrefix = "dc", b => b.AddDistributedCache());
+        _ = strategyFirst.Strategy;
+        var ex = Assert.Throws<InvalidOperationException>(() => strategyFirst.Services.GetRequiredService<IDistributedCache>());
+        Assert.Contains("IDistributedCache would use the key prefix 'dc:'", ex.Message, StringComparison.Ordinal);
+
+        using var sessionsFirst = TestCacheHost.CacheAside(o => o.KeyPrefix = "dc", b => b.AddDistributedCache());
+        _ = sessionsFirst.Services.GetRequiredService<IDistributedCache>();
+        ex = Assert.Throws<InvalidOperationException>(() => sessionsFirst.Strategy);
+        Assert.Contains("of IDistributedCache", ex.Message, StringComparison.Ordinal);
+    }
 }
