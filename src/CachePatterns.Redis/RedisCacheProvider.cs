@@ -24,6 +24,7 @@ public sealed class RedisCacheProvider : ICacheProvider
     private readonly RedisConnection _connection;
     private readonly RedisHeartbeat _heartbeat;
     private readonly RedisServerClock _clock;
+    private readonly RedisClusterNodes _nodes;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
     /// <param name="options">The options.</param>
@@ -40,7 +41,9 @@ public sealed class RedisCacheProvider : ICacheProvider
         _connection = new RedisConnection(_options, log);
         _clock = new RedisServerClock(time);
         _connection.Restored += _clock.Reset;
-        _heartbeat = new RedisHeartbeat(_connection, _options, time, log);
+        _nodes = new RedisClusterNodes(_connection, _options, time, log);
+        _nodes.Changed += change => ConnectionChanged?.Invoke(this, change);
+        _heartbeat = new RedisHeartbeat(_connection, _options, time, log, () => _nodes.IsCluster);
         _heartbeat.Changed += change => ConnectionChanged?.Invoke(this, change);
     }
 
@@ -84,7 +87,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _clock);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _clock, _nodes);
     }
 
     /// <summary>
@@ -153,6 +156,7 @@ public sealed class RedisCacheProvider : ICacheProvider
     public void Dispose()
     {
         _heartbeat.Dispose();
+        _nodes.Dispose();
         _connection.Dispose();
     }
 

@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(109, LogLevel.Information, "Redis answers again.")]
     public static partial void ServerAnswersAgain(ILogger logger);
+
+    [LoggerMessage(110, LogLevel.Warning, "Redis Cluster node {Node} does not answer ({Reason}); its keys skip the cache until it does.")]
+    public static partial void ClusterNodeNotAnswering(ILogger logger, string node, string reason);
+
+    [LoggerMessage(111, LogLevel.Information, "Redis Cluster node {Node} answers again.")]
+    public static partial void ClusterNodeAnswersAgain(ILogger logger, string node);
 }

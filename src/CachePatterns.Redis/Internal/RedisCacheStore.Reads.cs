@@ -30,6 +30,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         var valueKey = ValueKey(key);
         try
         {
+            ThrowIfNodeDown(valueKey);
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             if (Volatile.Read(ref _slidingSeen) || !_clock.TryNow(db, out _, out _))
             {
@@ -60,9 +61,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
             return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            throw Failure(ex);
+            throw Failure(ex, valueKey, cancellationToken);
         }
     }
 
@@ -166,6 +167,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         var keys = Keys(key);
         try
         {
+            ThrowIfNodeDown(keys[0]);
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             var token = NewToken();
             RedisResult result;
@@ -190,9 +192,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
             return lookup;
         }
-        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            throw Failure(ex);
+            throw Failure(ex, keys[0], cancellationToken);
         }
     }
 
@@ -209,6 +211,11 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
         try
         {
+            foreach (var keysOfOne in allKeys)
+            {
+                ThrowIfNodeDown(keysOfOne[0]);
+            }
+
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
 
             // One script per key (keys of a batch may live in different Cluster slots), sent together: one round trip per node.

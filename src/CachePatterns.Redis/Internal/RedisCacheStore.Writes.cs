@@ -16,6 +16,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         var keys = Keys(key);
         try
         {
+            ThrowIfNodeDown(keys[0]);
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             byte[] payload;
             try
@@ -34,9 +35,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
             return (long)result == 1;
         }
-        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            throw Failure(ex);
+            throw Failure(ex, keys[0], cancellationToken);
         }
     }
 
@@ -76,6 +77,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         var keys = Keys(key);
         try
         {
+            ThrowIfNodeDown(keys[0]);
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             var token = NewToken();
             try
@@ -92,9 +94,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
             return new CacheWriteToken(token, null);
         }
-        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            throw Failure(ex);
+            throw Failure(ex, keys[0], cancellationToken);
         }
     }
 
@@ -142,12 +144,13 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     {
         try
         {
+            ThrowIfNodeDown(keys[0]);
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             return await db.ScriptEvaluateAsync(script, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
-            throw Failure(ex);
+            throw Failure(ex, keys[0], cancellationToken);
         }
     }
 }

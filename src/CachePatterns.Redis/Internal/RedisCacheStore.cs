@@ -34,11 +34,13 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
     private readonly RedisValue _leaseMs;
     private readonly RedisValue _writeMs;
     private readonly RedisServerClock _clock;
+    private readonly RedisClusterNodes _nodes;
     private bool _slidingSeen;
 
-    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, RedisServerClock clock)
+    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, RedisServerClock clock, RedisClusterNodes nodes)
     {
         _clock = clock;
+        _nodes = nodes;
         _descriptor = descriptor;
         _connection = connection;
         _options = options;
@@ -82,6 +84,26 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
 
     /// <summary>The exception to throw for a Redis failure (see <see cref="RedisFailures"/>).</summary>
     private CacheProviderException Failure(Exception exception) => RedisFailures.Translate(exception, _connection);
+
+    /// <summary>
+    /// Whether a failure of a call on <c>key</c> is to be thrown by <see cref="Failure(Exception, RedisKey, CancellationToken)"/>:
+    /// any Redis failure, and on a Cluster also the call's timeout (attributed to the key's node, <see cref="RedisClusterNodes"/>).
+    /// </summary>
+    private bool IsFailure(Exception exception, CancellationToken cancellationToken) =>
+        RedisFailures.IsRedisFailure(exception) || _nodes.IsNodeFailure(exception, cancellationToken);
+
+    /// <summary>The exception to throw for a failure of a call on <paramref name="key"/>: on a Cluster it names the key's node.</summary>
+    private Exception Failure(Exception exception, RedisKey key, CancellationToken cancellationToken) =>
+        _nodes.IsNodeFailure(exception, cancellationToken) ? _nodes.Attribute(exception, key, cancellationToken) : Failure(exception);
+
+    /// <summary>Fails a call at once when the key's Cluster node is down; one volatile read while every node answers.</summary>
+    private void ThrowIfNodeDown(RedisKey key)
+    {
+        if (_nodes.AnyDown)
+        {
+            _nodes.ThrowIfDown(key);
+        }
+    }
 
     /// <summary>
     /// The caller gave up while a lease request was on its way: the server may have granted it, and nobody would fill or

@@ -17,10 +17,12 @@ internal static class RedisFailures
     /// <summary>The exception a store throws for a Redis failure.</summary>
     /// <param name="exception">What StackExchange.Redis threw.</param>
     /// <param name="connection">The connection, whose last connection failure refines a generic "no connection".</param>
-    public static CacheProviderException Translate(Exception exception, RedisConnection connection)
+    /// <param name="node">The Cluster node the call went to, or null (a single server: the failure is the whole cache's).</param>
+    public static CacheProviderException Translate(Exception exception, RedisConnection connection, string? node = null)
     {
         var reason = ReasonOf(exception, connection.LastFailureReason);
-        return new CacheProviderException(reason, $"Redis: {Describe(reason)}: {exception.Message}", node: null, exception);
+        var where = node is null ? "Redis" : $"Redis Cluster node {node}";
+        return new CacheProviderException(reason, $"{where}: {Describe(reason)}: {exception.Message}", node, exception);
     }
 
     /// <summary>The reason of a failure; <paramref name="lastConnectionFailure"/> names the cause of a "no connection" error.</summary>

@@ -20,18 +20,27 @@ internal sealed class RedisHeartbeat : IDisposable
     private readonly TimeSpan _timeout;
     private readonly ILogger _logger;
     private readonly ITimer _timer;
+    private readonly Func<bool> _isCluster;
     private readonly Lock _lock = new();
     private long _pingStartedAt;
     private bool _lost;
     private bool _disposed;
 
-    public RedisHeartbeat(RedisConnection connection, RedisCacheProviderOptions options, TimeProvider time, ILogger logger)
+    public RedisHeartbeat(RedisConnection connection, RedisCacheProviderOptions options, TimeProvider time, ILogger logger, Func<bool> isCluster)
     {
+        // On a Cluster each primary is watched on its own (RedisClusterNodes): one hung node is not the whole cache.
+        _isCluster = isCluster;
         _connection = connection;
         _time = time;
         _timeout = options.HeartbeatTimeout;
         _logger = logger;
-        connection.Failed += reason => SetLost(reason);
+        connection.Failed += reason =>
+        {
+            if (!_isCluster())
+            {
+                SetLost(reason);
+            }
+        };
         connection.Restored += () => _ = PingAsync();
         _timer = time.CreateTimer(static s => ((RedisHeartbeat)s!).Tick(), this, options.HeartbeatInterval, options.HeartbeatInterval);
     }
@@ -54,7 +63,7 @@ internal sealed class RedisHeartbeat : IDisposable
 
     private void Tick()
     {
-        if (_connection.Multiplexer is null)
+        if (_connection.Multiplexer is null || _isCluster())
         {
             // Not connected yet (first use connects): nothing to watch.
             return;

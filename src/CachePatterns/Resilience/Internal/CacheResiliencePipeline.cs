@@ -166,7 +166,10 @@ internal sealed class CacheResiliencePipeline
         }
         catch (Exception ex)
         {
-            var failure = ex is OperationCanceledException && callTimeout.Token.IsCancellationRequested ? TimedOut() : ex;
+            // A provider that knows which node timed out (Redis Cluster) says so in the cancellation's inner exception.
+            var failure = ex is OperationCanceledException && callTimeout.Token.IsCancellationRequested
+                ? ex.InnerException as CacheProviderException is { Node: not null } nodeTimeout ? nodeTimeout : TimedOut()
+                : ex;
             var kind = Record(failure, isProbe);
             if (fallback is not null && kind != ProviderFailureKind.BadInput)
             {
