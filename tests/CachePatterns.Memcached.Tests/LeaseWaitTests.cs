@@ -1,4 +1,5 @@
 using CachePatterns.Memcached.Tests.Support;
+using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CachePatterns.Memcached.Tests;
@@ -18,7 +19,7 @@ public sealed class LeaseWaitTests(ThreeMemcachedFixture fixture) : IClassFixtur
     {
         fixture.EnsureRunning();
         var instance = $"l{Guid.NewGuid():N}:";
-        var loader = new SlowLoader();
+        var loader = new GatedLoader();
         await using var first = Container(instance, loader);
         await using var second = Container(instance, loader);
         var a = first.GetRequiredService<ICacheStrategy<int, string>>();
@@ -38,7 +39,7 @@ public sealed class LeaseWaitTests(ThreeMemcachedFixture fixture) : IClassFixtur
         Assert.Equal(1, loader.Loads);
     }
 
-    private ServiceProvider Container(string instance, SlowLoader loader) =>
+    private ServiceProvider Container(string instance, GatedLoader loader) =>
         new ServiceCollection()
             .AddCachePatterns()
             .UseMemcached(o =>
@@ -54,20 +55,4 @@ public sealed class LeaseWaitTests(ThreeMemcachedFixture fixture) : IClassFixtur
             .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5))
             .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader)
             .Services.BuildServiceProvider();
-
-    private sealed class SlowLoader : ICacheLoader<int, string>
-    {
-        private int _loads;
-
-        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int Loads => Volatile.Read(ref _loads);
-
-        public async ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _loads);
-            await Gate.Task.WaitAsync(cancellationToken);
-            return LoadResult.Found($"loaded-{key}");
-        }
-    }
 }

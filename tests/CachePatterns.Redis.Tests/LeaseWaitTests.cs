@@ -1,4 +1,5 @@
 using CachePatterns.Redis.Tests.Support;
+using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CachePatterns.Redis.Tests;
@@ -17,7 +18,7 @@ public sealed class LeaseWaitTests(RedisServer redis)
     public async Task A_slow_load_in_one_process_is_waited_for_by_the_other(bool batch)
     {
         var instance = redis.NewInstanceName();
-        var loader = new SlowLoader();
+        var loader = new GatedLoader();
         await using var first = Container(instance, loader);
         await using var second = Container(instance, loader);
         var a = first.GetRequiredService<ICacheStrategy<int, string>>();
@@ -37,7 +38,7 @@ public sealed class LeaseWaitTests(RedisServer redis)
         Assert.Equal(1, loader.Loads);
     }
 
-    private ServiceProvider Container(string instance, SlowLoader loader) =>
+    private ServiceProvider Container(string instance, GatedLoader loader) =>
         new ServiceCollection()
             .AddCachePatterns()
             .UseRedis(o =>
@@ -48,20 +49,4 @@ public sealed class LeaseWaitTests(RedisServer redis)
             .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5))
             .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader)
             .Services.BuildServiceProvider();
-
-    private sealed class SlowLoader : ICacheLoader<int, string>
-    {
-        private int _loads;
-
-        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int Loads => Volatile.Read(ref _loads);
-
-        public async ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _loads);
-            await Gate.Task.WaitAsync(cancellationToken);
-            return LoadResult.Found($"loaded-{key}");
-        }
-    }
 }

@@ -273,33 +273,6 @@ public abstract class RedisStrategyContract(IRedisTarget redis)
             throw new NotSupportedException();
     }
 
-    private sealed class GatedLoader : ICacheLoader<int, string>
-    {
-        private int _loads;
-
-        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int Loads => Volatile.Read(ref _loads);
-
-        public async ValueTask<LoadResult<string>> LoadAsync(int key, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _loads);
-            await Gate.Task.WaitAsync(cancellationToken);
-            return LoadResult.Found($"loaded-{key}");
-        }
-
-        public async ValueTask<IReadOnlyDictionary<int, LoadResult<string>>> LoadManyAsync(IReadOnlyCollection<int> keys, CancellationToken cancellationToken)
-        {
-            var results = new Dictionary<int, LoadResult<string>>();
-            foreach (var key in keys)
-            {
-                results[key] = await LoadAsync(key, cancellationToken);
-            }
-
-            return results;
-        }
-    }
-
     /// <summary>An int-keyed view of a string-keyed store (the naive cache-aside wants int keys).</summary>
     private sealed class StringKeyed(ICacheStore<string, string> inner) : ICacheStore<int, string>
     {
