@@ -47,6 +47,12 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
 
     public string Name { get; }
 
+    /// <summary>Gets the tags a write of the entity invalidates (<see cref="CachePatternsBuilder.DeriveTags{TKey, TValue}"/>); null for none.</summary>
+    internal EntityTags<TKey, TValue>? EntityTags { get; init; }
+
+    /// <summary>Gets the named cache that invalidates the derived tags.</summary>
+    internal CacheInstance? TagInvalidator { get; init; }
+
     public CacheStrategyKind Kind => _options.Kind;
 
     /// <summary>Gets the number of loads in flight (tests use it to prove nothing leaks).</summary>
