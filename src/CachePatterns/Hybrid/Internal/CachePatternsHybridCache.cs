@@ -147,7 +147,7 @@ internal sealed class CachePatternsHybridCache : HybridCache
         {
             await _cache.SetAsync(key, value, entry, cancellationToken).ConfigureAwait(false);
         }
-        catch (CacheValueTooLargeException ex)
+        catch (Exception ex) when (ex is CacheValueTooLargeException or ValueNotSerializableException)
         {
             Log.SetNotStored(_logger, _cacheName, ex.Message);
             await _cache.RemoveAsync(key, cancellationToken).ConfigureAwait(false);

@@ -59,7 +59,17 @@ internal sealed class HybridCacheSerializers(IServiceProvider services, IReadOnl
         public void Serialize(T value, IBufferWriter<byte> target)
         {
             var buffer = new ArrayBufferWriter<byte>();
-            inner.Serialize(value, buffer);
+            try
+            {
+                inner.Serialize(value, buffer);
+            }
+            catch (Exception ex) when (ex is not ArgumentException)
+            {
+                // A bad value, not a provider failure: thrown as such, it is logged and not cached, and counts neither
+                // toward the circuit breaker nor as a fenced fill (which would load again).
+                throw new ValueNotSerializableException($"The {typeof(T).Name} could not be serialized: {ex.Message}", ex);
+            }
+
             if (buffer.WrittenCount > limit)
             {
                 throw new CacheValueTooLargeException(
@@ -72,3 +82,6 @@ internal sealed class HybridCacheSerializers(IServiceProvider services, IReadOnl
         public T Deserialize(ReadOnlySequence<byte> source) => inner.Deserialize(source);
     }
 }
+
+/// <summary>A value the serializer could not write: a bad value (an <see cref="ArgumentException"/>), not a provider failure.</summary>
+internal sealed class ValueNotSerializableException(string message, Exception inner) : ArgumentException(message, "value", inner);
