@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Text;
+using CachePatterns.Providers;
 using StackExchange.Redis;
 
 namespace CachePatterns.Redis.Internal;
@@ -159,73 +158,28 @@ internal sealed class RedisTags(string instanceName)
         return true;
     }
 
-    /// <summary>The tag section of an envelope: <c>[i8 stamp][u16 count]([u16 length][UTF-8])*</c>, prepended to the payload.</summary>
+    /// <summary>The tag section (<see cref="CacheTagSection"/>) followed by the payload: what the scripts get as the payload.</summary>
     public static byte[] EncodeSection(long stamp, IReadOnlyCollection<string> tags, ReadOnlySpan<byte> payload)
     {
-        var length = 10 + payload.Length;
-        foreach (var tag in tags)
-        {
-            length += 2 + Encoding.UTF8.GetByteCount(tag);
-        }
-
-        var section = new byte[length];
-        BinaryPrimitives.WriteInt64LittleEndian(section, stamp);
-        BinaryPrimitives.WriteUInt16LittleEndian(section.AsSpan(8), checked((ushort)tags.Count));
-        var at = 10;
-        foreach (var tag in tags)
-        {
-            var written = Encoding.UTF8.GetBytes(tag, section.AsSpan(at + 2));
-            BinaryPrimitives.WriteUInt16LittleEndian(section.AsSpan(at), checked((ushort)written));
-            at += 2 + written;
-        }
-
-        payload.CopyTo(section.AsSpan(at));
-        return section;
+        var bytes = new byte[CacheTagSection.LengthOf(tags) + payload.Length];
+        var at = CacheTagSection.Write(stamp, tags, bytes);
+        payload.CopyTo(bytes.AsSpan(at));
+        return bytes;
     }
 
     /// <summary>Finds where the payload starts after the tag section of an entry whose header says it is tagged.</summary>
-    public static bool TrySkipSection(ReadOnlySpan<byte> stored, out int payloadStart) => TryWalk(stored, null, out payloadStart, out _);
+    public static bool TrySkipSection(ReadOnlySpan<byte> stored, out int payloadStart)
+    {
+        var ok = CacheTagSection.TryRead(stored[RedisEnvelope.HeaderLength..], out _, null, out var length);
+        payloadStart = RedisEnvelope.HeaderLength + length;
+        return ok;
+    }
 
     public static bool TryReadSection(ReadOnlySpan<byte> stored, out long stamp, out string[] tags)
     {
         var list = new List<string>();
-        var ok = TryWalk(stored, list, out _, out stamp);
+        var ok = CacheTagSection.TryRead(stored[RedisEnvelope.HeaderLength..], out stamp, list, out _);
         tags = [.. list];
         return ok;
-    }
-
-    private static bool TryWalk(ReadOnlySpan<byte> stored, List<string>? tags, out int end, out long stamp)
-    {
-        end = 0;
-        stamp = 0;
-        var at = RedisEnvelope.HeaderLength;
-        if (stored.Length < at + 10)
-        {
-            return false;
-        }
-
-        stamp = BinaryPrimitives.ReadInt64LittleEndian(stored[at..]);
-        int count = BinaryPrimitives.ReadUInt16LittleEndian(stored[(at + 8)..]);
-        at += 10;
-        for (var i = 0; i < count; i++)
-        {
-            if (stored.Length < at + 2)
-            {
-                return false;
-            }
-
-            int length = BinaryPrimitives.ReadUInt16LittleEndian(stored[at..]);
-            at += 2;
-            if (stored.Length < at + length)
-            {
-                return false;
-            }
-
-            tags?.Add(Encoding.UTF8.GetString(stored.Slice(at, length)));
-            at += length;
-        }
-
-        end = at;
-        return true;
     }
 }
