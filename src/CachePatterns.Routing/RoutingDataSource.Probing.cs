@@ -153,22 +153,10 @@ public sealed partial class RoutingDataSource
 
     /// <summary>
     /// A probe the router stopped waiting for: its driver is told to give up on a thread-pool thread (the driver's cancellation
-    /// may block, see <see cref="ProbeAndApplyAsync"/>), and its failure, whenever it comes, is observed and dropped.
+    /// may block, see <see cref="ProbeAndApplyAsync"/>); the token source is disposed once both are done.
     /// </summary>
-    private static void Abandon(Task probe, CancellationTokenSource driver)
-    {
-        var cancelled = driver.CancelAsync();
-        Task.WhenAll(probe, cancelled).ContinueWith(
-            static (all, state) =>
-            {
-                _ = all.Exception;
-                ((CancellationTokenSource)state!).Dispose();
-            },
-            driver,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
+    private static void Abandon(Task probe, CancellationTokenSource driver) =>
+        DisposeWhenDone(Task.WhenAll(probe, driver.CancelAsync()), driver);
 
     /// <summary>
     /// Applies one probe's outcome. A probe that timed out ejects at once: a hung server stalls every caller that reaches it,
