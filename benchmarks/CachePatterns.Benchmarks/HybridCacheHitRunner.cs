@@ -31,6 +31,14 @@ public static class HybridCacheHitRunner
         var providers = new List<ServiceProvider>();
         try
         {
+            var adHoc = (CachePatterns.Internal.AdHocCache)AddServices(providers, s => s.AddCachePatterns().ConfigureDefaults(o => o.Expiration = LongExpiration))
+                .GetRequiredService<ICache>();
+            var tagged = new CacheEntryOptions { Tags = ["t"] };
+            var diagnostics = new (string Name, Func<ValueTask<Product>> Hit)[]
+            {
+                ("*diagnostic:* AdHocCache.GetOrLoadAsync (state), untagged", () => adHoc.GetOrLoadAsync("untagged", Product.Sample, static (p, _) => new ValueTask<Product>(p))),
+                ("*diagnostic:* AdHocCache.GetOrLoadAsync (state), one tag", () => adHoc.GetOrLoadAsync("tagged", Product.Sample, static (p, _) => new ValueTask<Product>(p), tagged)),
+            };
             var cases = new List<(string Name, HybridCache Cache, int Batch)>
             {
                 ("Microsoft HybridCache (memory)", Add(providers, s => s.AddHybridCache(o => o.DefaultEntryOptions = Defaults())), 20_000),
@@ -65,25 +73,30 @@ public static class HybridCacheHitRunner
                     .AddHybridCache()), 500));
             }
 
-            foreach (var (name, cache, _) in cases)
+            var hits = cases.Select(c => (c.Name, Hit: (Func<ValueTask<Product>>)(() => c.Cache.GetOrCreateAsync(Key, Product.Sample, static (p, _) => new ValueTask<Product>(p))), c.Batch))
+                .Concat(diagnostics.Select(d => (d.Name, d.Hit, Batch: 20_000)))
+                .ToList();
+            foreach (var (name, hit, _) in hits)
             {
-                var value = await cache.GetOrCreateAsync(Key, Product.Sample, static (p, _) => new ValueTask<Product>(p));
-                if (value.Id != Product.Sample.Id)
+                if ((await hit()).Id != Product.Sample.Id)
                 {
                     throw new InvalidOperationException($"'{name}' returned another value.");
                 }
             }
 
-            var times = cases.Select(_ => new double[MeasuredRounds]).ToArray();
-            var allocated = new long[cases.Count];
+            var times = hits.Select(_ => new double[MeasuredRounds]).ToArray();
+            var allocated = new long[hits.Count];
+            var awaited = new bool[hits.Count];
             for (var round = 0; round < WarmupRounds + MeasuredRounds; round++)
             {
-                for (var c = 0; c < cases.Count; c++)
+                for (var c = 0; c < hits.Count; c++)
                 {
-                    var (name, cache, batch) = cases[c];
+                    var (name, hit, batch) = hits[c];
                     var bytesBefore = GC.GetAllocatedBytesForCurrentThread();
                     var started = Stopwatch.GetTimestamp();
-                    if (await HitsAsync(cache, batch) != batch)
+                    var (found, async) = await HitsAsync(hit, batch);
+                    awaited[c] |= async;
+                    if (found != batch)
                     {
                         throw new InvalidOperationException($"'{name}' missed.");
                     }
@@ -102,12 +115,13 @@ public static class HybridCacheHitRunner
             output.WriteLine("| HybridCache implementation | calls/round | median | p25 | p75 | ratio to Microsoft (memory) | allocated/call |");
             output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
             var baseline = Median(times[0]);
-            for (var c = 0; c < cases.Count; c++)
+            for (var c = 0; c < hits.Count; c++)
             {
                 var sorted = times[c].Order().ToArray();
+                var perCall = awaited[c] ? "n/a (awaited: threads change)" : string.Create(CultureInfo.InvariantCulture, $"{(double)allocated[c] / ((long)MeasuredRounds * hits[c].Batch):0} B");
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {cases[c].Name} | {cases[c].Batch:N0} | {Format(sorted[sorted.Length / 2])} | {Format(sorted[sorted.Length / 4])} | {Format(sorted[sorted.Length * 3 / 4])} | {sorted[sorted.Length / 2] / baseline:0.00} | {(double)allocated[c] / ((long)MeasuredRounds * cases[c].Batch):0} B |"));
+                    $"| {hits[c].Name} | {hits[c].Batch:N0} | {Format(sorted[sorted.Length / 2])} | {Format(sorted[sorted.Length / 4])} | {Format(sorted[sorted.Length * 3 / 4])} | {sorted[sorted.Length / 2] / baseline:0.00} | {perCall} |"));
             }
 
             return 0;
@@ -123,27 +137,41 @@ public static class HybridCacheHitRunner
 
     private static HybridCacheEntryOptions Defaults() => new() { Expiration = LongExpiration, LocalCacheExpiration = LongExpiration };
 
-    private static HybridCache Add(List<ServiceProvider> providers, Action<IServiceCollection> configure)
+    private static HybridCache Add(List<ServiceProvider> providers, Action<IServiceCollection> configure) =>
+        AddServices(providers, configure).GetRequiredService<HybridCache>();
+
+    private static ServiceProvider AddServices(List<ServiceProvider> providers, Action<IServiceCollection> configure)
     {
         var services = new ServiceCollection();
         configure(services);
         var provider = services.BuildServiceProvider();
         providers.Add(provider);
-        return provider.GetRequiredService<HybridCache>();
+        return provider;
     }
 
     /// <summary>Synchronously completed hits are read without awaiting (as <see cref="HitPathRunner"/>); others are awaited.</summary>
-    private static async ValueTask<int> HitsAsync(HybridCache cache, int batch)
+    private static async ValueTask<(int Found, bool Awaited)> HitsAsync(Func<ValueTask<Product>> hit, int batch)
     {
         var found = 0;
+        var awaited = false;
         for (var i = 0; i < batch; i++)
         {
-            var pending = cache.GetOrCreateAsync(Key, Product.Sample, static (p, _) => new ValueTask<Product>(p));
-            var value = pending.IsCompletedSuccessfully ? pending.Result : await pending;
+            var pending = hit();
+            Product value;
+            if (pending.IsCompletedSuccessfully)
+            {
+                value = pending.Result;
+            }
+            else
+            {
+                awaited = true;
+                value = await pending;
+            }
+
             found += value is not null ? 1 : 0;
         }
 
-        return found;
+        return (found, awaited);
     }
 
     private static double Median(double[] samples) => samples.Order().ElementAt(samples.Length / 2);
