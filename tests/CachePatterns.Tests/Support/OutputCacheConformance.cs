@@ -125,7 +125,7 @@ public abstract class OutputCacheConformance
     }
 
     /// <summary>A small shop app: pages that count their renders, can be held mid-render or fail once.</summary>
-    protected sealed class ShopApp : IAsyncDisposable
+    public sealed class ShopApp : IAsyncDisposable
     {
         private readonly WebApplication _app;
         private readonly HttpClient _client;
@@ -142,6 +142,8 @@ public abstract class OutputCacheConformance
         }
 
         public IOutputCacheStore Store => _app.Services.GetRequiredService<IOutputCacheStore>();
+
+        public IServiceProvider Services => _app.Services;
 
         public static async Task<ShopApp> StartAsync(Action<CachePatternsBuilder> useProvider)
         {
