@@ -5,7 +5,7 @@ namespace CachePatterns.Routing.Internal;
 /// <summary>The router's instruments (meter <c>CachePatterns.Routing</c>).</summary>
 internal sealed class RoutingTelemetry : IDisposable
 {
-    public const string MeterName = "CachePatterns.Routing";
+    public const string MeterName = CachePatterns.Diagnostics.CacheDiagnostics.RoutingMeterName;
 
     private readonly Meter _meter;
 
