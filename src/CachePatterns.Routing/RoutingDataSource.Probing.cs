@@ -82,6 +82,7 @@ public sealed partial class RoutingDataSource
             ReplicationStatus? status = null;
             Exception? error = null;
             var hung = false;
+            var started = _time.GetTimestamp();
             using (var timeout = new CancellationTokenSource(_options.ProbeTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken))
             {
@@ -123,6 +124,10 @@ public sealed partial class RoutingDataSource
                 }
             }
 
+            _telemetry.ProbeDuration.Record(
+                _time.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("endpoint", endpoint.Name),
+                new KeyValuePair<string, object?>("outcome", status is not null ? "answered" : hung ? "hung" : "failed"));
             lock (_applyGate)
             {
                 Apply(endpoint, status, error, hung);
