@@ -38,7 +38,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         RedisCacheProviderOptionsValidator.ThrowIfInvalid(Options.DefaultName, _options);
         var log = (ILogger?)logger ?? NullLogger.Instance;
         var time = timeProvider ?? TimeProvider.System;
-        _connection = new RedisConnection(_options, log);
+        _connection = new RedisConnection(_options, log, time);
         _clock = new RedisServerClock(time);
         _connection.Restored += _clock.Reset;
         _nodes = new RedisClusterNodes(_connection, _options, time, log);
