@@ -17,7 +17,7 @@ public sealed class TagConsistencyTests(ThreeMemcachedFixture fixture) : IClassF
     {
         var prefix = $"tags{Guid.NewGuid():N}:";
         var reads = 0;
-        for (var round = 0; round < 2; round++)
+        for (var round = 0; round < 3; round++)
         {
             await using var one = Container(prefix);
             await using var two = Container(prefix);

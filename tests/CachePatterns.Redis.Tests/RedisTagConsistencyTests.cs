@@ -17,7 +17,7 @@ public abstract class RedisTagConsistencyContract(IRedisTarget redis)
     {
         var instance = redis.NewInstanceName();
         var reads = 0;
-        for (var round = 0; round < 2; round++)
+        for (var round = 0; round < 3; round++)
         {
             await using var one = Container(instance);
             await using var two = Container(instance);
