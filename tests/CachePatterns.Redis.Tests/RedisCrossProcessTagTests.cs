@@ -19,41 +19,7 @@ public abstract class RedisCrossProcessTagContract(IRedisTarget redis)
         await using var services = Container(instance);
         var cache = services.GetRequiredService<ICache>();
 
-        await cache.SetAsync("p1", "v1", new CacheEntryOptions { Tags = ["t1"] });
-        Assert.Equal("v1", await other.PeekAsync("p1"));
-        await other.InvalidateTagAsync("t1");
-        Assert.False((await cache.TryGetAsync<string>("p1")).Found);
-
-        await other.SetTaggedAsync("p2", "v2", "t2");
-        Assert.Equal((true, "v2"), await cache.TryGetAsync<string>("p2"));
-        await cache.InvalidateTagAsync("t2");
-        Assert.Null(await other.PeekAsync("p2"));
-
-        // A load that began before the other process's invalidation: fenced, loaded again, the second load stored.
-        var loads = 0;
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var read = cache.GetOrLoadAsync<int, string>(
-            "p3",
-            0,
-            async (_, _) =>
-            {
-                var n = Interlocked.Increment(ref loads);
-                if (n == 1)
-                {
-                    loading.SetResult();
-                    await release.Task;
-                }
-
-                return $"load{n}";
-            },
-            new CacheEntryOptions { Tags = ["t3"] }).AsTask();
-        await loading.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await other.InvalidateTagAsync("t3");
-        release.SetResult();
-        Assert.Equal("load2", await read.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal(2, loads);
-        Assert.Equal("load2", await other.PeekAsync("p3"));
+        await CrossProcessTagScenario.RunAsync(cache, other);
     }
 
     private ServiceProvider Container(string instance) =>
