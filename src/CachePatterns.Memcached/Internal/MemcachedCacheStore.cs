@@ -196,7 +196,6 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     /// <summary>The lease lookup, run to its end whoever waits for it (its caller may give up: <c>GiveBackAsync</c>).</summary>
     private async Task<CacheLookup<TValue>> LookupWithLeaseAsync(string key)
     {
-        var stamp = ReadStampOrZeroAsync();
         var response = await _client.GetAsync(key, _leaseFlags, CancellationToken.None).ConfigureAwait(false);
         var lookup = await InterpretAsync(key, response, acquireLease: true, CancellationToken.None).ConfigureAwait(false);
         if (lookup.Status == CacheLookupStatus.Miss && !lookup.Lease.IsGranted)
@@ -206,12 +205,13 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
             lookup = await InterpretAsync(key, response, acquireLease: true, CancellationToken.None).ConfigureAwait(false);
         }
 
-        return Stamped(lookup, await stamp.ConfigureAwait(false));
+        return lookup.Lease.IsGranted ? Stamped(lookup, await ReadStampOrZeroAsync().ConfigureAwait(false)) : lookup;
     }
 
     /// <summary>
-    /// The tag stamp of a lease, read at once with the lease lookup (on the tags' node): before the load begins. A clock
-    /// that cannot be read gives 0, which fences every tagged fill of the lease (untagged fills are unaffected).
+    /// The tag stamp of a granted lease, read once the lease is granted (on the tags' node), before the load begins: one
+    /// more round trip per miss. A clock that cannot be read gives 0, which fences every tagged fill of the lease
+    /// (untagged fills are unaffected).
     /// </summary>
     private async Task<long> ReadStampOrZeroAsync()
     {
@@ -230,7 +230,6 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
 
     private async Task<CacheLookup<TValue>[]> LookupManyAsync(string[] keys, bool acquireLeases, CancellationToken cancellationToken)
     {
-        var stamp = acquireLeases ? ReadStampOrZeroAsync() : Task.FromResult(0L);
         var results = await _client.GetManyAsync(keys, acquireLeases ? _leaseFlags : "v f c", cancellationToken).ConfigureAwait(false);
         if (results.Length > 0 && results.All(r => r.Error is not null))
         {
@@ -241,8 +240,17 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         for (var i = 0; i < lookups.Length; i++)
         {
             lookups[i] = results[i].Response is { } response
-                ? Stamped(await InterpretAsync(keys[i], response, acquireLeases, cancellationToken).ConfigureAwait(false), await stamp.ConfigureAwait(false))
+                ? await InterpretAsync(keys[i], response, acquireLeases, cancellationToken).ConfigureAwait(false)
                 : CacheLookup<TValue>.Unavailable;
+        }
+
+        if (lookups.Any(l => l.Lease.IsGranted))
+        {
+            var stamp = await ReadStampOrZeroAsync().ConfigureAwait(false);
+            for (var i = 0; i < lookups.Length; i++)
+            {
+                lookups[i] = Stamped(lookups[i], stamp);
+            }
         }
 
         return lookups;
