@@ -82,6 +82,22 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
         }
     }
 
+    /// <summary>
+    /// This process changed a key through <paramref name="origin"/>: other near caches of the same key prefix (the ad-hoc
+    /// cache's typed stores) drop their copies too, since the provider does not echo this process's changes back to it.
+    /// </summary>
+    public void OnLocalChange(INearCacheTarget origin, Func<string> storeKey)
+    {
+        string? key = null;
+        foreach (var target in Volatile.Read(ref _targets))
+        {
+            if (!ReferenceEquals(target, origin) && string.Equals(target.KeyPrefix, origin.KeyPrefix, StringComparison.Ordinal))
+            {
+                target.Invalidate(key ??= storeKey());
+            }
+        }
+    }
+
     public void OnInvalidated(CacheInvalidation invalidation)
     {
         var kind = invalidation.Kind switch

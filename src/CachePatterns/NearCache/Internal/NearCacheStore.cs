@@ -227,14 +227,14 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
 
     public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
-        Drop(key);
+        DropChanged(key);
         try
         {
             await _remote.SetAsync(key, value, options, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Drop(key);
+            DropChanged(key);
         }
     }
 
@@ -242,79 +242,79 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
 
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
-        Drop(key);
+        DropChanged(key);
         try
         {
             await _remote.InvalidateAsync(key, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Drop(key);
+            DropChanged(key);
         }
     }
 
     public async ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
     {
-        Drop(key);
+        DropChanged(key);
         try
         {
             return await _remote.BeginWriteAsync(key, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Drop(key);
+            DropChanged(key);
         }
     }
 
     public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
-        Drop(key);
+        DropChanged(key);
         try
         {
             return await _remote.CompleteWriteAsync(key, token, value, options, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Drop(key);
+            DropChanged(key);
         }
     }
 
     public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)
     {
-        Drop(key);
+        DropChanged(key);
         try
         {
             await _remote.AbortWriteAsync(key, token, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Drop(key);
+            DropChanged(key);
         }
     }
 
     public async ValueTask<bool> StoreAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CacheWriteId writeId, CancellationToken cancellationToken)
     {
-        Drop(key);
+        DropChanged(key);
         try
         {
             return await _remote.StoreAsync(key, value, options, writeId, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Drop(key);
+            DropChanged(key);
         }
     }
 
     public async ValueTask<bool> DeleteAsync(TKey key, CacheWriteId writeId, CancellationToken cancellationToken)
     {
-        Drop(key);
+        DropChanged(key);
         try
         {
             return await _remote.DeleteAsync(key, writeId, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Drop(key);
+            DropChanged(key);
         }
     }
 
@@ -451,6 +451,13 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
 
     /// <summary>Drops the copy and revokes near-cache leases of the key.</summary>
     private void Drop(TKey key) => _local.Invalidate(key);
+
+    /// <summary>This process changes the key: its copy goes, here and in near caches sharing the key prefix.</summary>
+    private void DropChanged(TKey key)
+    {
+        _local.Invalidate(key);
+        _coordinator.OnLocalChange(this, () => StoreKey(key));
+    }
 
     private string StoreKey(TKey key) => KeyPrefix + _keyFormatter(key);
 
