@@ -1,6 +1,7 @@
 using System.Globalization;
 using BenchmarkDotNet.Running;
 using CachePatterns.Benchmarks;
+using CachePatterns.Benchmarks.Near;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -20,6 +21,10 @@ return args switch
     ["redislayers", .. var layerArgs] => await RedisLayerTimingRunner.RunAsync(Console.Out, layerArgs),
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["gray", .. var grayArgs] => await GrayFailureRunner.RunAsync(Console.Out, grayArgs),
+    ["nearhit", ..] => await NearHitRunner.RunAsync(Console.Out),
+    ["nearthroughput", ..] => await NearThroughputRunner.RunAsync(Console.Out),
+    ["neardelay", .. var delayArgs] => await InvalidationDelayRunner.RunAsync(Console.Out, delayArgs),
+    ["neardelay-child", var library, var configuration] => await InvalidationDelayRunner.ChildAsync(library, configuration),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };
