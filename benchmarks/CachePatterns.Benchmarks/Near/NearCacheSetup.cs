@@ -6,6 +6,6 @@ public static class NearCacheSetup
     public static CachePatternsBuilder UseRedisWithNearCache(CachePatternsBuilder builder, string redisConfiguration)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.UseRedis(o => o.Configuration = redisConfiguration);
+        return builder.UseRedis(o => o.Configuration = redisConfiguration).WithNearCache();
     }
 }

@@ -1,0 +1,88 @@
+using CachePatterns.Redis.Tests.Support;
+using CachePatterns.Tests.Support;
+using Xunit.Abstractions;
+
+namespace CachePatterns.Redis.Tests;
+
+/// <summary>
+/// The two-process consistency checker with the near cache on (issue 12): two OS processes on one Redis, writers and
+/// readers in both, two hot keys, loads slower than writes. No read returns a row older than a write finished before it
+/// began, and at quiescence neither process's near cache nor Redis holds a stale entry — also when one process's
+/// connection is cut by a relay or Redis is frozen (<c>SIGSTOP</c>) in the middle of the run. An unfenced near cache with
+/// invalidation messages, run the same way, is caught.
+/// </summary>
+[Collection(RedisServerGroup.Name)]
+public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelper output)
+{
+    /// <summary>Per process 2 writers and 4 readers of 600+ operations each: 7,200+ operations a run.</summary>
+    private static readonly CheckerOptions Hot = new(Keys: 2, Writers: 2, Readers: 4, OperationsPerWorker: 600);
+
+    [Fact]
+    public async Task Two_processes_with_near_caches_never_read_a_row_older_than_a_finished_write()
+    {
+        var kind = CacheStrategyKind.CacheAside;
+        var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, kind.ToString(), Hot, maxDelayMicroseconds: 500, new HostRunOptions(Near: true));
+        output.WriteLine(report.ToString());
+
+        Assert.True(report.Reads >= 2 * Hot.Readers * Hot.OperationsPerWorker * 9 / 10, $"only {report.Reads} reads checked");
+        Assert.True(report.IsConsistent, $"{kind} with near caches: {report}");
+    }
+
+    [Fact]
+    public async Task Two_process_checker_catches_a_near_cache_whose_fills_are_not_fenced()
+    {
+        var caught = 0;
+        var rounds = 0;
+        CheckerReport? last = null;
+        for (; rounds < 5 && caught == 0; rounds++)
+        {
+            last = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, "NaiveNear", Hot with { OperationsPerWorker = 300 }, maxDelayMicroseconds: 1000);
+            caught += last.OlderThanCompletedWrite + last.StaleEntries.Count;
+            output.WriteLine(last.ToString());
+        }
+
+        Assert.True(caught > 0, $"The checker never caught the unfenced near cache in {rounds} rounds: it proves nothing. Last: {last}");
+    }
+
+    [Fact]
+    public async Task Near_caches_serve_no_older_row_after_one_process_lost_its_connection_midway()
+    {
+        using var relay = new TcpProxy(redis.Port);
+        var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, nameof(CacheStrategyKind.CacheAside), Hot, maxDelayMicroseconds: 500, new HostRunOptions(
+            Near: true,
+            ServersOfSecondProcess: $"127.0.0.1:{relay.Port}",
+            AtMidway: async () =>
+            {
+                // Process b is cut off (its invalidation subscription included) while process a goes on writing.
+                relay.Cut();
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                relay.Restore();
+            }));
+        output.WriteLine(report.ToString());
+
+        Assert.True(report.IsConsistent, $"near caches with process b's connection cut midway: {report}");
+    }
+
+    [Fact]
+    public async Task Near_caches_serve_no_older_row_after_redis_was_frozen_midway()
+    {
+        var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, nameof(CacheStrategyKind.WriteThrough), Hot, maxDelayMicroseconds: 500, new HostRunOptions(
+            Near: true,
+            AtMidway: async () =>
+            {
+                // Longer than the heartbeat's timeout (250 ms + 500 ms), shorter than the checker's operation timeout (5 s).
+                redis.Pause();
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1.5));
+                }
+                finally
+                {
+                    redis.Resume();
+                }
+            }));
+        output.WriteLine(report.ToString());
+
+        Assert.True(report.IsConsistent, $"near caches with Redis stopped midway: {report}");
+    }
+}
