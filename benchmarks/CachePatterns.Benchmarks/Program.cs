@@ -24,6 +24,7 @@ return args switch
     ["nearhit", ..] => await NearHitRunner.RunAsync(Console.Out),
     ["nearthroughput", ..] => await NearThroughputRunner.RunAsync(Console.Out),
     ["neardelay", .. var delayArgs] => await InvalidationDelayRunner.RunAsync(Console.Out, delayArgs),
+    ["nearcheck", .. var checkArgs] => await NearConsistencyRunner.RunAsync(Console.Out, checkArgs),
     ["neardelay-child", var library, var configuration] => await InvalidationDelayRunner.ChildAsync(library, configuration),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
