@@ -31,7 +31,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
             var (abs, sliding, retention) = Expiration(options);
             NoteSliding(options);
-            var result = await db.ScriptEvaluateAsync(RedisScripts.Fill, keys, [lease.Token, payload, Flags(value), abs, sliding, retention])
+            var result = await db.ScriptEvaluateAsync(RedisPublishingScripts.Fill, keys, Publishing(lease.Token, payload, Flags(value), abs, sliding, retention))
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
             return (long)result == 1;
         }
@@ -57,7 +57,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         var payload = Serialize(keys[0], value);
         var (abs, sliding, retention) = Expiration(options);
         NoteSliding(options);
-        await RunAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention], cancellationToken).ConfigureAwait(false);
+        await RunAsync(RedisPublishingScripts.Set, keys, Publishing(payload, Flags(value), abs, sliding, retention), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken) =>
@@ -65,7 +65,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
-        var removed = (long)await RunAsync(RedisScripts.Invalidate, Keys(key), [], cancellationToken).ConfigureAwait(false);
+        var removed = (long)await RunAsync(RedisPublishingScripts.Invalidate, Keys(key), Publishing(), cancellationToken).ConfigureAwait(false);
         if (removed > 0)
         {
             _descriptor.Observer?.OnEvicted(CacheEvictionReason.Removed, 1);
@@ -88,7 +88,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             {
                 // The caller treats the write as unregistered (its completion only invalidates); a registration that did
                 // reach the server would refuse fills of the key until WriteTimeout. End it without waiting.
-                _ = db.ScriptEvaluateAsync(RedisScripts.AbortWrite, keys, [token], CommandFlags.FireAndForget);
+                _ = db.ScriptEvaluateAsync(RedisPublishingScripts.AbortWrite, keys, Publishing(token), CommandFlags.FireAndForget);
                 throw;
             }
 
@@ -117,13 +117,13 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         catch
         {
             // The database has the value but the cache cannot hold it: end the write by removing the key.
-            await RunAsync(RedisScripts.AbortWrite, keys, [token.Token], cancellationToken).ConfigureAwait(false);
+            await RunAsync(RedisPublishingScripts.AbortWrite, keys, Publishing(token.Token), cancellationToken).ConfigureAwait(false);
             throw;
         }
 
         var (abs, sliding, retention) = Expiration(options);
         NoteSliding(options);
-        var result = await RunAsync(RedisScripts.CompleteWrite, keys, [token.Token, payload, Flags(value), abs, sliding, retention], cancellationToken)
+        var result = await RunAsync(RedisPublishingScripts.CompleteWrite, keys, Publishing(token.Token, payload, Flags(value), abs, sliding, retention), cancellationToken)
             .ConfigureAwait(false);
         return (long)result == 1;
     }
@@ -136,7 +136,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             return;
         }
 
-        await RunAsync(RedisScripts.AbortWrite, Keys(key), [token.Token], cancellationToken).ConfigureAwait(false);
+        await RunAsync(RedisPublishingScripts.AbortWrite, Keys(key), Publishing(token.Token), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs one script on the primary, translating a Redis failure.</summary>

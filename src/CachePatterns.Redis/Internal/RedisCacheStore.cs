@@ -35,10 +35,20 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
     private readonly RedisValue _writeMs;
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
+    private readonly RedisValue _publishChannel;
+    private readonly RedisValue _publishSource;
     private bool _slidingSeen;
 
-    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, RedisServerClock clock, RedisClusterNodes nodes)
+    public RedisCacheStore(
+        CacheStoreDescriptor<TKey, TValue> descriptor,
+        RedisConnection connection,
+        RedisCacheProviderOptions options,
+        RedisServerClock clock,
+        RedisClusterNodes nodes,
+        RedisInvalidationChannel invalidations)
     {
+        _publishChannel = invalidations.ChannelArgument;
+        _publishSource = invalidations.Source;
         _clock = clock;
         _nodes = nodes;
         _descriptor = descriptor;
@@ -120,6 +130,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
             Volatile.Write(ref _slidingSeen, true);
         }
     }
+
+    /// <summary>A changing script's own arguments, then the two its publish step reads (<see cref="RedisPublishingScripts"/>).</summary>
+    private RedisValue[] Publishing(params RedisValue[] values) => [.. values, _publishChannel, _publishSource];
 
     private static long NewToken() => Random.Shared.NextInt64(1, long.MaxValue);
 

@@ -3,7 +3,9 @@ namespace CachePatterns.Providers;
 /// <summary>
 /// A provider's channel of invalidations made by other processes (<see cref="ICacheProvider.Invalidations"/>), which a
 /// near cache needs to keep its copies fresh. Delivery may be at-most-once (pub/sub), so the source must say when it may
-/// have missed something: <see cref="ICacheInvalidationObserver.OnDisconnected"/>.
+/// have missed something: <see cref="ICacheInvalidationObserver.OnDisconnected"/>. Changes made through this provider
+/// instance are not delivered back to it (the near cache of this process already dropped its copy; an echo would only
+/// refuse the copy of a value this process has just stored).
 /// </summary>
 public interface ICacheInvalidationSource
 {
