@@ -31,12 +31,12 @@ public static class ConsistencyHostRun
             [
                 "--provider", provider, "--kind", kind, "--namespace", $"x{Guid.NewGuid():N}:",
                 "--db", Path.Combine(directory.FullName, "db.sqlite"), "--delay", $"{maxDelayMicroseconds}",
-                "--keys", $"{options.Keys}", "--writers", $"{options.Writers}", "--readers", $"{options.Readers}", "--ops", $"{options.OperationsPerWorker}",
+                "--keys", $"{options.Keys}", "--readers", $"{options.Readers}", "--ops", $"{options.OperationsPerWorker}",
                 .. (run.Near ? ["--near"] : Array.Empty<string>()),
             ];
             string[] midway = run.AtMidway is null ? [] : ["--midway", $"{options.Writers * options.OperationsPerWorker / 2}"];
-            using var a = Child.Start([.. common, "--servers", servers, "--name", "a", "--seed"]);
-            using var b = Child.Start([.. common, "--servers", run.ServersOfSecondProcess ?? servers, "--name", "b", .. midway]);
+            using var a = Child.Start([.. common, "--servers", servers, "--name", "a", "--seed", "--writers", $"{options.Writers}", .. midway]);
+            using var b = Child.Start([.. common, "--servers", run.ServersOfSecondProcess ?? servers, "--name", "b", "--writers", $"{run.WritersOfSecondProcess ?? options.Writers}"]);
             using var timeout = new CancellationTokenSource(Limit);
             await a.ExpectAsync("ready", timeout.Token);
             await b.ExpectAsync("ready", timeout.Token);
@@ -44,7 +44,7 @@ public static class ConsistencyHostRun
             await b.SendAsync("go");
             if (run.AtMidway is not null)
             {
-                await b.ExpectAsync("midway", timeout.Token);
+                await a.ExpectAsync("midway", timeout.Token);
                 await run.AtMidway();
             }
 
@@ -70,7 +70,9 @@ public static class ConsistencyHostRun
                 reports.Sum(r => r.OlderThanCompletedWrite),
                 [.. reports.SelectMany(r => r.Examples ?? [])],
                 reports.Max(r => r.WindowMilliseconds),
-                reports.Sum(r => r.WritesDeferred));
+                reports.Sum(r => r.WritesDeferred),
+                reports.Sum(r => r.NearCacheHits),
+                reports.Max(r => r.InvalidationDelayMilliseconds));
         }
         finally
         {
@@ -184,5 +186,6 @@ public static class ConsistencyHostRun
 /// <summary>How a two-process run differs from the plain one.</summary>
 /// <param name="Near">Both processes put the library's near cache in front of the provider (<c>WithNearCache</c>).</param>
 /// <param name="ServersOfSecondProcess">The servers process b connects to (for example a TCP relay the test can cut), if not the same as a's.</param>
-/// <param name="AtMidway">Run once process b has finished half its writes, while the workload goes on (inject a fault, then heal it).</param>
-public sealed record HostRunOptions(bool Near = false, string? ServersOfSecondProcess = null, Func<Task>? AtMidway = null);
+/// <param name="AtMidway">Run once process a has finished half its writes, while the workload goes on (inject a fault, then heal it).</param>
+/// <param name="WritersOfSecondProcess">Process b's writers, if not the same as a's (0: b only reads, so it cannot learn of a's writes through its own).</param>
+public sealed record HostRunOptions(bool Near = false, string? ServersOfSecondProcess = null, Func<Task>? AtMidway = null, int? WritersOfSecondProcess = null);

@@ -28,17 +28,40 @@ if (settings.ContainsKey("seed"))
 }
 
 // A write whose cache step failed is deferred to the ledger, which by design does not protect other processes' reads:
-// the checker exempts it (and counts it). The counter is recorded on the writer's own flow, where its receipt is.
-using var deferrals = new System.Diagnostics.Metrics.MeterListener();
-deferrals.InstrumentPublished = (instrument, listener) =>
+// the checker exempts it (and counts it). The counter is recorded on the writer's own flow, where its receipt is. Reads
+// answered by the near cache are counted too, to show the run used it.
+long nearHits = 0;
+var maxDelaySeconds = 0.0;
+using var listener = new System.Diagnostics.Metrics.MeterListener();
+listener.InstrumentPublished = (instrument, meters) =>
 {
-    if (instrument.Name == CachePatterns.Diagnostics.CacheDiagnostics.InvalidationsDeferred)
+    if (instrument.Name is CachePatterns.Diagnostics.CacheDiagnostics.InvalidationsDeferred or CachePatterns.Diagnostics.CacheDiagnostics.NearHits
+        or CachePatterns.Diagnostics.CacheDiagnostics.NearInvalidationDelay)
     {
-        listener.EnableMeasurementEvents(instrument);
+        meters.EnableMeasurementEvents(instrument);
     }
 };
-deferrals.SetMeasurementEventCallback<long>((_, _, _, _) => CommitReceipt.RecordCacheStepDeferred());
-deferrals.Start();
+listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+{
+    if (instrument.Name == CachePatterns.Diagnostics.CacheDiagnostics.NearHits)
+    {
+        Interlocked.Add(ref nearHits, value);
+    }
+    else
+    {
+        CommitReceipt.RecordCacheStepDeferred();
+    }
+});
+// The near cache's own measure of each invalidation's delay (publish on the server to arrival here): a read older than a
+// finished write is within the design's window when it began before that write's invalidation could have arrived.
+listener.SetMeasurementEventCallback<double>((_, seconds, _, _) =>
+{
+    lock (listener)
+    {
+        maxDelaySeconds = Math.Max(maxDelaySeconds, seconds);
+    }
+});
+listener.Start();
 
 var kind = Setting("kind");
 var servers = Setting("servers").Split(',');
@@ -124,7 +147,11 @@ while (Console.ReadLine() is { } command)
     switch (command)
     {
         case "go":
-            var report = await ConsistencyChecker.RunWorkloadAsync(strategy, database, options, Setting("name"));
+            var report = await ConsistencyChecker.RunWorkloadAsync(strategy, database, options, Setting("name")) with
+            {
+                NearCacheHits = Interlocked.Read(ref nearHits),
+                InvalidationDelayMilliseconds = Volatile.Read(ref maxDelaySeconds) * 1000,
+            };
             Console.WriteLine("report " + JsonSerializer.Serialize(report));
             break;
         case "check":

@@ -17,6 +17,8 @@ public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelp
     /// <summary>Per process 2 writers and 4 readers of 600+ operations each: 7,200+ operations a run.</summary>
     private static readonly CheckerOptions Hot = new(Keys: 2, Writers: 2, Readers: 4, OperationsPerWorker: 600);
 
+    private const double ClockSlackMilliseconds = 2;
+
     [Fact]
     public async Task Two_processes_with_near_caches_never_read_a_row_older_than_a_finished_write()
     {
@@ -25,7 +27,7 @@ public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelp
         output.WriteLine(report.ToString());
 
         Assert.True(report.Reads >= 2 * Hot.Readers * Hot.OperationsPerWorker * 9 / 10, $"only {report.Reads} reads checked");
-        Assert.True(report.IsConsistent, $"{kind} with near caches: {report}");
+        AssertConsistentBeyondTheInvalidationDelay(report, $"{kind} with near caches");
     }
 
     [Fact]
@@ -47,10 +49,13 @@ public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelp
     [Fact]
     public async Task Near_caches_serve_no_older_row_after_one_process_lost_its_connection_midway()
     {
+        // Process b only reads: its own writes would put the keys in its invalidation ledger, which keeps them out of every
+        // cache level until replayed, and so would hide a near cache that kept its copies through the outage.
         using var relay = new TcpProxy(redis.Port);
-        var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, nameof(CacheStrategyKind.CacheAside), Hot, maxDelayMicroseconds: 500, new HostRunOptions(
+        var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, nameof(CacheStrategyKind.CacheAside), Hot with { Keys = 16, Writers = 1 }, maxDelayMicroseconds: 500, new HostRunOptions(
             Near: true,
             ServersOfSecondProcess: $"127.0.0.1:{relay.Port}",
+            WritersOfSecondProcess: 0,
             AtMidway: async () =>
             {
                 // Process b is cut off (its invalidation subscription included) while process a goes on writing.
@@ -60,14 +65,15 @@ public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelp
             }));
         output.WriteLine(report.ToString());
 
-        Assert.True(report.IsConsistent, $"near caches with process b's connection cut midway: {report}");
+        AssertConsistentBeyondTheInvalidationDelay(report, "near caches with process b's connection cut midway");
     }
 
     [Fact]
     public async Task Near_caches_serve_no_older_row_after_redis_was_frozen_midway()
     {
-        var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, nameof(CacheStrategyKind.WriteThrough), Hot, maxDelayMicroseconds: 500, new HostRunOptions(
+        var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, nameof(CacheStrategyKind.WriteThrough), Hot with { Keys = 16, Writers = 1 }, maxDelayMicroseconds: 500, new HostRunOptions(
             Near: true,
+            WritersOfSecondProcess: 0,
             AtMidway: async () =>
             {
                 // Longer than the heartbeat's timeout (250 ms + 500 ms), shorter than the checker's operation timeout (5 s).
@@ -83,6 +89,21 @@ public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelp
             }));
         output.WriteLine(report.ToString());
 
-        Assert.True(report.IsConsistent, $"near caches with Redis stopped midway: {report}");
+        AssertConsistentBeyondTheInvalidationDelay(report, "near caches with Redis stopped midway");
+    }
+
+    /// <summary>
+    /// No stale entry at quiescence, and no read older than a finished write beyond the window the design allows a near
+    /// cache: the invalidation delay (a read that began before the write's invalidation arrived may return the copy). The
+    /// delay is the near caches' own measure (publish on the server to arrival), so the bound holds on a loaded machine too;
+    /// the slack covers the error of the server-clock offset those measures use.
+    /// </summary>
+    private static void AssertConsistentBeyondTheInvalidationDelay(CheckerReport report, string what)
+    {
+        Assert.True(report.StaleEntries.Count == 0, $"{what}: {report}");
+        Assert.True(
+            report.OlderThanCompletedWrite == 0 || report.WindowMilliseconds <= report.InvalidationDelayMilliseconds + ClockSlackMilliseconds,
+            $"{what}: reads older than a finished write beyond the measured invalidation delay: {report}");
+        Assert.True(report.NearCacheHits > 0, $"{what}: the near caches served nothing: {report}");
     }
 }

@@ -191,11 +191,13 @@ public sealed record CheckerOptions(
 /// database does not record completion times): how long an older row stayed readable.
 /// </param>
 /// <param name="WritesDeferred">Writes whose cache step failed and went to the invalidation ledger: not required to be seen by other processes' reads (by design), so they publish no floor.</param>
-public sealed record CheckerReport(IReadOnlyList<string> StaleEntries, int Reads = 0, int OlderThanCompletedWrite = 0, IReadOnlyList<string>? Examples = null, double WindowMilliseconds = 0, int WritesDeferred = 0)
+/// <param name="NearCacheHits">Reads the library's near cache answered (counted by the two-process host; 0 elsewhere).</param>
+/// <param name="InvalidationDelayMilliseconds">The longest invalidation delay the near caches measured (publish to arrival; 0 without a near cache).</param>
+public sealed record CheckerReport(IReadOnlyList<string> StaleEntries, int Reads = 0, int OlderThanCompletedWrite = 0, IReadOnlyList<string>? Examples = null, double WindowMilliseconds = 0, int WritesDeferred = 0, long NearCacheHits = 0, double InvalidationDelayMilliseconds = 0)
 {
     public bool IsConsistent => StaleEntries.Count == 0 && OlderThanCompletedWrite == 0;
 
     public override string ToString() =>
-        $"{StaleEntries.Count} stale entries, {OlderThanCompletedWrite} of {Reads} reads older than a completed write (window {WindowMilliseconds:0.###} ms), {WritesDeferred} writes deferred to the ledger. " +
+        $"{StaleEntries.Count} stale entries, {OlderThanCompletedWrite} of {Reads} reads older than a completed write (window {WindowMilliseconds:0.###} ms), {WritesDeferred} writes deferred to the ledger, {NearCacheHits} near-cache hits, invalidation delay up to {InvalidationDelayMilliseconds:0.###} ms. " +
         string.Join("; ", StaleEntries.Concat(Examples ?? []));
 }
