@@ -72,7 +72,8 @@ public static class ConsistencyHostRun
                 reports.Max(r => r.WindowMilliseconds),
                 reports.Sum(r => r.WritesDeferred),
                 reports.Sum(r => r.NearCacheHits),
-                reports.Max(r => r.InvalidationDelayMilliseconds));
+                reports.Max(r => r.InvalidationDelayMilliseconds),
+                [.. reports.SelectMany(r => r.MissedWriteCompletions ?? [])]);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CachePatterns.Redis.Tests.Support;
 using CachePatterns.Tests.Support;
 using Xunit.Abstractions;
@@ -52,6 +53,7 @@ public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelp
         // Process b only reads: its own writes would put the keys in its invalidation ledger, which keeps them out of every
         // cache level until replayed, and so would hide a near cache that kept its copies through the outage.
         using var relay = new TcpProxy(redis.Port);
+        long cutAt = 0, restoredAt = 0;
         var report = await ConsistencyHostRun.RunAsync("redis", redis.Configuration, nameof(CacheStrategyKind.CacheAside), Hot with { Keys = 16, Writers = 1 }, maxDelayMicroseconds: 500, new HostRunOptions(
             Near: true,
             ServersOfSecondProcess: $"127.0.0.1:{relay.Port}",
@@ -60,11 +62,20 @@ public sealed class NearCacheConsistencyTests(RedisServer redis, ITestOutputHelp
             {
                 // Process b is cut off (its invalidation subscription included) while process a goes on writing.
                 relay.Cut();
+                cutAt = Stopwatch.GetTimestamp();
                 await Task.Delay(TimeSpan.FromSeconds(1));
+                restoredAt = Stopwatch.GetTimestamp();
                 relay.Restore();
             }));
         output.WriteLine(report.ToString());
 
+        // The invalidations of writes a finished while b was cut off never reach b: after the connection is back, b must
+        // not return anything older than them. (Writes in the cut's first 500 ms are left out: b may take that long, on a
+        // loaded machine, to notice the reset and stop serving its copies — reads it served before are not "after".)
+        var detectionAllowance = Stopwatch.Frequency / 2;
+        var missedOutageWrites = (report.MissedWriteCompletions ?? []).Count(completed => completed > cutAt + detectionAllowance && completed <= restoredAt);
+        output.WriteLine($"cut {cutAt}, restored {restoredAt}; missed writes finished at (ms after the cut): {string.Join(", ", (report.MissedWriteCompletions ?? []).Select(c => ((c - cutAt) * 1000 / Stopwatch.Frequency).ToString(System.Globalization.CultureInfo.InvariantCulture)))}");
+        Assert.True(missedOutageWrites == 0, $"{missedOutageWrites} reads returned a row older than a write finished while b was cut off: {report}");
         AssertConsistentBeyondTheInvalidationDelay(report, "near caches with process b's connection cut midway");
     }
 

@@ -13,6 +13,7 @@ namespace CachePatterns.Tests.Support;
 public static class ConsistencyChecker
 {
     private const int MaxExamples = 5;
+    private const int MaxMissedWrites = 10_000;
 
     /// <summary>Runs one round: seeds the keys, runs the workload, then compares the cache with the database.</summary>
     /// <param name="cache">The strategy (or a naive stand-in) under test.</param>
@@ -46,6 +47,7 @@ public static class ConsistencyChecker
         var older = 0;
         long widestWindow = 0;
         var deferred = 0;
+        var missedWrites = new System.Collections.Concurrent.ConcurrentQueue<long>();
         var examples = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var start = new ManualResetEventSlim();
         var workers = new List<Task>();
@@ -58,6 +60,11 @@ public static class ConsistencyChecker
                 Interlocked.Increment(ref older);
                 if (database.CompletedAt(floor) is { } completed)
                 {
+                    if (missedWrites.Count < MaxMissedWrites)
+                    {
+                        missedWrites.Enqueue(completed);
+                    }
+
                     var window = began - completed;
                     for (var widest = Volatile.Read(ref widestWindow); window > widest; widest = Volatile.Read(ref widestWindow))
                     {
@@ -150,7 +157,7 @@ public static class ConsistencyChecker
 
         start.Set();
         await Task.WhenAll(workers);
-        return new CheckerReport([], reads, older, [.. examples], widestWindow * 1000.0 / System.Diagnostics.Stopwatch.Frequency, deferred);
+        return new CheckerReport([], reads, older, [.. examples], widestWindow * 1000.0 / System.Diagnostics.Stopwatch.Frequency, deferred, MissedWriteCompletions: [.. missedWrites]);
     }
 
     /// <summary>Compares every key still cached with the database, at quiescence.</summary>
@@ -193,7 +200,11 @@ public sealed record CheckerOptions(
 /// <param name="WritesDeferred">Writes whose cache step failed and went to the invalidation ledger: not required to be seen by other processes' reads (by design), so they publish no floor.</param>
 /// <param name="NearCacheHits">Reads the library's near cache answered (counted by the two-process host; 0 elsewhere).</param>
 /// <param name="InvalidationDelayMilliseconds">The longest invalidation delay the near caches measured (publish to arrival; 0 without a near cache).</param>
-public sealed record CheckerReport(IReadOnlyList<string> StaleEntries, int Reads = 0, int OlderThanCompletedWrite = 0, IReadOnlyList<string>? Examples = null, double WindowMilliseconds = 0, int WritesDeferred = 0, long NearCacheHits = 0, double InvalidationDelayMilliseconds = 0)
+/// <param name="MissedWriteCompletions">
+/// For each read older than a finished write (up to 10,000), when that write finished (<see cref="ICheckedDatabase.CompletedAt"/>):
+/// lets a run with a fault ask whether a read missed a write finished during the outage.
+/// </param>
+public sealed record CheckerReport(IReadOnlyList<string> StaleEntries, int Reads = 0, int OlderThanCompletedWrite = 0, IReadOnlyList<string>? Examples = null, double WindowMilliseconds = 0, int WritesDeferred = 0, long NearCacheHits = 0, double InvalidationDelayMilliseconds = 0, IReadOnlyList<long>? MissedWriteCompletions = null)
 {
     public bool IsConsistent => StaleEntries.Count == 0 && OlderThanCompletedWrite == 0;
 
