@@ -11,6 +11,7 @@ return args switch
     ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
+    ["hybridhit", .. var hybridArgs] => await HybridCacheHitRunner.RunAsync(Console.Out, hybridArgs),
     ["routing", ..] => await RoutingRunner.RunAsync(Console.Out),
     ["routing-mariadb", .. var mariaDbArgs] => await MariaDbRoutingRunner.RunAsync(Console.Out, mariaDbArgs),
     ["routingparts", ..] => await RoutingBreakdownRunner.RunAsync(Console.Out),
@@ -20,6 +21,7 @@ return args switch
     ["redislayers", .. var layerArgs] => await RedisLayerTimingRunner.RunAsync(Console.Out, layerArgs),
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["gray", .. var grayArgs] => await GrayFailureRunner.RunAsync(Console.Out, grayArgs),
+    ["nearcache", .. var nearArgs] => await NearCacheRunner.RunAsync(Console.Out, nearArgs),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };

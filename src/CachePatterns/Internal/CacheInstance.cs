@@ -1,3 +1,5 @@
+using CachePatterns.NearCache;
+using CachePatterns.NearCache.Internal;
 using CachePatterns.Providers;
 using CachePatterns.Resilience;
 using CachePatterns.Resilience.Internal;
@@ -30,7 +32,8 @@ internal sealed class CacheInstance : IDisposable
         ILoggerFactory loggerFactory,
         CacheResilienceOptions resilienceOptions,
         IReadOnlyList<ICacheSerializerFactory> serializerFactories,
-        bool ownsProvider)
+        bool ownsProvider,
+        NearCacheOptions? nearCache = null)
     {
         _ownsProvider = ownsProvider;
         _namespaces = new KeyNamespaces(name);
@@ -46,7 +49,16 @@ internal sealed class CacheInstance : IDisposable
         {
             provider.ConnectionChanged += OnConnectionChanged;
         }
+
+        // A near cache in front of an in-process provider would only copy its entries: none.
+        if (nearCache is { Enabled: true } && !provider.IsInProcess)
+        {
+            NearCache = new NearCacheCoordinator(name, provider, nearCache, telemetry, Logger, time);
+        }
     }
+
+    /// <summary>Gets the near cache of this cache, or <see langword="null"/> when it has none.</summary>
+    public NearCacheCoordinator? NearCache { get; }
 
     /// <summary>
     /// How often remembered invalidations are retried while any is pending: at most every half second (a retry while the
@@ -97,6 +109,9 @@ internal sealed class CacheInstance : IDisposable
         }
     }
 
+    /// <summary>Gets the serializer factories registered for every cache, asked before System.Text.Json.</summary>
+    public IReadOnlyList<ICacheSerializerFactory> SerializerFactories => _serializerFactories;
+
     /// <summary>The key prefix of the ad-hoc <see cref="ICache"/> of a named cache: <c>~</c> starts no strategy's prefix.</summary>
     public static string AdHocKeyPrefix(string cacheName) => $"~{cacheName}:";
 
@@ -123,8 +138,13 @@ internal sealed class CacheInstance : IDisposable
     /// prefix (claimed once by the <see cref="AdHocCache"/>); each value carries its type, so a key stored as one type is
     /// never read as another.
     /// </summary>
-    public CacheStrategy<string, TValue> CreateAdHocStrategy<TValue>(string keyPrefix, CacheStrategyOptions options) =>
-        Create<string, TValue>(Name, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true, tags: null);
+    /// <remarks><paramref name="serializerFactories"/>, when given, are asked before the cache's own.</remarks>
+    public CacheStrategy<string, TValue> CreateAdHocStrategy<TValue>(
+        string strategyName,
+        string keyPrefix,
+        CacheStrategyOptions options,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null) =>
+        Create<string, TValue>(strategyName, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true, tags: null, serializerFactories);
 
     public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(
         string storeName,
@@ -132,10 +152,13 @@ internal sealed class CacheInstance : IDisposable
         StrategyInstruments instruments,
         Func<TValue, long>? sizeOf = null,
         Func<TKey, string>? keyFormatter = null,
-        bool tagValueType = false)
+        bool tagValueType = false,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null,
+        CacheStrategyOptions? nearCacheFor = null)
         where TKey : notnull
     {
-        ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(_serializerFactories);
+        ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(
+            serializerFactories is null ? _serializerFactories : [.. serializerFactories, .. _serializerFactories]);
 
         // In memory every value type has its own store: nothing to tell apart, and the tag would count against MaxBytes.
         if (tagValueType && !Provider.IsInProcess)
@@ -148,7 +171,10 @@ internal sealed class CacheInstance : IDisposable
             Observer = instruments,
             SizeOf = sizeOf,
         };
-        return CreateStore(descriptor, instruments);
+        var store = CreateStore(descriptor, instruments);
+        return NearCache is not null && nearCacheFor is { UseNearCache: true }
+            ? new NearCacheStore<TKey, TValue>(store, descriptor, NearCache, nearCacheFor, instruments, Name, Time)
+            : store;
     }
 
     /// <summary>Creates a store with cache semantics from a descriptor the caller built (its own serializer or bounds).</summary>
@@ -219,11 +245,12 @@ internal sealed class CacheInstance : IDisposable
         Func<TValue, long>? sizeOf,
         Func<TKey, string>? keyFormatter,
         bool tagValueType,
-        EntityTags<TKey, TValue>? tags)
+        EntityTags<TKey, TValue>? tags,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null)
         where TKey : notnull
     {
         var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
-        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType);
+        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, serializerFactories, nearCacheFor: options);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments)
         {
             EntityTags = tags,
@@ -234,6 +261,7 @@ internal sealed class CacheInstance : IDisposable
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
     public void Dispose()
     {
+        NearCache?.Dispose();
         if (Pipeline is not null)
         {
             Provider.ConnectionChanged -= OnConnectionChanged;
