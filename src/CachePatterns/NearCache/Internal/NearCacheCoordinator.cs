@@ -98,6 +98,12 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
         }
     }
 
+    /// <summary>
+    /// This process invalidated a tag (after the provider did): copies carry no tags yet, so every copy goes, and fills in
+    /// flight lose their leases. The provider does not echo the change back to this process.
+    /// </summary>
+    public void OnLocalTagInvalidated() => FlushAll("invalidate_tag");
+
     public void OnInvalidated(CacheInvalidation invalidation)
     {
         var kind = invalidation.Kind switch
