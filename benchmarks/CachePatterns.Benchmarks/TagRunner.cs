@@ -34,8 +34,11 @@ public static class TagRunner
         var services = new ServiceCollection();
         services.AddCachePatterns("memory-untagged").UseMemoryProvider();
         services.AddCachePatterns("memory-tagged").UseMemoryProvider(o => o.MaxEntries = 2 * Entries);
-        services.AddCachePatterns("redis-untagged").UseRedis(o => (o.Configuration, o.InstanceName) = (redis, "u:"));
-        services.AddCachePatterns("redis-tagged").UseRedis(o => (o.Configuration, o.InstanceName) = (redis, "t:"));
+        // Generous timeouts: the first call also connects, and the machine is shared.
+        services.AddCachePatterns("redis-untagged").UseRedis(o => (o.Configuration, o.InstanceName) = (redis, "u:"))
+            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
+        services.AddCachePatterns("redis-tagged").UseRedis(o => (o.Configuration, o.InstanceName) = (redis, "t:"))
+            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
         return services.BuildServiceProvider();
     }
 
@@ -43,6 +46,8 @@ public static class TagRunner
     {
         var one = new CacheEntryOptions { Tags = ["category:5"], Expiration = TimeSpan.FromHours(1) };
         var three = new CacheEntryOptions { Tags = ["category:5", "shop", "page:1"], Expiration = TimeSpan.FromHours(1) };
+        await untagged.TryGetAsync<string>("connect");
+        await tagged.TryGetAsync<string>("connect");
         await untagged.SetAsync("hit", "value", CacheEntryOptions.ExpireAfter(TimeSpan.FromHours(1)));
         await tagged.SetAsync("hit1", "value", one);
         await tagged.SetAsync("hit3", "value", three);
