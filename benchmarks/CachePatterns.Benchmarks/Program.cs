@@ -22,6 +22,7 @@ return args switch
     ["redislayers", .. var layerArgs] => await RedisLayerTimingRunner.RunAsync(Console.Out, layerArgs),
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["gray", .. var grayArgs] => await GrayFailureRunner.RunAsync(Console.Out, grayArgs),
+    ["tags", ..] => await TagRunner.RunAsync(Console.Out),
     ["nearcache", .. var nearArgs] => await NearCacheRunner.RunAsync(Console.Out, nearArgs),
     ["nearhit", ..] => await NearHitRunner.RunAsync(Console.Out),
     ["nearthroughput", ..] => await NearThroughputRunner.RunAsync(Console.Out),
