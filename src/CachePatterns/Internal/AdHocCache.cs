@@ -58,6 +58,9 @@ internal sealed class AdHocCache : ICache
         }
     }
 
+    public ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken = default) =>
+        _instance.InvalidateTagAsync(tag, cancellationToken);
+
     private static async ValueTask<LoadResult<TValue>> LoadAsync<TValue>(ValueTask<TValue> load, CacheEntryOptions? options) =>
         LoadResult.Found(await load.ConfigureAwait(false), options);
 

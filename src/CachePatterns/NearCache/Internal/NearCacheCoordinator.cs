@@ -98,6 +98,9 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
         }
     }
 
+    /// <summary>This process invalidates a tag: copies do not record their tags yet, so every copy goes.</summary>
+    public void OnLocalTagInvalidation() => FlushAll("invalidate_tag");
+
     public void OnInvalidated(CacheInvalidation invalidation)
     {
         var kind = invalidation.Kind switch
