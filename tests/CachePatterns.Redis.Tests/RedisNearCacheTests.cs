@@ -82,8 +82,9 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         await b.WaitServingAsync(1);
         var hitsBefore = b.NearHits.Total();
 
+        var lost = b.ExpectLoss();
         relay.Cut();
-        await b.Lost.Task.WaitAsync(Bound); // B's provider knows its connection is gone
+        await lost.WaitAsync(Bound); // B's provider knows its connection is gone
         await a.Strategy.WriteAsync(1, "v2");
         for (var i = 0; i < 5; i++)
         {
@@ -113,10 +114,11 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             await b.WaitServingAsync(1);
             await a.WaitServingAsync(1);
 
+            var lost = b.ExpectLoss();
             server.Pause();
             try
             {
-                await b.Lost.Task.WaitAsync(Bound); // B's heartbeat finds the server frozen
+                await lost.WaitAsync(Bound); // B's heartbeat finds the server frozen
 
                 // A's write reaches the database; its invalidation waits in A's ledger (and B cannot hear it).
                 await a.Strategy.WriteAsync(1, "v2");
@@ -144,6 +146,31 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         }
     }
 
+    [Fact]
+    public async Task A_tag_invalidation_drops_tagged_copies_here_at_once_and_in_the_other_process()
+    {
+        var database = new FakeDatabase();
+        var instance = redis.NewInstanceName();
+        await using var a = Process.Start(redis.Configuration, database, instance);
+        await using var b = Process.Start(redis.Configuration, database, instance);
+        var aCache = a.Cache;
+        var bCache = b.Cache;
+        var version = "v1";
+        var tagged = new CacheEntryOptions { Tags = ["catalogue"] };
+        ValueTask<string> Load(CancellationToken _) => ValueTask.FromResult(version);
+
+        // Both hold a copy (the second read of each is answered from memory).
+        await a.WaitServingAsync(async () => Assert.Equal("v1", await aCache.GetOrLoadAsync("price", Load, tagged)));
+        await b.WaitServingAsync(async () => Assert.Equal("v1", await bCache.GetOrLoadAsync("price", Load, tagged)));
+
+        version = "v2";
+        await aCache.InvalidateTagAsync("catalogue");
+
+        Assert.Equal("v2", await aCache.GetOrLoadAsync("price", Load, tagged));
+        await Wait.UntilAsync(async () => await bCache.GetOrLoadAsync("price", Load, tagged) == "v2", Bound, "B drops its tagged copy");
+        Assert.True(b.Flushes.Total("reason", "invalidate_tag") >= 1);
+    }
+
     /// <summary>A slow database read: the first load reads the row, then waits for <see cref="Gate"/> before returning it.</summary>
     private sealed class RowThenGateLoader(FakeDatabase database) : ICacheLoader<int, string>
     {
@@ -166,21 +193,32 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         }
     }
 
+    /// <summary>The wait for the next loss a provider reports.</summary>
+    private sealed class LossWatch
+    {
+        public TaskCompletionSource? Next;
+    }
+
     /// <summary>One "process": a container with its own Redis provider (own connections) and a near cache.</summary>
     private sealed class Process : IAsyncDisposable
     {
         private readonly ServiceProvider _services;
+        private readonly LossWatch _losses;
 
-        private Process(ServiceProvider services, TaskCompletionSource lost)
+        private Process(ServiceProvider services, LossWatch losses)
         {
             _services = services;
-            Lost = lost;
+            _losses = losses;
             var meters = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
             NearHits = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearHits);
             Flushes = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearFlushes);
             Invalidations = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearInvalidations);
             Strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+            Cache = services.GetRequiredService<ICache>();
         }
+
+        public ICache Cache { get; }
+
 
         public ICacheStrategy<int, string> Strategy { get; }
 
@@ -190,12 +228,20 @@ public sealed class RedisNearCacheTests(RedisServer redis)
 
         public MetricCollector<long> Invalidations { get; }
 
-        /// <summary>Completes when the provider reports its connection lost (what the core knows, whatever the near cache does).</summary>
-        public TaskCompletionSource Lost { get; }
+        /// <summary>
+        /// Completes at the provider's next report of a lost connection (what the core knows, whatever the near cache does);
+        /// earlier reports (a heartbeat late on a loaded machine) do not count.
+        /// </summary>
+        public Task ExpectLoss()
+        {
+            var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _losses.Next, next);
+            return next.Task;
+        }
 
         public static Process Start(string configuration, FakeDatabase database, string instance, ICacheLoader<int, string>? loader = null)
         {
-            var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var losses = new LossWatch();
             var services = new ServiceCollection()
                 .AddMetrics()
                 .AddCachePatterns()
@@ -206,7 +252,7 @@ public sealed class RedisNearCacheTests(RedisServer redis)
                     {
                         if (e.State == Providers.CacheConnectionState.Lost)
                         {
-                            lost.TrySetResult();
+                            Volatile.Read(ref losses.Next)?.TrySetResult();
                         }
                     };
                     return provider;
@@ -214,18 +260,21 @@ public sealed class RedisNearCacheTests(RedisServer redis)
                 .WithNearCache()
                 .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader ?? database, _ => database, o => o.Jitter = 0)
                 .Services.BuildServiceProvider();
-            return new Process(services, lost);
+            return new Process(services, losses);
         }
 
         /// <summary>Reads <paramref name="key"/> until a read is answered from process memory: the channel is confirmed and the copy made.</summary>
-        public async Task WaitServingAsync(int key)
+        public Task WaitServingAsync(int key) => WaitServingAsync(() => Strategy.GetAsync(key).AsTask());
+
+        /// <summary>Runs <paramref name="read"/> until one is answered from process memory.</summary>
+        public async Task WaitServingAsync(Func<Task> read)
         {
             var clock = Stopwatch.StartNew();
             var before = NearHits.Total();
             while (NearHits.Total() == before)
             {
                 Assert.True(clock.Elapsed < Bound, "the near cache never served a copy");
-                await Strategy.GetAsync(key);
+                await read();
                 if (NearHits.Total() == before)
                 {
                     await Task.Delay(10);
