@@ -16,7 +16,7 @@ namespace CachePatterns.Redis.Tests;
 [Collection(RedisServerGroup.Name)]
 public sealed class RedisNearCacheTests(RedisServer redis)
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task A_write_in_one_process_drops_the_copy_in_the_other()
@@ -194,13 +194,13 @@ public sealed class RedisNearCacheTests(RedisServer redis)
     }
 
     /// <summary>The wait for the next loss a provider reports.</summary>
-    private sealed class LossWatch
+    internal sealed class LossWatch
     {
         public TaskCompletionSource? Next;
     }
 
     /// <summary>One "process": a container with its own Redis provider (own connections) and a near cache.</summary>
-    private sealed class Process : IAsyncDisposable
+    internal sealed class Process : IAsyncDisposable
     {
         private readonly ServiceProvider _services;
         private readonly LossWatch _losses;
@@ -289,6 +289,46 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             Invalidations.Dispose();
             await _services.DisposeAsync();
         }
+    }
+}
+
+/// <summary>
+/// The near cache on a 3-primary Cluster: the scripts' <c>PUBLISH</c> runs on the node owning each key and is forwarded to
+/// every node, so one subscription (on whichever node its channel's slot names) hears changes of keys on all three.
+/// </summary>
+[Collection(RedisClusterGroup.Name)]
+public sealed class RedisClusterNearCacheTests(RedisCluster cluster)
+{
+    [Fact]
+    public async Task A_write_in_one_process_drops_the_copies_of_keys_on_every_node_in_the_other()
+    {
+        const int Keys = 30;
+        var database = new FakeDatabase();
+        for (var k = 0; k < Keys; k++)
+        {
+            database.Seed(k, $"v1-{k}");
+        }
+
+        var instance = cluster.NewInstanceName();
+        await using var a = RedisNearCacheTests.Process.Start(cluster.Configuration, database, instance);
+        await using var b = RedisNearCacheTests.Process.Start(cluster.Configuration, database, instance);
+        for (var k = 0; k < Keys; k++)
+        {
+            await b.WaitServingAsync(k);
+        }
+
+        for (var k = 0; k < Keys; k++)
+        {
+            await a.Strategy.WriteAsync(k, $"v2-{k}");
+        }
+
+        for (var k = 0; k < Keys; k++)
+        {
+            var key = k;
+            await Wait.UntilAsync(async () => await b.Strategy.GetAsync(key) == $"v2-{key}", RedisNearCacheTests.Bound, $"B reads A's write of key {key}");
+        }
+
+        Assert.True(b.Invalidations.Total() >= Keys);
     }
 }
 
