@@ -25,8 +25,8 @@ public sealed class RedisCacheProvider : ICacheProvider
     private readonly RedisHeartbeat _heartbeat;
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
-    private readonly RedisInvalidationChannel _invalidations;
     private readonly RedisTags _tags;
+    private readonly RedisInvalidationChannel _invalidations;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
     /// <param name="options">The options.</param>

@@ -75,7 +75,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             return;
         }
 
-        await RunTaggedAsync(RedisPublishingScripts.Set, keys, tags, options, stamp => [RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention], cancellationToken)
+        await RunTaggedAsync(RedisPublishingScripts.Set, keys, tags, options, stamp => Publishing(RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention), cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -92,7 +92,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             var stamp = RedisTags.ParseStamp(await _tags.ReadStampAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false));
             var batch = db.CreateBatch();
-            var run = batch.ScriptEvaluateAsync(script, keys, Publishing(values(stamp)));
+            var run = batch.ScriptEvaluateAsync(script, keys, values(stamp));
             var check = _tags.CheckAfterStoreAsync(batch, stamp, tags, TagLifetimeMs(options));
             batch.Execute();
             return ((long)await run.WaitAsync(cancellationToken).ConfigureAwait(false), (long)await check.WaitAsync(cancellationToken).ConfigureAwait(false) == 1);
@@ -178,7 +178,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             keys,
             tags,
             options,
-            stamp => [token.Token, RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention],
+            stamp => Publishing(token.Token, RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention),
             cancellationToken).ConfigureAwait(false);
         return stored == 1 && valid;
     }

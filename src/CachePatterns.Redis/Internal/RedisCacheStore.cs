@@ -35,9 +35,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
     private readonly RedisValue _writeMs;
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
+    private readonly RedisTags _tags;
     private readonly RedisValue _publishChannel;
     private readonly RedisValue _publishSource;
-    private readonly RedisTags _tags;
     private bool _slidingSeen;
     private bool _tagsSeen;
 
@@ -135,9 +135,6 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
         }
     }
 
-    /// <summary>A changing script's own arguments, then the two its publish step reads (<see cref="RedisPublishingScripts"/>).</summary>
-    private RedisValue[] Publishing(params RedisValue[] values) => [.. values, _publishChannel, _publishSource];
-
     /// <summary>
     /// Whether the read scripts check tags themselves (a single server: one round trip). On a Cluster the tag versions live
     /// in another slot, so the client checks a tagged entry after reading it (<see cref="RedisTags.AreValidAsync"/>).
@@ -158,6 +155,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
             Volatile.Write(ref _tagsSeen, true);
         }
     }
+
+    /// <summary>A changing script's own arguments, then the two its publish step reads (<see cref="RedisPublishingScripts"/>).</summary>
+    private RedisValue[] Publishing(params RedisValue[] values) => [.. values, _publishChannel, _publishSource];
 
     private static long NewToken() => Random.Shared.NextInt64(1, long.MaxValue);
 
