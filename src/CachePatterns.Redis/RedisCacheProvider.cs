@@ -105,10 +105,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         try
         {
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            await _tags.InvalidateAsync(db, tag).WaitAsync(cancellationToken).ConfigureAwait(false);
-
-            // Near caches of other processes: sent after the change is visible (its reply came back).
-            await _invalidations.PublishTagAsync(tag).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _tags.InvalidateAsync(db, tag, _invalidations).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
         {

@@ -101,20 +101,6 @@ internal sealed class RedisInvalidationChannel : ICacheInvalidationSource, IDisp
         return new Subscription(this, observer);
     }
 
-    /// <summary>
-    /// Publishes a tag's invalidation (kind <c>t</c>) after the tag script returned, so the change is visible before any
-    /// subscriber hears it. Nothing when publishing is off.
-    /// </summary>
-    public Task PublishTagAsync(string tag)
-    {
-        if (ChannelArgument.Length == 0 || _connection.Multiplexer is not { } multiplexer)
-        {
-            return Task.CompletedTask;
-        }
-
-        return multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(Channel), RedisInvalidationMessage.Tag(Source, tag));
-    }
-
     /// <summary>The provider's heartbeat or a Cluster node reports a change.</summary>
     public void OnConnectionChanged(CacheConnectionChangedEventArgs change)
     {

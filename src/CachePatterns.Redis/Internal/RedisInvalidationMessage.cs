@@ -13,9 +13,6 @@ internal readonly record struct RedisInvalidationMessage(char Kind, long ServerM
 {
     public static string Probe(string source, string nonce) => $"1|p|0|{source}|{nonce}";
 
-    /// <summary>A tag's invalidation sent by the client (no server time: its delay is not measured).</summary>
-    public static string Tag(string source, string tag) => $"1|t|0|{source}|{tag}";
-
     public static bool TryParse(string? message, out RedisInvalidationMessage parsed)
     {
         parsed = default;

@@ -93,33 +93,25 @@ internal sealed class CacheInstance : IDisposable
             throw new NotSupportedException($"The cache provider '{Provider.Name}' of cache '{Name}' does not support tags.");
         }
 
-        // Near-cache copies do not record their tags yet: every copy goes, before and after (docs/architecture.md, "Near cache").
-        NearCache?.OnLocalTagInvalidation();
         try
         {
-            await InvalidateTagCoreAsync(tag, cancellationToken).ConfigureAwait(false);
+            if (Pipeline is null)
+            {
+                await Provider.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            await Pipeline.ExecuteAsync(static (s, ct) => s.Provider.InvalidateTagAsync(s.Tag, ct), (Provider, Tag: tag), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Pipeline is not null && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+        {
+            throw new CacheUnavailableException(Name, "invalidate-tag", ex is Resilience.Internal.CacheCircuitOpenException ? 0 : 1, ex);
         }
         finally
         {
-            NearCache?.OnLocalTagInvalidation();
-        }
-    }
-
-    private async ValueTask InvalidateTagCoreAsync(string tag, CancellationToken cancellationToken)
-    {
-        if (Pipeline is null)
-        {
-            await Provider.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        try
-        {
-            await Pipeline.ExecuteAsync(static (s, ct) => s.Provider.InvalidateTagAsync(s.Tag, ct), (Provider, Tag: tag), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw new CacheUnavailableException(Name, "invalidate-tag", ex is Resilience.Internal.CacheCircuitOpenException ? 0 : 1, ex);
+            // After the provider's change (a copy made from now on is read after it), and whatever the outcome: this
+            // process's copies of the tag's entries go (other processes hear it from the provider's channel).
+            NearCache?.OnLocalTagInvalidated();
         }
     }
 

@@ -98,8 +98,11 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
         }
     }
 
-    /// <summary>This process invalidates a tag: copies do not record their tags yet, so every copy goes.</summary>
-    public void OnLocalTagInvalidation() => FlushAll("invalidate_tag");
+    /// <summary>
+    /// This process invalidated a tag (after the provider did): copies carry no tags yet, so every copy goes, and fills in
+    /// flight lose their leases. The provider does not echo the change back to this process.
+    /// </summary>
+    public void OnLocalTagInvalidated() => FlushAll("invalidate_tag");
 
     public void OnInvalidated(CacheInvalidation invalidation)
     {
