@@ -16,7 +16,7 @@ namespace CachePatterns.Redis.Tests;
 [Collection(RedisServerGroup.Name)]
 public sealed class RedisNearCacheTests(RedisServer redis)
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task A_write_in_one_process_drops_the_copy_in_the_other()
@@ -122,8 +122,9 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         await b.WaitServingAsync(1);
         var hitsBefore = b.NearHits.Total();
 
+        var lost = b.ExpectLoss();
         relay.Cut();
-        await b.Lost.Task.WaitAsync(Bound); // B's provider knows its connection is gone
+        await lost.WaitAsync(Bound); // B's provider knows its connection is gone
         await a.Strategy.WriteAsync(1, "v2");
         for (var i = 0; i < 5; i++)
         {
@@ -153,10 +154,11 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             await b.WaitServingAsync(1);
             await a.WaitServingAsync(1);
 
+            var lost = b.ExpectLoss();
             server.Pause();
             try
             {
-                await b.Lost.Task.WaitAsync(Bound); // B's heartbeat finds the server frozen
+                await lost.WaitAsync(Bound); // B's heartbeat finds the server frozen
 
                 // A's write reaches the database; its invalidation waits in A's ledger (and B cannot hear it).
                 await a.Strategy.WriteAsync(1, "v2");
@@ -206,15 +208,22 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         }
     }
 
+    /// <summary>The wait for the next loss a provider reports.</summary>
+    internal sealed class LossWatch
+    {
+        public TaskCompletionSource? Next;
+    }
+
     /// <summary>One "process": a container with its own Redis provider (own connections) and a near cache.</summary>
-    private sealed class Process : IAsyncDisposable
+    internal sealed class Process : IAsyncDisposable
     {
         private readonly ServiceProvider _services;
+        private readonly LossWatch _losses;
 
-        private Process(ServiceProvider services, TaskCompletionSource lost)
+        private Process(ServiceProvider services, LossWatch losses)
         {
             _services = services;
-            Lost = lost;
+            _losses = losses;
             var meters = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
             NearHits = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearHits);
             Flushes = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearFlushes);
@@ -233,12 +242,20 @@ public sealed class RedisNearCacheTests(RedisServer redis)
 
         public MetricCollector<long> Invalidations { get; }
 
-        /// <summary>Completes when the provider reports its connection lost (what the core knows, whatever the near cache does).</summary>
-        public TaskCompletionSource Lost { get; }
+        /// <summary>
+        /// Completes at the provider's next report of a lost connection (what the core knows, whatever the near cache does);
+        /// earlier reports (a heartbeat late on a loaded machine) do not count.
+        /// </summary>
+        public Task ExpectLoss()
+        {
+            var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _losses.Next, next);
+            return next.Task;
+        }
 
         public static Process Start(string configuration, FakeDatabase database, string instance, ICacheLoader<int, string>? loader = null)
         {
-            var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var losses = new LossWatch();
             var services = new ServiceCollection()
                 .AddMetrics()
                 .AddCachePatterns()
@@ -249,7 +266,7 @@ public sealed class RedisNearCacheTests(RedisServer redis)
                     {
                         if (e.State == Providers.CacheConnectionState.Lost)
                         {
-                            lost.TrySetResult();
+                            Volatile.Read(ref losses.Next)?.TrySetResult();
                         }
                     };
                     return provider;
@@ -257,18 +274,21 @@ public sealed class RedisNearCacheTests(RedisServer redis)
                 .WithNearCache()
                 .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader ?? database, _ => database, o => o.Jitter = 0)
                 .Services.BuildServiceProvider();
-            return new Process(services, lost);
+            return new Process(services, losses);
         }
 
         /// <summary>Reads <paramref name="key"/> until a read is answered from process memory: the channel is confirmed and the copy made.</summary>
-        public async Task WaitServingAsync(int key)
+        public Task WaitServingAsync(int key) => WaitServingAsync(() => Strategy.GetAsync(key).AsTask());
+
+        /// <summary>Runs <paramref name="read"/> until one is answered from process memory.</summary>
+        public async Task WaitServingAsync(Func<Task> read)
         {
             var clock = Stopwatch.StartNew();
             var before = NearHits.Total();
             while (NearHits.Total() == before)
             {
                 Assert.True(clock.Elapsed < Bound, "the near cache never served a copy");
-                await Strategy.GetAsync(key);
+                await read();
                 if (NearHits.Total() == before)
                 {
                     await Task.Delay(10);
@@ -283,6 +303,46 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             Invalidations.Dispose();
             await _services.DisposeAsync();
         }
+    }
+}
+
+/// <summary>
+/// The near cache on a 3-primary Cluster: the scripts' <c>PUBLISH</c> runs on the node owning each key and is forwarded to
+/// every node, so one subscription (on whichever node its channel's slot names) hears changes of keys on all three.
+/// </summary>
+[Collection(RedisClusterGroup.Name)]
+public sealed class RedisClusterNearCacheTests(RedisCluster cluster)
+{
+    [Fact]
+    public async Task A_write_in_one_process_drops_the_copies_of_keys_on_every_node_in_the_other()
+    {
+        const int Keys = 30;
+        var database = new FakeDatabase();
+        for (var k = 0; k < Keys; k++)
+        {
+            database.Seed(k, $"v1-{k}");
+        }
+
+        var instance = cluster.NewInstanceName();
+        await using var a = RedisNearCacheTests.Process.Start(cluster.Configuration, database, instance);
+        await using var b = RedisNearCacheTests.Process.Start(cluster.Configuration, database, instance);
+        for (var k = 0; k < Keys; k++)
+        {
+            await b.WaitServingAsync(k);
+        }
+
+        for (var k = 0; k < Keys; k++)
+        {
+            await a.Strategy.WriteAsync(k, $"v2-{k}");
+        }
+
+        for (var k = 0; k < Keys; k++)
+        {
+            var key = k;
+            await Wait.UntilAsync(async () => await b.Strategy.GetAsync(key) == $"v2-{key}", RedisNearCacheTests.Bound, $"B reads A's write of key {key}");
+        }
+
+        Assert.True(b.Invalidations.Total() >= Keys);
     }
 }
 

@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(152, LogLevel.Warning, "Invalidation channel {Channel} may miss messages ({Reason}): near caches stop serving until it is confirmed again.")]
     public static partial void InvalidationChannelLost(ILogger logger, string channel, string reason);
+
+    [LoggerMessage(153, LogLevel.Warning, "Redis refused the subscription to the invalidation channel {Channel} ({Message}): the near cache of this cache never serves, and this client's changes are not published. Allow the ACL user '&cachepatterns:invalidations:*'.")]
+    public static partial void InvalidationChannelRefused(ILogger logger, string channel, string message);
 }

@@ -140,6 +140,13 @@ internal sealed class RedisInvalidationChannel : ICacheInvalidationSource, IDisp
                     return;
                 }
 
+                if (ex is RedisServerException && ex.Message.Contains("NOPERM", StringComparison.Ordinal))
+                {
+                    // The ACL user may not use the channel: the near cache never serves (safe), and says why once.
+                    Log.InvalidationChannelRefused(_logger, Channel, ex.Message);
+                    return;
+                }
+
                 await DelayAsync(_retryInterval).ConfigureAwait(false);
             }
         }

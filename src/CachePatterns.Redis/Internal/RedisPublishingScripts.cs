@@ -11,6 +11,9 @@ namespace CachePatterns.Redis.Internal;
 /// the publishing client can skip its own messages. The message (<see cref="RedisInvalidationMessage"/>) is
 /// <c>1|k|&lt;server µs&gt;|&lt;source&gt;|&lt;value key&gt;</c>; the kind letter leaves room for tags (<c>t</c>) and
 /// everything (<c>*</c>).</para>
+/// <para>The publish is a <c>pcall</c>: a user whose ACL does not allow the channel still gets its change made (the change
+/// must not fail because of a near cache); such a user cannot subscribe either, so its own near cache never serves, and
+/// <see cref="RedisInvalidationChannel"/> logs the refusal (event 153). Give near-cache users <c>&amp;cachepatterns:invalidations:*</c>.</para>
 /// <para>A fill publishes only when it stored (a refused fill changed nothing); every other script publishes whatever it
 /// did, since a copy in another process may outlive the entry here (the key may be gone already).</para>
 /// </remarks>
@@ -38,7 +41,7 @@ internal static class RedisPublishingScripts
             local cp_channel = ARGV[#ARGV - 1]
             if cp_channel ~= nil and cp_channel ~= ''{{condition}} then
               local t = redis.call('TIME')
-              redis.call('PUBLISH', cp_channel, '1|k|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[#ARGV] .. '|' .. KEYS[1])
+              redis.pcall('PUBLISH', cp_channel, '1|k|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[#ARGV] .. '|' .. KEYS[1])
             end
             return cp_result
             """;

@@ -54,7 +54,7 @@ internal sealed class RedisTags(string instanceName)
         if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[2], string.format('%d', n), 'KEEPTTL') end
         if ARGV[1] ~= '' then
           local t = redis.call('TIME')
-          redis.call('PUBLISH', ARGV[1], '1|t|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[2] .. '|' .. ARGV[3])
+          redis.pcall('PUBLISH', ARGV[1], '1|t|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[2] .. '|' .. ARGV[3])
         end
         return 1
         """;
