@@ -11,6 +11,7 @@ return args switch
     ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
+    ["hybridhit", .. var hybridArgs] => await HybridCacheHitRunner.RunAsync(Console.Out, hybridArgs),
     ["routing", ..] => await RoutingRunner.RunAsync(Console.Out),
     ["routing-mariadb", .. var mariaDbArgs] => await MariaDbRoutingRunner.RunAsync(Console.Out, mariaDbArgs),
     ["routingparts", ..] => await RoutingBreakdownRunner.RunAsync(Console.Out),

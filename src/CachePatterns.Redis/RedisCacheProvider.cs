@@ -39,7 +39,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         RedisCacheProviderOptionsValidator.ThrowIfInvalid(Options.DefaultName, _options);
         var log = (ILogger?)logger ?? NullLogger.Instance;
         var time = timeProvider ?? TimeProvider.System;
-        _connection = new RedisConnection(_options, log);
+        _connection = new RedisConnection(_options, log, time);
         _tags = new RedisTags(_options.InstanceName);
         _clock = new RedisServerClock(time);
         _connection.Restored += _clock.Reset;

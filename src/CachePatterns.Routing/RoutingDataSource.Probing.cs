@@ -134,6 +134,10 @@ public sealed partial class RoutingDataSource
                 }
             }
 
+            _telemetry.ProbeDuration.Record(
+                _time.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("endpoint", endpoint.Name),
+                new KeyValuePair<string, object?>("outcome", status is not null ? "answered" : hung ? "hung" : "failed"));
             lock (_applyGate)
             {
                 Apply(endpoint, status, error, hung);

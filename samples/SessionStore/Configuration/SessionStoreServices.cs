@@ -58,7 +58,8 @@ public static class SessionStoreServices
             })
             .AddWriteThrough<string, Order, OrderRepository>(o => o.Expiration = TimeSpan.FromMinutes(10))
             .AddDistributedCache(o => o.KeyPrefix = SessionCaches.KeyPrefix)
-            .AddHealthCheck("cache");
+            .AddHealthCheck("cache")
+            .AddStoreQueryCaching();
         AddSessionCaches(services, settings);
         return cache;
     }

@@ -97,6 +97,9 @@ internal sealed class CacheInstance : IDisposable
         }
     }
 
+    /// <summary>Gets the serializer factories registered for every cache, asked before System.Text.Json.</summary>
+    public IReadOnlyList<ICacheSerializerFactory> SerializerFactories => _serializerFactories;
+
     /// <summary>The key prefix of the ad-hoc <see cref="ICache"/> of a named cache: <c>~</c> starts no strategy's prefix.</summary>
     public static string AdHocKeyPrefix(string cacheName) => $"~{cacheName}:";
 
@@ -123,8 +126,13 @@ internal sealed class CacheInstance : IDisposable
     /// prefix (claimed once by the <see cref="AdHocCache"/>); each value carries its type, so a key stored as one type is
     /// never read as another.
     /// </summary>
-    public CacheStrategy<string, TValue> CreateAdHocStrategy<TValue>(string keyPrefix, CacheStrategyOptions options) =>
-        Create<string, TValue>(Name, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true, tags: null);
+    /// <remarks><paramref name="serializerFactories"/>, when given, are asked before the cache's own.</remarks>
+    public CacheStrategy<string, TValue> CreateAdHocStrategy<TValue>(
+        string strategyName,
+        string keyPrefix,
+        CacheStrategyOptions options,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null) =>
+        Create<string, TValue>(strategyName, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true, tags: null, serializerFactories);
 
     public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(
         string storeName,
@@ -132,10 +140,12 @@ internal sealed class CacheInstance : IDisposable
         StrategyInstruments instruments,
         Func<TValue, long>? sizeOf = null,
         Func<TKey, string>? keyFormatter = null,
-        bool tagValueType = false)
+        bool tagValueType = false,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null)
         where TKey : notnull
     {
-        ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(_serializerFactories);
+        ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(
+            serializerFactories is null ? _serializerFactories : [.. serializerFactories, .. _serializerFactories]);
 
         // In memory every value type has its own store: nothing to tell apart, and the tag would count against MaxBytes.
         if (tagValueType && !Provider.IsInProcess)
@@ -219,11 +229,12 @@ internal sealed class CacheInstance : IDisposable
         Func<TValue, long>? sizeOf,
         Func<TKey, string>? keyFormatter,
         bool tagValueType,
-        EntityTags<TKey, TValue>? tags)
+        EntityTags<TKey, TValue>? tags,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null)
         where TKey : notnull
     {
         var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
-        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType);
+        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, serializerFactories);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments)
         {
             EntityTags = tags,
