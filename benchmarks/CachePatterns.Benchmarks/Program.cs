@@ -22,6 +22,7 @@ return args switch
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["gray", .. var grayArgs] => await GrayFailureRunner.RunAsync(Console.Out, grayArgs),
     ["tags", ..] => await TagRunner.RunAsync(Console.Out),
+    ["nearcache", .. var nearArgs] => await NearCacheRunner.RunAsync(Console.Out, nearArgs),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };

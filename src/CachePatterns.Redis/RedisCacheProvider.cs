@@ -26,6 +26,7 @@ public sealed class RedisCacheProvider : ICacheProvider
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
     private readonly RedisTags _tags;
+    private readonly RedisInvalidationChannel _invalidations;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
     /// <param name="options">The options.</param>
@@ -43,10 +44,11 @@ public sealed class RedisCacheProvider : ICacheProvider
         _tags = new RedisTags(_options.InstanceName);
         _clock = new RedisServerClock(time);
         _connection.Restored += _clock.Reset;
+        _invalidations = new RedisInvalidationChannel(_connection, _options, _clock, time, log);
         _nodes = new RedisClusterNodes(_connection, _options, time, log);
-        _nodes.Changed += change => ConnectionChanged?.Invoke(this, change);
+        _nodes.Changed += OnChanged;
         _heartbeat = new RedisHeartbeat(_connection, _options, time, log, () => _nodes.IsCluster);
-        _heartbeat.Changed += change => ConnectionChanged?.Invoke(this, change);
+        _heartbeat.Changed += OnChanged;
     }
 
     /// <inheritdoc/>
@@ -56,6 +58,16 @@ public sealed class RedisCacheProvider : ICacheProvider
     /// its connection open. "Restored" is raised only once a <c>PING</c> is answered again.
     /// </remarks>
     public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A subscription to <c>cachepatterns:invalidations:</c> + <see cref="RedisCacheProviderOptions.InstanceName"/>, on which
+    /// every client's scripts publish the keys they change (<see cref="RedisCacheProviderOptions.PublishInvalidations"/>);
+    /// this client's own messages are skipped. <see langword="null"/> with
+    /// <see cref="RedisCacheProviderOptions.ReadFromReplicas"/>: a replica may answer with a value older than an
+    /// invalidation already received, so a near cache falls back to bounded staleness. See docs/providers.md, "Near cache".
+    /// </remarks>
+    public ICacheInvalidationSource? Invalidations => _options.ReadFromReplicas ? null : _invalidations;
 
     /// <inheritdoc/>
     public bool CanSweep => true;
@@ -70,7 +82,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         ArgumentNullException.ThrowIfNull(keyPrefix);
         try
         {
-            return await RedisSweeper.SweepAsync(_connection, RedisSweeper.PatternOf(_options.InstanceName, keyPrefix), cancellationToken).ConfigureAwait(false);
+            return await RedisSweeper.SweepAsync(_connection, RedisSweeper.PatternOf(_options.InstanceName, keyPrefix), _invalidations, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
         {
@@ -112,7 +124,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _clock, _nodes, _tags);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _clock, _nodes, _tags, _invalidations);
     }
 
     /// <summary>
@@ -180,9 +192,20 @@ public sealed class RedisCacheProvider : ICacheProvider
     /// <inheritdoc/>
     public void Dispose()
     {
+        _invalidations.Dispose();
         _heartbeat.Dispose();
         _nodes.Dispose();
         _connection.Dispose();
+    }
+
+    /// <summary>Gets the invalidation channel (tests).</summary>
+    internal RedisInvalidationChannel InvalidationChannel => _invalidations;
+
+    /// <summary>Heartbeat and Cluster-node changes: the core hears them, and the invalidation channel stops or resynchronizes.</summary>
+    private void OnChanged(CacheConnectionChangedEventArgs change)
+    {
+        _invalidations.OnConnectionChanged(change);
+        ConnectionChanged?.Invoke(this, change);
     }
 
     /// <summary>Gets the connection (tests).</summary>

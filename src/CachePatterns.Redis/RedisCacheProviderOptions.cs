@@ -79,4 +79,14 @@ public sealed class RedisCacheProviderOptions
     /// switch). Default: <see langword="null"/> (the machine's trusted CAs, when the configuration asks for <c>ssl=true</c>).
     /// </summary>
     public string? TrustedCertificateAuthorityPath { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether every script that changes a value (fill, set, invalidation, write completion
+    /// or abort) also publishes the key's invalidation on <c>cachepatterns:invalidations:</c> + <see cref="InstanceName"/>,
+    /// from inside the same script (so no subscriber hears it before the change is visible). Near caches of every process
+    /// sharing the server listen there. Leave it on in every process that writes while any process has a near cache, or
+    /// their writes will not reach those near caches. Default: <see langword="true"/> (a <c>PUBLISH</c> nobody listens to
+    /// costs a dictionary lookup on a standalone server; on a Cluster it is forwarded to every node).
+    /// </summary>
+    public bool PublishInvalidations { get; set; } = true;
 }

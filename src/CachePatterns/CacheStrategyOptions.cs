@@ -69,4 +69,11 @@ public sealed class CacheStrategyOptions
 
     /// <summary>Gets or sets how often a waiting reader looks for the other process's value. Default: 20 ms.</summary>
     public TimeSpan LeaseWaitPollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether this strategy uses its cache's near cache (L1), when the cache has one
+    /// (<see cref="CachePatternsBuilder.WithNearCache"/>). Default: <see langword="true"/>; set <see langword="false"/> for
+    /// entities that change too often to gain from an in-process copy, or that must never be read older than the provider.
+    /// </summary>
+    public bool UseNearCache { get; set; } = true;
 }

@@ -20,7 +20,8 @@ public static class ConsistencyHostRun
     /// <param name="kind"><c>CacheAside</c>, <c>WriteThrough</c> or <c>Naive</c> (the unfenced stand-in).</param>
     /// <param name="options">The shape of the workload each process runs.</param>
     /// <param name="maxDelayMicroseconds">The database's random delay around each row access.</param>
-    public static async Task<CheckerReport> RunAsync(string provider, string servers, string kind, CheckerOptions options, int maxDelayMicroseconds)
+    /// <param name="nearCache">Whether each process reads through a near cache (<c>WithNearCache()</c>).</param>
+    public static async Task<CheckerReport> RunAsync(string provider, string servers, string kind, CheckerOptions options, int maxDelayMicroseconds, bool nearCache = false)
     {
         var directory = Directory.CreateTempSubdirectory("cachepatterns-consistency-");
         try
@@ -31,6 +32,11 @@ public static class ConsistencyHostRun
                 "--db", Path.Combine(directory.FullName, "db.sqlite"), "--delay", $"{maxDelayMicroseconds}",
                 "--keys", $"{options.Keys}", "--writers", $"{options.Writers}", "--readers", $"{options.Readers}", "--ops", $"{options.OperationsPerWorker}",
             };
+            if (nearCache)
+            {
+                common = [.. common, "--near-cache"];
+            }
+
             using var a = Child.Start([.. common, "--name", "a", "--seed"]);
             using var b = Child.Start([.. common, "--name", "b"]);
             using var timeout = new CancellationTokenSource(Limit);

@@ -53,6 +53,12 @@ builder = Setting("provider") switch
 
 // A loaded machine must not turn slow calls into failures: this run is about ordering, not timeouts.
 builder.ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
+
+// --near-cache: the strategy reads through a near cache (L1) in front of the provider (docs/architecture.md, "Near cache").
+if (settings.ContainsKey("near-cache"))
+{
+    builder.WithNearCache();
+}
 if (kind != "Naive")
 {
     builder.AddStrategy<int, string>(Enum.Parse<CacheStrategyKind>(kind), _ => database, _ => database, o => o.Jitter = 0);

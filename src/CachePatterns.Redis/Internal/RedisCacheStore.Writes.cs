@@ -33,7 +33,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             NoteSliding(options);
             if (options.Tags is not { Count: > 0 } tags)
             {
-                var result = await db.ScriptEvaluateAsync(RedisScripts.Fill, keys, [lease.Token, payload, Flags(value), abs, sliding, retention])
+                var result = await db.ScriptEvaluateAsync(RedisPublishingScripts.Fill, keys, Publishing(lease.Token, payload, Flags(value), abs, sliding, retention))
                     .WaitAsync(cancellationToken).ConfigureAwait(false);
                 return (long)result == 1;
             }
@@ -41,7 +41,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             // Stamped with the lease's clock read (before the load began); stored only if no tag was invalidated since.
             NoteTagged();
             var batch = db.CreateBatch();
-            var fill = batch.ScriptEvaluateAsync(RedisScripts.Fill, keys, [lease.Token, RedisTags.EncodeSection(lease.TagStamp, tags, payload), TaggedFlags(value), abs, sliding, retention]);
+            var fill = batch.ScriptEvaluateAsync(RedisPublishingScripts.Fill, keys, Publishing(lease.Token, RedisTags.EncodeSection(lease.TagStamp, tags, payload), TaggedFlags(value), abs, sliding, retention));
             var check = _tags.CheckAfterStoreAsync(batch, lease.TagStamp, tags, TagLifetimeMs(options));
             batch.Execute();
             return (long)await fill.WaitAsync(cancellationToken).ConfigureAwait(false) == 1
@@ -71,11 +71,11 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         NoteSliding(options);
         if (options.Tags is not { Count: > 0 } tags)
         {
-            await RunAsync(RedisScripts.Set, keys, [payload, Flags(value), abs, sliding, retention], cancellationToken).ConfigureAwait(false);
+            await RunAsync(RedisPublishingScripts.Set, keys, Publishing(payload, Flags(value), abs, sliding, retention), cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await RunTaggedAsync(RedisScripts.Set, keys, tags, options, stamp => [RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention], cancellationToken)
+        await RunTaggedAsync(RedisPublishingScripts.Set, keys, tags, options, stamp => Publishing(RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention), cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -108,7 +108,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
-        var removed = (long)await RunAsync(RedisScripts.Invalidate, Keys(key), [], cancellationToken).ConfigureAwait(false);
+        var removed = (long)await RunAsync(RedisPublishingScripts.Invalidate, Keys(key), Publishing(), cancellationToken).ConfigureAwait(false);
         if (removed > 0)
         {
             _descriptor.Observer?.OnEvicted(CacheEvictionReason.Removed, 1);
@@ -131,7 +131,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             {
                 // The caller treats the write as unregistered (its completion only invalidates); a registration that did
                 // reach the server would refuse fills of the key until WriteTimeout. End it without waiting.
-                _ = db.ScriptEvaluateAsync(RedisScripts.AbortWrite, keys, [token], CommandFlags.FireAndForget);
+                _ = db.ScriptEvaluateAsync(RedisPublishingScripts.AbortWrite, keys, Publishing(token), CommandFlags.FireAndForget);
                 throw;
             }
 
@@ -160,7 +160,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         catch
         {
             // The database has the value but the cache cannot hold it: end the write by removing the key.
-            await RunAsync(RedisScripts.AbortWrite, keys, [token.Token], cancellationToken).ConfigureAwait(false);
+            await RunAsync(RedisPublishingScripts.AbortWrite, keys, Publishing(token.Token), cancellationToken).ConfigureAwait(false);
             throw;
         }
 
@@ -168,17 +168,17 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         NoteSliding(options);
         if (options.Tags is not { Count: > 0 } tags)
         {
-            var result = await RunAsync(RedisScripts.CompleteWrite, keys, [token.Token, payload, Flags(value), abs, sliding, retention], cancellationToken)
+            var result = await RunAsync(RedisPublishingScripts.CompleteWrite, keys, Publishing(token.Token, payload, Flags(value), abs, sliding, retention), cancellationToken)
                 .ConfigureAwait(false);
             return (long)result == 1;
         }
 
         var (stored, valid) = await RunTaggedAsync(
-            RedisScripts.CompleteWrite,
+            RedisPublishingScripts.CompleteWrite,
             keys,
             tags,
             options,
-            stamp => [token.Token, RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention],
+            stamp => Publishing(token.Token, RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention),
             cancellationToken).ConfigureAwait(false);
         return stored == 1 && valid;
     }
@@ -191,7 +191,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             return;
         }
 
-        await RunAsync(RedisScripts.AbortWrite, Keys(key), [token.Token], cancellationToken).ConfigureAwait(false);
+        await RunAsync(RedisPublishingScripts.AbortWrite, Keys(key), Publishing(token.Token), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs one script on the primary, translating a Redis failure.</summary>

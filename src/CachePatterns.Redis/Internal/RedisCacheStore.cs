@@ -36,12 +36,23 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
     private readonly RedisTags _tags;
+    private readonly RedisValue _publishChannel;
+    private readonly RedisValue _publishSource;
     private bool _slidingSeen;
     private bool _tagsSeen;
 
-    public RedisCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, RedisConnection connection, RedisCacheProviderOptions options, RedisServerClock clock, RedisClusterNodes nodes, RedisTags tags)
+    public RedisCacheStore(
+        CacheStoreDescriptor<TKey, TValue> descriptor,
+        RedisConnection connection,
+        RedisCacheProviderOptions options,
+        RedisServerClock clock,
+        RedisClusterNodes nodes,
+        RedisTags tags,
+        RedisInvalidationChannel invalidations)
     {
         _tags = tags;
+        _publishChannel = invalidations.ChannelArgument;
+        _publishSource = invalidations.Source;
         _clock = clock;
         _nodes = nodes;
         _descriptor = descriptor;
@@ -144,6 +155,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
             Volatile.Write(ref _tagsSeen, true);
         }
     }
+
+    /// <summary>A changing script's own arguments, then the two its publish step reads (<see cref="RedisPublishingScripts"/>).</summary>
+    private RedisValue[] Publishing(params RedisValue[] values) => [.. values, _publishChannel, _publishSource];
 
     private static long NewToken() => Random.Shared.NextInt64(1, long.MaxValue);
 

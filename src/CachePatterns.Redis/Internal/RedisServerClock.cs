@@ -60,17 +60,44 @@ internal sealed class RedisServerClock(TimeProvider time)
         return true;
     }
 
+    /// <summary>
+    /// Gets the estimated server time in Unix µs (the near cache's invalidation delay), without a margin; false when no
+    /// usable sample exists.
+    /// </summary>
+    public bool TryNowMicroseconds(out long nowMicroseconds)
+    {
+        var sample = Volatile.Read(ref _sample);
+        nowMicroseconds = 0;
+        if (sample is null)
+        {
+            return false;
+        }
+
+        var elapsed = time.GetElapsedTime(sample.Timestamp);
+        if (elapsed >= MaxAge || elapsed < TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        nowMicroseconds = sample.ServerMicroseconds + (long)(elapsed.Ticks / 10);
+        return true;
+    }
+
     /// <summary>Forgets the offset (the connection was restored, perhaps to another server).</summary>
     public void Reset() => Volatile.Write(ref _sample, null);
 
     /// <summary>Records one <c>TIME</c> answer taken between two local timestamps.</summary>
-    internal void Record(long serverMs, long sentTimestamp, long receivedTimestamp)
+    internal void Record(long serverMs, long sentTimestamp, long receivedTimestamp) =>
+        Record(serverMs, serverMs * 1000, sentTimestamp, receivedTimestamp);
+
+    /// <summary>Records one <c>TIME</c> answer, with its microseconds.</summary>
+    internal void Record(long serverMs, long serverMicroseconds, long sentTimestamp, long receivedTimestamp)
     {
         var roundTrip = time.GetElapsedTime(sentTimestamp, receivedTimestamp).TotalMilliseconds;
 
         // The server read its clock somewhere in the round trip: its midpoint is off by at most half of it.
         var midpoint = sentTimestamp + ((receivedTimestamp - sentTimestamp) / 2);
-        Volatile.Write(ref _sample, new Sample(serverMs, midpoint, roundTrip / 2));
+        Volatile.Write(ref _sample, new Sample(serverMs, serverMicroseconds, midpoint, roundTrip / 2));
     }
 
     /// <summary>Samples now and waits for it (tests, warm-up).</summary>
@@ -80,8 +107,34 @@ internal sealed class RedisServerClock(TimeProvider time)
         var reply = await db.ExecuteAsync("TIME").ConfigureAwait(false);
         var received = time.GetTimestamp();
         var parts = (RedisResult[])reply!;
-        var serverMs = ((long)parts[0] * 1000) + ((long)parts[1] / 1000);
-        Record(serverMs, sent, received);
+        var serverMicroseconds = ((long)parts[0] * 1_000_000) + (long)parts[1];
+        Record(serverMicroseconds / 1000, serverMicroseconds, sent, received);
+    }
+
+    /// <summary>
+    /// Samples <paramref name="count"/> times and keeps the sample with the shortest round trip (the smallest error):
+    /// on a loaded client one round trip can take milliseconds, and the estimate is off by up to half of it.
+    /// </summary>
+    internal async Task SampleBestOfAsync(IDatabase db, int count)
+    {
+        (long ServerMs, long ServerUs, long Sent, long Received)? best = null;
+        for (var i = 0; i < count; i++)
+        {
+            var sent = time.GetTimestamp();
+            var reply = await db.ExecuteAsync("TIME").ConfigureAwait(false);
+            var received = time.GetTimestamp();
+            var parts = (RedisResult[])reply!;
+            var serverMicroseconds = ((long)parts[0] * 1_000_000) + (long)parts[1];
+            if (best is null || received - sent < best.Value.Received - best.Value.Sent)
+            {
+                best = (serverMicroseconds / 1000, serverMicroseconds, sent, received);
+            }
+        }
+
+        if (best is { } b)
+        {
+            Record(b.ServerMs, b.ServerUs, b.Sent, b.Received);
+        }
     }
 
     private void StartSampling(IDatabase db)
@@ -113,5 +166,5 @@ internal sealed class RedisServerClock(TimeProvider time)
         }
     }
 
-    private sealed record Sample(long ServerMs, long Timestamp, double HalfRoundTripMs);
+    private sealed record Sample(long ServerMs, long ServerMicroseconds, long Timestamp, double HalfRoundTripMs);
 }

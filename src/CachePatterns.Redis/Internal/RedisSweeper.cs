@@ -20,13 +20,14 @@ internal static class RedisSweeper
 {
     private const int BatchSize = 256;
 
-    public static async ValueTask<long> SweepAsync(RedisConnection connection, string pattern, CancellationToken cancellationToken)
+    public static async ValueTask<long> SweepAsync(RedisConnection connection, string pattern, RedisInvalidationChannel invalidations, CancellationToken cancellationToken)
     {
-        var first = await PassAsync(connection, pattern, cancellationToken).ConfigureAwait(false);
-        return first + await PassAsync(connection, pattern, cancellationToken).ConfigureAwait(false);
+        RedisValue[] publishing = [invalidations.ChannelArgument, invalidations.Source];
+        var first = await PassAsync(connection, pattern, publishing, cancellationToken).ConfigureAwait(false);
+        return first + await PassAsync(connection, pattern, publishing, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async ValueTask<long> PassAsync(RedisConnection connection, string pattern, CancellationToken cancellationToken)
+    private static async ValueTask<long> PassAsync(RedisConnection connection, string pattern, RedisValue[] publishing, CancellationToken cancellationToken)
     {
         var db = await connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         var multiplexer = connection.Multiplexer ?? throw new CacheProviderException(CacheProviderFailureReason.ConnectionFailed, "Redis: not connected.");
@@ -52,11 +53,11 @@ internal static class RedisSweeper
                 batch.Add(ValueKeyOf(key));
                 if (batch.Count == BatchSize)
                 {
-                    swept += await InvalidateAllAsync(db, batch, cancellationToken).ConfigureAwait(false);
+                    swept += await InvalidateAllAsync(db, batch, publishing, cancellationToken).ConfigureAwait(false);
                 }
             }
 
-            swept += await InvalidateAllAsync(db, batch, cancellationToken).ConfigureAwait(false);
+            swept += await InvalidateAllAsync(db, batch, publishing, cancellationToken).ConfigureAwait(false);
         }
 
         return primaries > 0
@@ -82,10 +83,10 @@ internal static class RedisSweeper
         return escaped.Append('*').ToString();
     }
 
-    private static async Task<int> InvalidateAllAsync(IDatabase db, List<RedisKey> keys, CancellationToken cancellationToken)
+    private static async Task<int> InvalidateAllAsync(IDatabase db, List<RedisKey> keys, RedisValue[] publishing, CancellationToken cancellationToken)
     {
         var batch = db.CreateBatch();
-        var tasks = keys.Distinct().Select(k => batch.ScriptEvaluateAsync(RedisScripts.Invalidate, [k, (string)k! + ":l", (string)k! + ":w"])).ToArray();
+        var tasks = keys.Distinct().Select(k => batch.ScriptEvaluateAsync(RedisPublishingScripts.Invalidate, [k, (string)k! + ":l", (string)k! + ":w"], publishing)).ToArray();
         batch.Execute();
         await Task.WhenAll(tasks).WaitAsync(cancellationToken).ConfigureAwait(false);
         var count = tasks.Length;

@@ -2,6 +2,7 @@ using CachePatterns.Diagnostics.Internal;
 using CachePatterns.Distributed;
 using CachePatterns.Internal;
 using CachePatterns.Memory;
+using CachePatterns.NearCache;
 using CachePatterns.Providers;
 using CachePatterns.Resilience;
 using CachePatterns.Serialization;
@@ -59,6 +60,31 @@ public sealed class CachePatternsBuilder
         return UseProvider(sp => new MemoryCacheProvider(
             Options.Create(sp.GetRequiredService<IOptionsMonitor<MemoryCacheProviderOptions>>().Get(name)),
             sp.GetService<TimeProvider>()));
+    }
+
+    /// <summary>
+    /// Puts a near cache (L1) in front of this cache's out-of-process provider: hot entries are served from process memory,
+    /// filled from the provider on a miss and dropped when any process changes them (Redis pushes invalidations; with
+    /// memcached a copy lives at most <see cref="NearCacheOptions.MaxStaleness"/>). Every strategy and the ad-hoc
+    /// <see cref="ICache"/> of this cache use it unless <see cref="CacheStrategyOptions.UseNearCache"/> is
+    /// <see langword="false"/>; <c>IDistributedCache</c> never does (see docs/architecture.md, "Near cache"). With the
+    /// in-memory provider it does nothing. The options are validated when the host starts.
+    /// </summary>
+    /// <example><c>services.AddCachePatterns().UseRedis(o =&gt; o.Configuration = "localhost:6379").WithNearCache(o =&gt; o.MaxEntries = 50_000);</c></example>
+    /// <param name="configure">Configures the bounds and lifetimes of the copies.</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder WithNearCache(Action<NearCacheOptions>? configure = null)
+    {
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NearCacheOptions>, Validation.NearCacheOptionsValidator>());
+        var options = Services.AddOptions<NearCacheOptions>(CacheName)
+            .Configure(static o => o.Enabled = true)
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return this;
     }
 
     /// <summary>Configures the timeout and circuit breaker of an out-of-process provider.</summary>

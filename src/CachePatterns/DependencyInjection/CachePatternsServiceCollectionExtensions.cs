@@ -57,7 +57,8 @@ public static class CachePatternsServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
                 sp.GetRequiredService<IOptionsMonitor<CacheResilienceOptions>>().Get(cacheName),
                 [.. sp.GetServices<ICacheSerializerFactory>().Reverse()],
-                ownsProvider: registered is null);
+                ownsProvider: registered is null,
+                sp.GetRequiredService<IOptionsMonitor<CachePatterns.NearCache.NearCacheOptions>>().Get(cacheName));
         });
         services.TryAddKeyedSingleton<ICache>(cacheName, (sp, _) => new AdHocCache(
             sp.GetRequiredKeyedService<CacheInstance>(cacheName),

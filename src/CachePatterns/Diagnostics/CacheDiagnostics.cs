@@ -72,6 +72,31 @@ public static class CacheDiagnostics
     /// <summary>Counter: keys whose invalidation failed and was remembered for a replay. Tags: <c>cache.name</c>.</summary>
     public const string InvalidationsDeferred = "cachepatterns.invalidations.deferred";
 
+    /// <summary>
+    /// Counter: reads the near cache (L1) answered from process memory, counted apart from <see cref="Hits"/> (which counts
+    /// every hit, near or remote). Remote hits = <see cref="Hits"/> − this. Tags: <c>cache.name</c>.
+    /// </summary>
+    public const string NearHits = "cachepatterns.near_cache.hits";
+
+    /// <summary>Counter: invalidations received from other processes. Tags: <c>cache.name</c>, <c>kind</c> (key, tag, all).</summary>
+    public const string NearInvalidations = "cachepatterns.near_cache.invalidations";
+
+    /// <summary>
+    /// Counter: times a strategy's whole near cache was dropped. Tags: <c>cache.name</c>, <c>reason</c>
+    /// (<c>disconnected</c>: invalidations may be missed from now on; <c>resynchronized</c>: the channel is back and
+    /// the copies held meanwhile are dropped; <c>invalidate_all</c>: another process asked for it).
+    /// </summary>
+    public const string NearFlushes = "cachepatterns.near_cache.flushes";
+
+    /// <summary>Counter: near-cache copies refused because an invalidation of the key arrived while it was read from the provider. Tags: <c>cache.name</c>.</summary>
+    public const string NearFillsFenced = "cachepatterns.near_cache.fills.fenced";
+
+    /// <summary>
+    /// Histogram, seconds: from the change on the server to this process receiving its invalidation (Redis: on the
+    /// server's clock). Tags: <c>cachepatterns.cache</c>. Explicit buckets from 50 µs to 5 s.
+    /// </summary>
+    public const string NearInvalidationDelay = "cachepatterns.near_cache.invalidation.delay";
+
     /// <summary>The tag naming the strategy (the entity type, e.g. <c>Product</c>), on every instrument.</summary>
     public const string CacheNameTag = "cache.name";
 

@@ -1,3 +1,5 @@
+using CachePatterns.NearCache;
+using CachePatterns.NearCache.Internal;
 using CachePatterns.Providers;
 using CachePatterns.Resilience;
 using CachePatterns.Resilience.Internal;
@@ -30,7 +32,8 @@ internal sealed class CacheInstance : IDisposable
         ILoggerFactory loggerFactory,
         CacheResilienceOptions resilienceOptions,
         IReadOnlyList<ICacheSerializerFactory> serializerFactories,
-        bool ownsProvider)
+        bool ownsProvider,
+        NearCacheOptions? nearCache = null)
     {
         _ownsProvider = ownsProvider;
         _namespaces = new KeyNamespaces(name);
@@ -46,7 +49,16 @@ internal sealed class CacheInstance : IDisposable
         {
             provider.ConnectionChanged += OnConnectionChanged;
         }
+
+        // A near cache in front of an in-process provider would only copy its entries: none.
+        if (nearCache is { Enabled: true } && !provider.IsInProcess)
+        {
+            NearCache = new NearCacheCoordinator(name, provider, nearCache, telemetry, Logger, time);
+        }
     }
+
+    /// <summary>Gets the near cache of this cache, or <see langword="null"/> when it has none.</summary>
+    public NearCacheCoordinator? NearCache { get; }
 
     /// <summary>
     /// How often remembered invalidations are retried while any is pending: at most every half second (a retry while the
@@ -141,7 +153,8 @@ internal sealed class CacheInstance : IDisposable
         Func<TValue, long>? sizeOf = null,
         Func<TKey, string>? keyFormatter = null,
         bool tagValueType = false,
-        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null)
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null,
+        CacheStrategyOptions? nearCacheFor = null)
         where TKey : notnull
     {
         ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(
@@ -158,7 +171,10 @@ internal sealed class CacheInstance : IDisposable
             Observer = instruments,
             SizeOf = sizeOf,
         };
-        return CreateStore(descriptor, instruments);
+        var store = CreateStore(descriptor, instruments);
+        return NearCache is not null && nearCacheFor is { UseNearCache: true }
+            ? new NearCacheStore<TKey, TValue>(store, descriptor, NearCache, nearCacheFor, instruments, Name, Time)
+            : store;
     }
 
     /// <summary>Creates a store with cache semantics from a descriptor the caller built (its own serializer or bounds).</summary>
@@ -234,7 +250,7 @@ internal sealed class CacheInstance : IDisposable
         where TKey : notnull
     {
         var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
-        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, serializerFactories);
+        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, serializerFactories, nearCacheFor: options);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments)
         {
             EntityTags = tags,
@@ -245,6 +261,7 @@ internal sealed class CacheInstance : IDisposable
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>
     public void Dispose()
     {
+        NearCache?.Dispose();
         if (Pipeline is not null)
         {
             Provider.ConnectionChanged -= OnConnectionChanged;

@@ -48,6 +48,14 @@ public interface ICacheProvider : IDisposable
     }
 
     /// <summary>
+    /// Gets the channel on which the provider hears invalidations made by other processes sharing the server, or
+    /// <see langword="null"/> (default) when it has none. A near cache in front of a provider without one bounds how long
+    /// its copies live instead (<see cref="NearCache.NearCacheOptions.MaxStaleness"/>). A provider that has one must publish
+    /// every value change it makes (set, fill, invalidation, write completion or abort) after the change is visible.
+    /// </summary>
+    ICacheInvalidationSource? Invalidations => null;
+
+    /// <summary>
     /// Gets a value indicating whether <see cref="SweepAsync"/> is supported. The default is <see langword="false"/>.
     /// </summary>
     bool CanSweep => false;

@@ -31,10 +31,18 @@ public sealed class TestCacheHost : IDisposable
     public ICacheStrategy<int, string> Strategy => Services.GetRequiredService<ICacheStrategy<int, string>>();
 
     /// <summary>Builds a container with the default cache configured by <paramref name="configure"/>.</summary>
-    public static TestCacheHost Create(Action<CachePatternsBuilder> configure, Action<IServiceCollection>? configureServices = null)
+    /// <param name="configure">Configures the default cache.</param>
+    /// <param name="configureServices">Adds services.</param>
+    /// <param name="time">A clock shared with other containers (two processes of one test); a new one when null.</param>
+    /// <param name="database">A database shared with other containers; a new one when null.</param>
+    public static TestCacheHost Create(
+        Action<CachePatternsBuilder> configure,
+        Action<IServiceCollection>? configureServices = null,
+        FakeTimeProvider? time = null,
+        TestDatabase? database = null)
     {
-        var time = new FakeTimeProvider();
-        var database = new TestDatabase();
+        time ??= new FakeTimeProvider();
+        database ??= new TestDatabase();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton(database);

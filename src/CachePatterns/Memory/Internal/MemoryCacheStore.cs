@@ -103,7 +103,8 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken) =>
         new(Lookup(key, acquireLease));
 
-    private CacheLookup<TValue> Lookup(TKey key, bool acquireLease)
+    /// <summary>The lookup, synchronously (the near cache's hit path).</summary>
+    internal CacheLookup<TValue> Lookup(TKey key, bool acquireLease)
     {
         ValidateKey(key);
         if (_entries.TryGet(key, out var entry) && IsTagValid(key, entry))
@@ -171,11 +172,15 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         return new ValueTask<CacheLookup<TValue>[]>(results);
     }
 
-    public ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
+    public ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken) =>
+        new(Fill(key, lease, value, options));
+
+    /// <summary>The fill, synchronously (the near cache copies values in with it).</summary>
+    internal bool Fill(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options)
     {
         if (lease.State is not Fence fence)
         {
-            return new ValueTask<bool>(false);
+            return false;
         }
 
         MemoryEntry<TValue> entry;
@@ -209,17 +214,22 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
             TrimToSize();
         }
 
-        return new ValueTask<bool>(stored);
+        return stored;
     }
 
     public ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken)
+    {
+        ReleaseLease(key, lease);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Gives a lease back, synchronously.</summary>
+    internal void ReleaseLease(TKey key, CacheLease lease)
     {
         if (lease.State is Fence fence)
         {
             ReleaseLeaseCore(key, fence);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
@@ -258,6 +268,13 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
 
     public ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
+        Invalidate(key);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The invalidation, synchronously.</summary>
+    internal void Invalidate(TKey key)
+    {
         ValidateKey(key);
         var stripe = StripeOf(key);
         lock (_stripes[stripe])
@@ -269,8 +286,6 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
 
             RemoveExplicitly(key);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask<CacheWriteToken> BeginWriteAsync(TKey key, CancellationToken cancellationToken)
@@ -322,6 +337,39 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         }
 
         return InvalidateAsync(key, cancellationToken);
+    }
+
+    /// <summary>
+    /// Drops every entry and revokes every outstanding lease (the near cache's flush): a fill whose lease was granted
+    /// before this call stores nothing, and nothing a fill stored before it remains.
+    /// </summary>
+    internal void InvalidateAll()
+    {
+        for (var i = 0; i < StripeCount; i++)
+        {
+            lock (_stripes[i])
+            {
+                foreach (var fence in _fences[i].Values)
+                {
+                    fence.Version++;
+                }
+            }
+        }
+
+        // A fill checked its lease before the bump above stored before it, so this clear removes it; one after is refused.
+        _entries.Clear();
+    }
+
+    /// <summary>Gets the keys held now (a snapshot; the near cache's index cleanup).</summary>
+    internal List<TKey> SnapshotKeys()
+    {
+        var keys = new List<TKey>(_entries.Count);
+        foreach (var pair in (IEnumerable<KeyValuePair<TKey, MemoryEntry<TValue>>>)_entries)
+        {
+            keys.Add(pair.Key);
+        }
+
+        return keys;
     }
 
     public void Dispose()
