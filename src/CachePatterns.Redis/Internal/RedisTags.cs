@@ -43,11 +43,19 @@ internal sealed class RedisTags(string instanceName)
         return string.format('%d', read_clock(KEYS[1]))
         """;
 
-    /// <summary>KEYS[1] = clock, KEYS[2] = the tag's version. Advances the clock and raises the version if it exists.</summary>
+    /// <summary>
+    /// KEYS[1] = clock, KEYS[2] = the tag's version; ARGV: the tag, the near-cache channel ('' for none), this client's
+    /// source id. Advances the clock, raises the version if it exists, then publishes the tag on the channel
+    /// (<see cref="RedisInvalidationMessage"/> kind <c>t</c>) so other processes' near caches drop what they hold.
+    /// </summary>
     public const string InvalidateScript = "#!lua flags=allow-oom\n" + ClockFunctions + """
         local n = math.max(read_clock(KEYS[1]) + 1, now_ms())
         redis.call('SET', KEYS[1], string.format('%d', n))
         if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[2], string.format('%d', n), 'KEEPTTL') end
+        if ARGV[2] ~= nil and ARGV[2] ~= '' then
+          local t = redis.call('TIME')
+          redis.call('PUBLISH', ARGV[2], '1|t|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[3] .. '|' .. ARGV[1])
+        end
         return 1
         """;
 
@@ -112,7 +120,8 @@ internal sealed class RedisTags(string instanceName)
     /// <summary>Parses <see cref="ReadStampAsync"/>'s reply.</summary>
     public static long ParseStamp(RedisResult result) => long.Parse((string)result!, System.Globalization.CultureInfo.InvariantCulture);
 
-    public Task<RedisResult> InvalidateAsync(IDatabaseAsync db, string tag) => db.ScriptEvaluateAsync(InvalidateScript, [ClockKey, VersionKey(tag)]);
+    public Task<RedisResult> InvalidateAsync(IDatabaseAsync db, string tag, RedisValue channel, RedisValue source) =>
+        db.ScriptEvaluateAsync(InvalidateScript, [ClockKey, VersionKey(tag)], [tag, channel, source]);
 
     /// <summary>After a tagged entry is stored (<see cref="CheckAfterStoreScript"/>): 1 if it is valid.</summary>
     public Task<RedisResult> CheckAfterStoreAsync(IDatabaseAsync db, long stamp, IReadOnlyCollection<string> tags, long lifetimeMs)

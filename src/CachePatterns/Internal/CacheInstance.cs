@@ -93,19 +93,25 @@ internal sealed class CacheInstance : IDisposable
             throw new NotSupportedException($"The cache provider '{Provider.Name}' of cache '{Name}' does not support tags.");
         }
 
-        if (Pipeline is null)
-        {
-            await Provider.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
         try
         {
+            if (Pipeline is null)
+            {
+                await Provider.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             await Pipeline.ExecuteAsync(static (s, ct) => s.Provider.InvalidateTagAsync(s.Tag, ct), (Provider, Tag: tag), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (Pipeline is not null && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
             throw new CacheUnavailableException(Name, "invalidate-tag", ex is Resilience.Internal.CacheCircuitOpenException ? 0 : 1, ex);
+        }
+        finally
+        {
+            // The near cache keeps no tags yet: this process's L1 drops everything (other processes' do on the provider's
+            // tag message, Redis; memcached's L1 within its bounded staleness). Also after a failure: the tag may be invalidated.
+            NearCache?.OnLocalTagInvalidated();
         }
     }
 

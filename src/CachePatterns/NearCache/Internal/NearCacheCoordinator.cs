@@ -98,6 +98,12 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
         }
     }
 
+    /// <summary>
+    /// This process invalidated a tag (<c>CacheInstance.InvalidateTagAsync</c>, after the provider's invalidation returned):
+    /// the near cache keeps no tags yet, so it drops everything, as for another process's tag message.
+    /// </summary>
+    public void OnLocalTagInvalidated() => FlushAll("invalidate_tag");
+
     public void OnInvalidated(CacheInvalidation invalidation)
     {
         var kind = invalidation.Kind switch
