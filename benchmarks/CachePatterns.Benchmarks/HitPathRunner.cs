@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using CachePatterns.Internal;
 using Microsoft.Extensions.Caching.Memory;
 
@@ -22,52 +21,8 @@ public static class HitPathRunner
     {
         ArgumentNullException.ThrowIfNull(output);
         await using var fixture = await HitFixture.CreateAsync();
-        var cases = Cases(fixture);
-        var times = cases.Select(_ => new double[MeasuredRounds]).ToArray();
-        var allocated = new long[cases.Length];
-        for (var round = 0; round < WarmupRounds + MeasuredRounds; round++)
-        {
-            for (var c = 0; c < cases.Length; c++)
-            {
-                var bytesBefore = GC.GetAllocatedBytesForCurrentThread();
-                var started = Stopwatch.GetTimestamp();
-                if (cases[c].Run(fixture) != Batch)
-                {
-                    throw new InvalidOperationException($"'{cases[c].Name}' missed.");
-                }
-
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                if (round >= WarmupRounds)
-                {
-                    times[c][round - WarmupRounds] = elapsed.TotalNanoseconds / Batch;
-                    allocated[c] += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
-                }
-            }
-        }
-
-        output.WriteLine(
-            $"{MeasuredRounds} rounds (after {WarmupRounds} warm-up rounds) of {Batch:N0} calls per case, cases interleaved; " +
-            "median and quartiles of the per-round mean.");
-        output.WriteLine();
-        output.WriteLine("| method | median | p25 | p75 | ratio (median) | allocated |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|");
-        var baseline = Percentile(times[0], 0.5);
-        for (var c = 0; c < cases.Length; c++)
-        {
-            var median = Percentile(times[c], 0.5);
-            output.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"| {cases[c].Name} | {median:0.0} ns | {Percentile(times[c], 0.25):0.0} ns | {Percentile(times[c], 0.75):0.0} ns | {median / baseline:0.00} | {(double)allocated[c] / ((long)MeasuredRounds * Batch):0} B |"));
-        }
-
+        InterleavedBatches.Run(output, fixture, Cases(fixture), Batch, WarmupRounds, MeasuredRounds);
         return 0;
-    }
-
-    private static double Percentile(double[] samples, double p)
-    {
-        var sorted = (double[])samples.Clone();
-        Array.Sort(sorted);
-        return sorted[(int)Math.Round(p * (sorted.Length - 1))];
     }
 
     /// <summary>Each case runs <see cref="Batch"/> hits and returns how many found the value.</summary>
@@ -194,6 +149,5 @@ public static class HitPathRunner
         }),
     ];
 
-    private static int Found<T>(ValueTask<T> pending) =>
-        pending.IsCompletedSuccessfully ? (pending.Result is not null ? 1 : 0) : (pending.AsTask().GetAwaiter().GetResult() is not null ? 1 : 0);
+    private static int Found<T>(ValueTask<T> pending) => InterleavedBatches.Found(pending);
 }

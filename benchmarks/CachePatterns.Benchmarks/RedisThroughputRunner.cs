@@ -11,7 +11,7 @@ namespace CachePatterns.Benchmarks;
 /// </summary>
 public static class RedisThroughputRunner
 {
-    private const int Callers = 64;
+    internal const int Callers = 64;
     private const int Rounds = 5;
     private static readonly TimeSpan RoundTime = TimeSpan.FromSeconds(2);
 
@@ -82,7 +82,8 @@ public static class RedisThroughputRunner
         return sorted[sorted.Count / 2];
     }
 
-    private static async Task<(double OpsPerSecond, double CpuPerOp)> MeasureAsync(Func<ValueTask> call, TimeSpan duration)
+    /// <summary>Runs <see cref="Callers"/> callers of <paramref name="call"/> in a loop for <paramref name="duration"/>: ops/s and process CPU per op.</summary>
+    internal static async Task<(double OpsPerSecond, double CpuPerOp)> MeasureAsync(Func<ValueTask> call, TimeSpan duration)
     {
         long operations = 0;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;

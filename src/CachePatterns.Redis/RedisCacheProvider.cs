@@ -105,7 +105,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         try
         {
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            await _tags.InvalidateAsync(db, tag, _invalidations.ChannelArgument, _invalidations.Source).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _tags.InvalidateAsync(db, tag, _invalidations).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
         {

@@ -20,44 +20,60 @@ public static class ConsistencyHostRun
     /// <param name="kind"><c>CacheAside</c>, <c>WriteThrough</c> or <c>Naive</c> (the unfenced stand-in).</param>
     /// <param name="options">The shape of the workload each process runs.</param>
     /// <param name="maxDelayMicroseconds">The database's random delay around each row access.</param>
-    /// <param name="nearCache">Whether each process reads through a near cache (<c>WithNearCache()</c>).</param>
-    public static async Task<CheckerReport> RunAsync(string provider, string servers, string kind, CheckerOptions options, int maxDelayMicroseconds, bool nearCache = false)
+    /// <param name="run">Near cache, a second process's own route to the server, a fault injected midway.</param>
+    public static async Task<CheckerReport> RunAsync(string provider, string servers, string kind, CheckerOptions options, int maxDelayMicroseconds, HostRunOptions? run = null)
     {
+        run ??= new HostRunOptions();
         var directory = Directory.CreateTempSubdirectory("cachepatterns-consistency-");
         try
         {
-            var common = new[]
-            {
-                "--provider", provider, "--servers", servers, "--kind", kind, "--namespace", $"x{Guid.NewGuid():N}:",
+            string[] common =
+            [
+                "--provider", provider, "--kind", kind, "--namespace", $"x{Guid.NewGuid():N}:",
                 "--db", Path.Combine(directory.FullName, "db.sqlite"), "--delay", $"{maxDelayMicroseconds}",
-                "--keys", $"{options.Keys}", "--writers", $"{options.Writers}", "--readers", $"{options.Readers}", "--ops", $"{options.OperationsPerWorker}",
-            };
-            if (nearCache)
-            {
-                common = [.. common, "--near-cache"];
-            }
-
-            using var a = Child.Start([.. common, "--name", "a", "--seed"]);
-            using var b = Child.Start([.. common, "--name", "b"]);
+                "--keys", $"{options.Keys}", "--readers", $"{options.Readers}", "--ops", $"{options.OperationsPerWorker}",
+                .. (run.Near ? ["--near"] : Array.Empty<string>()),
+            ];
+            string[] midway = run.AtMidway is null ? [] : ["--midway", $"{options.Writers * options.OperationsPerWorker / 2}"];
+            using var a = Child.Start([.. common, "--servers", servers, "--name", "a", "--seed", "--writers", $"{options.Writers}", .. midway]);
+            using var b = Child.Start([.. common, "--servers", run.ServersOfSecondProcess ?? servers, "--name", "b", "--writers", $"{run.WritersOfSecondProcess ?? options.Writers}"]);
             using var timeout = new CancellationTokenSource(Limit);
             await a.ExpectAsync("ready", timeout.Token);
             await b.ExpectAsync("ready", timeout.Token);
             await a.SendAsync("go");
             await b.SendAsync("go");
+            if (run.AtMidway is not null)
+            {
+                await a.ExpectAsync("midway", timeout.Token);
+                await run.AtMidway();
+            }
+
             var reports = new[]
             {
                 JsonSerializer.Deserialize<CheckerReport>(await a.ExpectAsync("report ", timeout.Token))!,
                 JsonSerializer.Deserialize<CheckerReport>(await b.ExpectAsync("report ", timeout.Token))!,
             };
-            await a.SendAsync("check");
-            var stale = JsonSerializer.Deserialize<List<string>>(await a.ExpectAsync("stale ", timeout.Token))!;
+
+            // Both processes look at quiescence: each has its own near cache.
+            var stale = new List<string>();
+            foreach (var (name, child) in new[] { ("a", a), ("b", b) })
+            {
+                await child.SendAsync("check");
+                stale.AddRange(JsonSerializer.Deserialize<List<string>>(await child.ExpectAsync("stale ", timeout.Token))!.Select(s => $"process {name}: {s}"));
+            }
+
             await a.SendAsync(string.Empty);
             await b.SendAsync(string.Empty);
             return new CheckerReport(
                 stale,
                 reports.Sum(r => r.Reads),
                 reports.Sum(r => r.OlderThanCompletedWrite),
-                [.. reports.SelectMany(r => r.Examples ?? [])]);
+                [.. reports.SelectMany(r => r.Examples ?? [])],
+                reports.Max(r => r.WindowMilliseconds),
+                reports.Sum(r => r.WritesDeferred),
+                reports.Sum(r => r.NearCacheHits),
+                reports.Max(r => r.InvalidationDelayMilliseconds),
+                [.. reports.SelectMany(r => r.MissedWriteCompletions ?? [])]);
         }
         finally
         {
@@ -234,3 +250,10 @@ public static class ConsistencyHostRun
         }
     }
 }
+
+/// <summary>How a two-process run differs from the plain one.</summary>
+/// <param name="Near">Both processes put the library's near cache in front of the provider (<c>WithNearCache</c>).</param>
+/// <param name="ServersOfSecondProcess">The servers process b connects to (for example a TCP relay the test can cut), if not the same as a's.</param>
+/// <param name="AtMidway">Run once process a has finished half its writes, while the workload goes on (inject a fault, then heal it).</param>
+/// <param name="WritersOfSecondProcess">Process b's writers, if not the same as a's (0: b only reads, so it cannot learn of a's writes through its own).</param>
+public sealed record HostRunOptions(bool Near = false, string? ServersOfSecondProcess = null, Func<Task>? AtMidway = null, int? WritersOfSecondProcess = null);

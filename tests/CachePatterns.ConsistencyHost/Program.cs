@@ -27,62 +27,116 @@ if (settings.ContainsKey("seed"))
     }
 }
 
-var kind = Setting("kind");
-var builder = new ServiceCollection().AddCachePatterns();
-var servers = Setting("servers").Split(',');
-builder = Setting("provider") switch
+// A write whose cache step failed is deferred to the ledger, which by design does not protect other processes' reads:
+// the checker exempts it (and counts it). The counter is recorded on the writer's own flow, where its receipt is. Reads
+// answered by the near cache are counted too, to show the run used it.
+long nearHits = 0;
+var maxDelaySeconds = 0.0;
+using var listener = new System.Diagnostics.Metrics.MeterListener();
+listener.InstrumentPublished = (instrument, meters) =>
 {
-    "redis" => builder.UseRedis(o =>
+    if (instrument.Name is CachePatterns.Diagnostics.CacheDiagnostics.InvalidationsDeferred or CachePatterns.Diagnostics.CacheDiagnostics.NearHits
+        or CachePatterns.Diagnostics.CacheDiagnostics.NearInvalidationDelay)
     {
-        o.Configuration = servers[0];
-        o.InstanceName = Setting("namespace");
-    }),
-    "memcached" => builder.UseMemcached(o =>
-    {
-        foreach (var server in servers)
-        {
-            o.Servers.Add(server);
-        }
-
-        o.KeyPrefix = Setting("namespace");
-        o.OperationTimeout = TimeSpan.FromSeconds(3);
-        o.ConnectTimeout = TimeSpan.FromSeconds(3);
-    }),
-    var other => throw new ArgumentException($"--provider {other} is neither redis nor memcached."),
+        meters.EnableMeasurementEvents(instrument);
+    }
 };
-
-// A loaded machine must not turn slow calls into failures: this run is about ordering, not timeouts.
-builder.ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
-
-// --near-cache: the strategy reads through a near cache (L1) in front of the provider (docs/architecture.md, "Near cache").
-if (settings.ContainsKey("near-cache"))
+listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
 {
-    builder.WithNearCache();
-}
-if (kind != "Naive")
+    if (instrument.Name == CachePatterns.Diagnostics.CacheDiagnostics.NearHits)
+    {
+        Interlocked.Add(ref nearHits, value);
+    }
+    else
+    {
+        CommitReceipt.RecordCacheStepDeferred();
+    }
+});
+// The near cache's own measure of each invalidation's delay (publish on the server to arrival here): a read older than a
+// finished write is within the design's window when it began before that write's invalidation could have arrived.
+listener.SetMeasurementEventCallback<double>((_, seconds, _, _) =>
 {
-    builder.AddStrategy<int, string>(Enum.Parse<CacheStrategyKind>(kind), _ => database, _ => database, o => o.Jitter = 0);
-}
+    lock (listener)
+    {
+        maxDelaySeconds = Math.Max(maxDelaySeconds, seconds);
+    }
+});
+listener.Start();
 
-await using var services = builder.Services.BuildServiceProvider();
+var kind = Setting("kind");
+var servers = Setting("servers").Split(',');
+var prefix = Setting("namespace");
+
+// The stack under test, and the same stack without the near cache: at quiescence both are checked, so a stale entry is
+// found whether it is left in the near cache (L1) or in the server. Kinds: CacheAside and WriteThrough (--near puts the
+// library's near cache in front); Naive, the unfenced cache-aside; NaiveNear, an unfenced L1 with invalidation messages
+// in front of the fenced cache-aside; Fusion, FusionCache with memory level, Redis level and backplane.
+var remoteKind = kind switch
+{
+    "Naive" or "Fusion" => (CacheStrategyKind?)null,
+    "NaiveNear" => CacheStrategyKind.CacheAside,
+    _ => Enum.Parse<CacheStrategyKind>(kind),
+};
+await using var services = BuildServices(near: settings.ContainsKey("near"));
+await using var remoteServices = settings.ContainsKey("near") ? BuildServices(near: false) : null;
+await using var disposables = new DisposableList();
 ICacheStrategy<int, string> strategy;
 Func<int, ValueTask<(bool Found, string? Value)>> peek;
-if (kind == "Naive")
+Func<int, ValueTask<(bool Found, string? Value)>>? peekRemote = null;
+switch (kind)
 {
-    var provider = services.GetRequiredKeyedService<ICacheProvider>(CachePatternsBuilder.DefaultCacheName);
-    _ = new SystemTextJsonCacheSerializerFactory().TryCreateSerializer<string>(out var serializer);
-    var store = provider.CreateStore(new CacheStoreDescriptor<int, string>("naive", "naive:", serializer!));
-    strategy = new NaiveCacheAside(store, database);
-    peek = async key =>
+    case "Naive":
     {
-        var lookup = await store.GetAsync(key, acquireLease: false, CancellationToken.None);
-        return (lookup.Status == CacheLookupStatus.Hit, lookup.Value.Value);
-    };
+        var provider = services.GetRequiredKeyedService<ICacheProvider>(CachePatternsBuilder.DefaultCacheName);
+        _ = new SystemTextJsonCacheSerializerFactory().TryCreateSerializer<string>(out var serializer);
+        var store = provider.CreateStore(new CacheStoreDescriptor<int, string>("naive", "naive:", serializer!));
+        strategy = new NaiveCacheAside(store, database);
+        peek = async key =>
+        {
+            var lookup = await store.GetAsync(key, acquireLease: false, CancellationToken.None);
+            return (lookup.Status == CacheLookupStatus.Hit, lookup.Value.Value);
+        };
+        break;
+    }
+
+    case "NaiveNear":
+    {
+        var remote = services.GetRequiredService<ICacheStrategy<int, string>>();
+        var naive = await NaiveNearCache.CreateAsync(remote, servers[0], prefix + "naive-near");
+        disposables.Add(naive);
+        strategy = naive;
+        peek = key => naive.TryGetAsync(key);
+        peekRemote = key => remote.TryGetAsync(key);
+        break;
+    }
+
+    case "Fusion":
+    {
+        var fusion = new FusionCacheStrategy(servers[0], prefix, database);
+        var remote = new FusionCacheStrategy(servers[0], prefix, database, memoryLevel: false);
+        disposables.Add(fusion);
+        disposables.Add(remote);
+        strategy = fusion;
+        peek = key => fusion.TryGetAsync(key);
+        peekRemote = key => remote.TryGetAsync(key);
+        break;
+    }
+
+    default:
+        strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+        peek = key => strategy.TryGetAsync(key);
+        if (remoteServices is not null)
+        {
+            var remote = remoteServices.GetRequiredService<ICacheStrategy<int, string>>();
+            peekRemote = key => remote.TryGetAsync(key);
+        }
+
+        break;
 }
-else
+
+if (settings.TryGetValue("midway", out var midway))
 {
-    strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
-    peek = key => strategy.TryGetAsync(key);
+    strategy = new MidwaySignal(strategy, int.Parse(midway, CultureInfo.InvariantCulture));
 }
 
 // Connect before the start line, so both processes race on the keys rather than on their connections.
@@ -93,11 +147,21 @@ while (Console.ReadLine() is { } command)
     switch (command)
     {
         case "go":
-            var report = await ConsistencyChecker.RunWorkloadAsync(strategy, database, options, Setting("name"));
+            var report = await ConsistencyChecker.RunWorkloadAsync(strategy, database, options, Setting("name")) with
+            {
+                NearCacheHits = Interlocked.Read(ref nearHits),
+                InvalidationDelayMilliseconds = Volatile.Read(ref maxDelaySeconds) * 1000,
+            };
             Console.WriteLine("report " + JsonSerializer.Serialize(report));
             break;
         case "check":
-            Console.WriteLine("stale " + JsonSerializer.Serialize(await ConsistencyChecker.FindStaleEntriesAsync(database, peek, options.Keys)));
+            var stale = await ConsistencyChecker.FindStaleEntriesAsync(database, peek, options.Keys);
+            if (peekRemote is not null)
+            {
+                stale = [.. stale.Select(s => "near cache: " + s), .. (await ConsistencyChecker.FindStaleEntriesAsync(database, peekRemote, options.Keys)).Select(s => "server: " + s)];
+            }
+
+            Console.WriteLine("stale " + JsonSerializer.Serialize(stale));
             break;
 
         // Tags through the ad-hoc ICache of this process (ConsistencyHostRun.TagHost): one word per argument.
@@ -120,3 +184,58 @@ while (Console.ReadLine() is { } command)
 }
 
 return 0;
+
+ServiceProvider BuildServices(bool near)
+{
+    var builder = new ServiceCollection().AddCachePatterns();
+    builder = Setting("provider") switch
+    {
+        "redis" => builder.UseRedis(o =>
+        {
+            o.Configuration = servers[0];
+            o.InstanceName = prefix;
+        }),
+        "memcached" => builder.UseMemcached(o =>
+        {
+            foreach (var server in servers)
+            {
+                o.Servers.Add(server);
+            }
+
+            o.KeyPrefix = prefix;
+            o.OperationTimeout = TimeSpan.FromSeconds(3);
+            o.ConnectTimeout = TimeSpan.FromSeconds(3);
+        }),
+        var other => throw new ArgumentException($"--provider {other} is neither redis nor memcached."),
+    };
+
+    if (near)
+    {
+        builder.WithNearCache();
+    }
+
+    // A loaded machine must not turn slow calls into failures: this run is about ordering, not timeouts.
+    builder.ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
+    if (remoteKind is { } strategyKind)
+    {
+        builder.AddStrategy<int, string>(strategyKind, _ => database, _ => database, o => o.Jitter = 0);
+    }
+
+    return builder.Services.BuildServiceProvider();
+}
+
+/// <summary>What the run created besides the service providers, disposed at the end.</summary>
+internal sealed class DisposableList : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _items = [];
+
+    public void Add(IAsyncDisposable item) => _items.Add(item);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var item in _items)
+        {
+            await item.DisposeAsync();
+        }
+    }
+}

@@ -40,6 +40,7 @@ public sealed class SharedDatabase : ICheckedDatabase, IDisposable
             CREATE TABLE IF NOT EXISTS commits (value TEXT PRIMARY KEY, seq INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS deletes (key INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS floors (key INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS completions (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS clock (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
             INSERT OR IGNORE INTO clock VALUES (0, 0);
             """);
@@ -116,6 +117,7 @@ public sealed class SharedDatabase : ICheckedDatabase, IDisposable
         try
         {
             Execute(connection, "INSERT INTO floors VALUES ($k, $seq) ON CONFLICT (key) DO UPDATE SET seq = max(seq, excluded.seq);", key, null, commit);
+            Execute(connection, "INSERT OR IGNORE INTO completions VALUES ($seq, $v);", key, System.Diagnostics.Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture), commit);
         }
         finally
         {
@@ -127,6 +129,13 @@ public sealed class SharedDatabase : ICheckedDatabase, IDisposable
     {
         using var connection = Open();
         return Scalar(connection, "SELECT seq FROM floors WHERE key = $k", key, null);
+    }
+
+    public long? CompletedAt(long commit)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT at FROM completions WHERE seq = $seq", 0, null, commit);
+        return command.ExecuteScalar() is { } at and not DBNull ? Convert.ToInt64(at, CultureInfo.InvariantCulture) : null;
     }
 
     public bool IsAtLeast(int key, string? value, long floor)

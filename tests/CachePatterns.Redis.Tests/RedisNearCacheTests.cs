@@ -44,6 +44,46 @@ public sealed class RedisNearCacheTests(RedisServer redis)
     }
 
     [Fact]
+    public async Task A_tag_invalidated_in_one_process_drops_the_tagged_copies_in_both()
+    {
+        // The copies carry no tags: before, a tag invalidation reached Redis only, and both processes kept serving their
+        // copies of the tag's entries (cached queries) from memory until the copies' lifetime ended (1 min by default).
+        // Two queries: A reloading "q1" publishes that key, so "q2" is dropped in B only if the tag's own message arrives.
+        var rows = "v1";
+        var instance = redis.NewInstanceName();
+        await using var a = Process.Start(redis.Configuration, new FakeDatabase(), instance);
+        await using var b = Process.Start(redis.Configuration, new FakeDatabase(), instance);
+        var tagged = new CacheEntryOptions { Tags = ["group"] };
+        ValueTask<string> QueryAsync(Process process, string query) =>
+            process.Cache.GetOrLoadAsync(query, 0, (_, _) => ValueTask.FromResult(Volatile.Read(ref rows)), tagged);
+        async Task WaitServingAsync(Process process, string query)
+        {
+            var before = process.NearHits.Total();
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    await QueryAsync(process, query);
+                    return process.NearHits.Total() > before;
+                },
+                Bound,
+                $"the near cache serves {query}");
+        }
+
+        foreach (var process in new[] { a, b })
+        {
+            await WaitServingAsync(process, "q1");
+            await WaitServingAsync(process, "q2");
+        }
+
+        Volatile.Write(ref rows, "v2");
+        await a.Cache.InvalidateTagAsync("group");
+
+        Assert.Equal("v2", await QueryAsync(a, "q1"));
+        await Wait.UntilAsync(async () => await QueryAsync(b, "q2") == "v2", Bound, "B reads q2 after A's tag invalidation");
+        Assert.True(b.Flushes.Total("reason", "invalidate_tag") >= 1);
+    }
+
+    [Fact]
     public async Task A_load_fenced_by_another_process_write_leaves_no_stale_copy()
     {
         var database = new FakeDatabase();
@@ -180,9 +220,12 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             Flushes = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearFlushes);
             Invalidations = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearInvalidations);
             Strategy = services.GetRequiredService<ICacheStrategy<int, string>>();
+            Cache = services.GetRequiredService<ICache>();
         }
 
         public ICacheStrategy<int, string> Strategy { get; }
+
+        public ICache Cache { get; }
 
         public MetricCollector<long> NearHits { get; }
 

@@ -9,6 +9,12 @@ public sealed class CacheSettings
     /// <summary>Gets or sets memcached servers, comma-separated <c>host:port[:weight]</c>; selects Memcached.</summary>
     public string? Memcached { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether, on Redis, the catalogue is also kept in each instance's memory (the near
+    /// cache, <see cref="CatalogueNearCache"/>). Default: <see langword="true"/>.
+    /// </summary>
+    public bool NearCache { get; set; } = true;
+
     /// <summary>Gets or sets the key namespace in a shared Redis or memcached, so other apps' keys never collide.</summary>
     public string InstanceName { get; set; } = "sessionstore:";
 

@@ -34,7 +34,7 @@ public static class SessionStoreServices
                 {
                     o.Configuration = settings.Cache.Redis;
                     o.InstanceName = settings.Cache.InstanceName;
-                });
+                }).WithCatalogueNearCache(settings.Cache);
                 break;
             case CacheProviderKind.Memcached:
                 cache.UseMemcached(o =>
@@ -56,7 +56,11 @@ public static class SessionStoreServices
                 o.Expiration = TimeSpan.FromMinutes(10);
                 o.NegativeCacheExpiration = TimeSpan.FromSeconds(30);
             })
-            .AddWriteThrough<string, Order, OrderRepository>(o => o.Expiration = TimeSpan.FromMinutes(10))
+            .AddWriteThrough<string, Order, OrderRepository>(o =>
+            {
+                o.Expiration = TimeSpan.FromMinutes(10);
+                o.UseNearCache = false;
+            })
             .AddDistributedCache(o => o.KeyPrefix = SessionCaches.KeyPrefix)
             .AddHealthCheck("cache")
             .AddStoreQueryCaching();

@@ -44,17 +44,17 @@ internal sealed class RedisTags(string instanceName)
         """;
 
     /// <summary>
-    /// KEYS[1] = clock, KEYS[2] = the tag's version; ARGV: the tag, the near-cache channel ('' for none), this client's
-    /// source id. Advances the clock, raises the version if it exists, then publishes the tag on the channel
-    /// (<see cref="RedisInvalidationMessage"/> kind <c>t</c>) so other processes' near caches drop what they hold.
+    /// KEYS[1] = clock, KEYS[2] = the tag's version; ARGV: the near caches' channel ('' for none), this client's source id,
+    /// the tag. Advances the clock, raises the version if it exists, then publishes the tag's invalidation (kind <c>t</c> of
+    /// <see cref="RedisInvalidationMessage"/>), so no near cache hears it before the version is raised.
     /// </summary>
     public const string InvalidateScript = "#!lua flags=allow-oom\n" + ClockFunctions + """
         local n = math.max(read_clock(KEYS[1]) + 1, now_ms())
         redis.call('SET', KEYS[1], string.format('%d', n))
         if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[2], string.format('%d', n), 'KEEPTTL') end
-        if ARGV[2] ~= nil and ARGV[2] ~= '' then
+        if ARGV[1] ~= '' then
           local t = redis.call('TIME')
-          redis.call('PUBLISH', ARGV[2], '1|t|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[3] .. '|' .. ARGV[1])
+          redis.call('PUBLISH', ARGV[1], '1|t|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[2] .. '|' .. ARGV[3])
         end
         return 1
         """;
@@ -120,8 +120,9 @@ internal sealed class RedisTags(string instanceName)
     /// <summary>Parses <see cref="ReadStampAsync"/>'s reply.</summary>
     public static long ParseStamp(RedisResult result) => long.Parse((string)result!, System.Globalization.CultureInfo.InvariantCulture);
 
-    public Task<RedisResult> InvalidateAsync(IDatabaseAsync db, string tag, RedisValue channel, RedisValue source) =>
-        db.ScriptEvaluateAsync(InvalidateScript, [ClockKey, VersionKey(tag)], [tag, channel, source]);
+    /// <summary>Invalidates <paramref name="tag"/> and publishes it to the near caches (<see cref="InvalidateScript"/>).</summary>
+    public Task<RedisResult> InvalidateAsync(IDatabaseAsync db, string tag, RedisInvalidationChannel invalidations) =>
+        db.ScriptEvaluateAsync(InvalidateScript, [ClockKey, VersionKey(tag)], [invalidations.ChannelArgument, invalidations.Source, tag]);
 
     /// <summary>After a tagged entry is stored (<see cref="CheckAfterStoreScript"/>): 1 if it is valid.</summary>
     public Task<RedisResult> CheckAfterStoreAsync(IDatabaseAsync db, long stamp, IReadOnlyCollection<string> tags, long lifetimeMs)

@@ -109,8 +109,8 @@ internal sealed class CacheInstance : IDisposable
         }
         finally
         {
-            // The near cache keeps no tags yet: this process's L1 drops everything (other processes' do on the provider's
-            // tag message, Redis; memcached's L1 within its bounded staleness). Also after a failure: the tag may be invalidated.
+            // After the provider's change (a copy made from now on is read after it), and whatever the outcome: this
+            // process's copies of the tag's entries go (other processes hear it from the provider's channel).
             NearCache?.OnLocalTagInvalidated();
         }
     }

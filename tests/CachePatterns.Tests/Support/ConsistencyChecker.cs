@@ -13,6 +13,7 @@ namespace CachePatterns.Tests.Support;
 public static class ConsistencyChecker
 {
     private const int MaxExamples = 5;
+    private const int MaxMissedWrites = 10_000;
 
     /// <summary>Runs one round: seeds the keys, runs the workload, then compares the cache with the database.</summary>
     /// <param name="cache">The strategy (or a naive stand-in) under test.</param>
@@ -44,16 +45,36 @@ public static class ConsistencyChecker
         var writersLeft = options.Writers;
         var reads = 0;
         var older = 0;
+        long widestWindow = 0;
+        var deferred = 0;
+        var missedWrites = new System.Collections.Concurrent.ConcurrentQueue<long>();
         var examples = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var start = new ManualResetEventSlim();
         var workers = new List<Task>();
 
-        void Check(int key, long floor, string? value, string how)
+        void Check(int key, long floor, long began, string? value, string how)
         {
             Interlocked.Increment(ref reads);
             if (!database.IsAtLeast(key, value, floor))
             {
                 Interlocked.Increment(ref older);
+                if (database.CompletedAt(floor) is { } completed)
+                {
+                    if (missedWrites.Count < MaxMissedWrites)
+                    {
+                        missedWrites.Enqueue(completed);
+                    }
+
+                    var window = began - completed;
+                    for (var widest = Volatile.Read(ref widestWindow); window > widest; widest = Volatile.Read(ref widestWindow))
+                    {
+                        if (Interlocked.CompareExchange(ref widestWindow, window, widest) == widest)
+                        {
+                            break;
+                        }
+                    }
+                }
+
                 if (examples.Count < MaxExamples)
                 {
                     examples.Enqueue($"{how} of key {key} returned '{value ?? "<not found>"}', older than the write committed as #{floor} that finished before it began");
@@ -72,6 +93,7 @@ public static class ConsistencyChecker
                 {
                     var key = Random.Shared.Next(options.Keys);
                     receipt.Value = 0;
+                    receipt.CacheStepDeferred = false;
                     if (options.Deletes && Random.Shared.Next(10) == 0)
                     {
                         await cache.RemoveAsync(key);
@@ -81,7 +103,14 @@ public static class ConsistencyChecker
                         await cache.WriteAsync(key, $"k{key}-v{Interlocked.Increment(ref version)}-{id}");
                     }
 
-                    database.Complete(key, receipt.Value);
+                    if (receipt.CacheStepDeferred)
+                    {
+                        Interlocked.Increment(ref deferred);
+                    }
+                    else
+                    {
+                        database.Complete(key, receipt.Value);
+                    }
                 }
 
                 Interlocked.Decrement(ref writersLeft);
@@ -108,17 +137,19 @@ public static class ConsistencyChecker
                         var other = (key + 1) % options.Keys;
                         var floor = database.Floor(key);
                         var otherFloor = database.Floor(other);
+                        var began = System.Diagnostics.Stopwatch.GetTimestamp();
                         var values = await cache.GetManyAsync([key, other]);
-                        Check(key, floor, values.GetValueOrDefault(key), "GetManyAsync");
+                        Check(key, floor, began, values.GetValueOrDefault(key), "GetManyAsync");
                         if (other != key)
                         {
-                            Check(other, otherFloor, values.GetValueOrDefault(other), "GetManyAsync");
+                            Check(other, otherFloor, began, values.GetValueOrDefault(other), "GetManyAsync");
                         }
                     }
                     else
                     {
                         var floor = database.Floor(key);
-                        Check(key, floor, await cache.GetAsync(key), "GetAsync");
+                        var began = System.Diagnostics.Stopwatch.GetTimestamp();
+                        Check(key, floor, began, await cache.GetAsync(key), "GetAsync");
                     }
                 }
             }));
@@ -126,7 +157,7 @@ public static class ConsistencyChecker
 
         start.Set();
         await Task.WhenAll(workers);
-        return new CheckerReport([], reads, older, [.. examples]);
+        return new CheckerReport([], reads, older, [.. examples], widestWindow * 1000.0 / System.Diagnostics.Stopwatch.Frequency, deferred, MissedWriteCompletions: [.. missedWrites]);
     }
 
     /// <summary>Compares every key still cached with the database, at quiescence.</summary>
@@ -162,11 +193,22 @@ public sealed record CheckerOptions(
 /// <param name="Reads">The reads checked for read-after-completed-write.</param>
 /// <param name="OlderThanCompletedWrite">Reads that returned a row older than a write finished before they began.</param>
 /// <param name="Examples">A few of those reads, described.</param>
-public sealed record CheckerReport(IReadOnlyList<string> StaleEntries, int Reads = 0, int OlderThanCompletedWrite = 0, IReadOnlyList<string>? Examples = null)
+/// <param name="WindowMilliseconds">
+/// The longest time by which such a read began after the write it missed had finished (0 without such reads, or when the
+/// database does not record completion times): how long an older row stayed readable.
+/// </param>
+/// <param name="WritesDeferred">Writes whose cache step failed and went to the invalidation ledger: not required to be seen by other processes' reads (by design), so they publish no floor.</param>
+/// <param name="NearCacheHits">Reads the library's near cache answered (counted by the two-process host; 0 elsewhere).</param>
+/// <param name="InvalidationDelayMilliseconds">The longest invalidation delay the near caches measured (publish to arrival; 0 without a near cache).</param>
+/// <param name="MissedWriteCompletions">
+/// For each read older than a finished write (up to 10,000), when that write finished (<see cref="ICheckedDatabase.CompletedAt"/>):
+/// lets a run with a fault ask whether a read missed a write finished during the outage.
+/// </param>
+public sealed record CheckerReport(IReadOnlyList<string> StaleEntries, int Reads = 0, int OlderThanCompletedWrite = 0, IReadOnlyList<string>? Examples = null, double WindowMilliseconds = 0, int WritesDeferred = 0, long NearCacheHits = 0, double InvalidationDelayMilliseconds = 0, IReadOnlyList<long>? MissedWriteCompletions = null)
 {
     public bool IsConsistent => StaleEntries.Count == 0 && OlderThanCompletedWrite == 0;
 
     public override string ToString() =>
-        $"{StaleEntries.Count} stale entries, {OlderThanCompletedWrite} of {Reads} reads older than a completed write. " +
+        $"{StaleEntries.Count} stale entries, {OlderThanCompletedWrite} of {Reads} reads older than a completed write (window {WindowMilliseconds:0.###} ms), {WritesDeferred} writes deferred to the ledger, {NearCacheHits} near-cache hits, invalidation delay up to {InvalidationDelayMilliseconds:0.###} ms. " +
         string.Join("; ", StaleEntries.Concat(Examples ?? []));
 }

@@ -30,22 +30,55 @@ public interface ICheckedDatabase : ICacheLoader<int, string>, ICacheWriter<int,
     /// committed at or after it.
     /// </summary>
     bool IsAtLeast(int key, string? value, long floor);
+
+    /// <summary>
+    /// When the write with this commit was published as finished (<see cref="Complete"/>), on <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>
+    /// (CLOCK_MONOTONIC on Linux, so comparable between processes of one machine); <see langword="null"/> when not recorded.
+    /// The checker uses it to report how long after a finished write a read still returned an older row (the window).
+    /// </summary>
+    long? CompletedAt(long commit) => null;
 }
 
 /// <summary>Where a database records the commit of the write or delete the current flow made (set per writer).</summary>
 public static class CommitReceipt
 {
-    private static readonly AsyncLocal<System.Runtime.CompilerServices.StrongBox<long>?> Current = new();
+    private static readonly AsyncLocal<Receipt?> Current = new();
 
-    /// <summary>Gets a box the databases fill with each commit made by this flow and its callees.</summary>
-    public static System.Runtime.CompilerServices.StrongBox<long> Begin() => Current.Value = new System.Runtime.CompilerServices.StrongBox<long>();
+    /// <summary>Gets a receipt the databases fill with each commit made by this flow and its callees.</summary>
+    public static Receipt Begin() => Current.Value = new Receipt();
 
     /// <summary>Records a commit made by this flow.</summary>
     public static void Record(long commit)
     {
-        if (Current.Value is { } box)
+        if (Current.Value is { } receipt)
         {
-            box.Value = commit;
+            receipt.Value = commit;
         }
+    }
+
+    /// <summary>
+    /// Records that the cache step of this flow's write failed and was deferred to the invalidation ledger (the library's
+    /// <c>cachepatterns.invalidations.deferred</c> counter, heard by a <c>MeterListener</c> on the writer's flow).
+    /// </summary>
+    public static void RecordCacheStepDeferred()
+    {
+        if (Current.Value is { } receipt)
+        {
+            receipt.CacheStepDeferred = true;
+        }
+    }
+
+    /// <summary>What one write of a writer flow left behind.</summary>
+    public sealed class Receipt
+    {
+        /// <summary>Gets or sets the commit of the write (0 before it committed).</summary>
+        public long Value { get; set; }
+
+        /// <summary>
+        /// Gets or sets a value indicating whether the write's cache step could not reach the cache and was deferred: by
+        /// design (docs/architecture.md, read-after-completed-write) other processes may read the older entry until the
+        /// deferred invalidation is replayed, so such a write publishes no floor.
+        /// </summary>
+        public bool CacheStepDeferred { get; set; }
     }
 }

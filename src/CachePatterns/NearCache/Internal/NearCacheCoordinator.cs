@@ -99,8 +99,8 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
     }
 
     /// <summary>
-    /// This process invalidated a tag (<c>CacheInstance.InvalidateTagAsync</c>, after the provider's invalidation returned):
-    /// the near cache keeps no tags yet, so it drops everything, as for another process's tag message.
+    /// This process invalidated a tag (after the provider did): copies carry no tags yet, so every copy goes, and fills in
+    /// flight lose their leases. The provider does not echo the change back to this process.
     /// </summary>
     public void OnLocalTagInvalidated() => FlushAll("invalidate_tag");
 
