@@ -4,7 +4,13 @@
 # versions Directory.Packages.props names), each `<!-- quickstart:file NAME -->` block written to NAME,
 # then `dotnet build` with warnings as errors. Fails when a block is missing, a package is not packed,
 # or the code does not compile.
+# Then it runs the app and checks README's two curl commands (PUT then GET of product 42) and a 404.
 # Usage: eng/check-quickstart.sh [packed-packages-folder]   (default artifacts/packages, what .ci/run packs)
+# Marking a block in README.md: a line `<!-- quickstart:file Program.cs -->` (or `<!-- quickstart:packages -->`)
+# right before its fenced block. Every package the packed folder holds is available; only those the README adds are
+# referenced, so a missing `dotnet add package` line fails here as it would for a reader.
+# Cost measured on the 2-core machine: 32 s, and 40 s at load average 35 (new app, restore from local folders, build,
+# run, three requests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)

@@ -71,6 +71,15 @@ public static class HybridCacheHitRunner
                     })
                     .ConfigureDefaults(o => o.Expiration = LongExpiration)
                     .AddHybridCache()), 500));
+                cases.Add(("CachePatterns AddHybridCache (Redis provider + near cache)", Add(providers, s => s.AddCachePatterns()
+                    .UseRedis(o =>
+                    {
+                        o.Configuration = redis.Configuration;
+                        o.InstanceName = "bench-near:";
+                    })
+                    .WithNearCache()
+                    .ConfigureDefaults(o => o.Expiration = LongExpiration)
+                    .AddHybridCache()), 20_000));
             }
 
             var hits = cases.Select(c => (c.Name, Hit: (Func<ValueTask<Product>>)(() => c.Cache.GetOrCreateAsync(Key, Product.Sample, static (p, _) => new ValueTask<Product>(p))), c.Batch))

@@ -36,12 +36,8 @@ internal sealed class CacheTelemetry : IDisposable
             "s",
             "From a change on the server to this process receiving its invalidation.",
             tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = InvalidationDelayBuckets });
+            advice: Advice(CacheDiagnostics.NearInvalidationDelayBuckets));
     }
-
-    /// <summary>Bucket bounds of the invalidation delay (s): 50 µs to 5 s, dense around the 2 ms goal on a LAN.</summary>
-    public static readonly double[] InvalidationDelayBuckets =
-        [0.00005, 0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
     public Counter<long> Hits { get; }
 

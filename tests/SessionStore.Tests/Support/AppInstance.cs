@@ -34,9 +34,26 @@ public sealed class AppInstance : IAsyncDisposable
     public static Task<AppInstance> StartAsync(string name, params string[] switches) => StartWithSchemeAsync(name, Uri.UriSchemeHttp, switches);
 
     /// <summary>Starts an instance on <paramref name="scheme"/> (https needs a certificate among the switches).</summary>
-    public static async Task<AppInstance> StartWithSchemeAsync(string name, string scheme, params string[] switches)
+    public static Task<AppInstance> StartWithSchemeAsync(string name, string scheme, params string[] switches)
     {
         var dll = ProcessPaths.AppDll;
+        return LaunchAsync(name, scheme, Path.GetDirectoryName(dll)!, [dll], ["--Logging:LogLevel:Default", "Warning", .. switches]);
+    }
+
+    /// <summary>
+    /// Starts an instance the way README.md says, from the repository root: <c>dotnet run --project samples/SessionStore</c>
+    /// (with <c>--no-build</c>: the test project's reference built it), its own logging settings untouched.
+    /// </summary>
+    public static Task<AppInstance> StartWithDotnetRunFromRepositoryRootAsync(string name, params string[] switches) =>
+        LaunchAsync(
+            name,
+            Uri.UriSchemeHttp,
+            ProcessPaths.RepositoryRoot,
+            ["run", "--no-build", "-c", ProcessPaths.Configuration, "--project", Path.Combine("samples", "SessionStore"), "--"],
+            switches);
+
+    private static async Task<AppInstance> LaunchAsync(string name, string scheme, string workingDirectory, string[] command, string[] switches)
+    {
         var instance = new AppInstance(name);
         for (var attempt = 1; ; attempt++)
         {
@@ -47,11 +64,11 @@ public sealed class AppInstance : IAsyncDisposable
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
-                WorkingDirectory = Path.GetDirectoryName(dll)!,
+                WorkingDirectory = workingDirectory,
             };
             start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
             start.Environment["DOTNET_NOLOGO"] = "1";
-            foreach (var arg in new[] { dll, "--urls", instance.BaseAddress.ToString().TrimEnd('/'), "--Logging:LogLevel:Default", "Warning" }.Concat(switches))
+            foreach (var arg in command.Concat(["--urls", instance.BaseAddress.ToString().TrimEnd('/')]).Concat(switches))
             {
                 start.ArgumentList.Add(arg);
             }
