@@ -55,6 +55,7 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     private readonly TimeSpan _leaseTime;
     private readonly TimeSpan _writeTimeout;
     private readonly MemcachedTags _tags;
+    private bool _tagsSeen;
 
     public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time, MemcachedTags tags)
     {
@@ -123,6 +124,11 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         try
         {
             // Stamped with the clock read when the lease was granted (before the load began).
+            if (options.Tags is { Count: > 0 })
+            {
+                NoteTagged();
+            }
+
             var bytes = Encode(k, value, options, lease.TagStamp);
             var flags = string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)} C{(ulong)lease.Token}");
             store = _client.StoreCommand(k, bytes, PhysicalTtl(options), flags);
@@ -157,8 +163,25 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         || await _tags.CheckAfterStoreAsync(stamp, tags, options.AbsoluteExpiration + options.StaleRetention, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>The stamp of a set or write completion (the clock now); 0 for an untagged entry (no round trip).</summary>
-    private async ValueTask<long> StampForStoreAsync(StoreEntryOptions options, CancellationToken cancellationToken) =>
-        options.Tags is { Count: > 0 } ? await _tags.ReadStampAsync(cancellationToken).ConfigureAwait(false) : 0;
+    private async ValueTask<long> StampForStoreAsync(StoreEntryOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Tags is not { Count: > 0 })
+        {
+            return 0;
+        }
+
+        NoteTagged();
+        return await _tags.ReadStampAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>From the first tagged store on, this store's leases carry a tag stamp (one more round trip per miss).</summary>
+    private void NoteTagged()
+    {
+        if (!Volatile.Read(ref _tagsSeen))
+        {
+            Volatile.Write(ref _tagsSeen, true);
+        }
+    }
 
     public ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken) =>
         ReleaseAsync(KeyOf(key), lease, cancellationToken);
@@ -205,12 +228,13 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
             lookup = await InterpretAsync(key, response, acquireLease: true, CancellationToken.None).ConfigureAwait(false);
         }
 
-        return lookup.Lease.IsGranted ? Stamped(lookup, await ReadStampOrZeroAsync().ConfigureAwait(false)) : lookup;
+        return lookup.Lease.IsGranted && Volatile.Read(ref _tagsSeen) ? Stamped(lookup, await ReadStampOrZeroAsync().ConfigureAwait(false)) : lookup;
     }
 
     /// <summary>
     /// The tag stamp of a granted lease, read once the lease is granted (on the tags' node), before the load begins: one
-    /// more round trip per miss. A clock that cannot be read gives 0, which fences every tagged fill of the lease
+    /// more round trip per miss, paid only by a store that has stored a tagged entry (its first tagged fill, unstamped, is
+    /// refused and loaded again). A clock that cannot be read gives 0, which fences every tagged fill of the lease
     /// (untagged fills are unaffected).
     /// </summary>
     private async Task<long> ReadStampOrZeroAsync()
@@ -244,7 +268,7 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
                 : CacheLookup<TValue>.Unavailable;
         }
 
-        if (lookups.Any(l => l.Lease.IsGranted))
+        if (Volatile.Read(ref _tagsSeen) && lookups.Any(l => l.Lease.IsGranted))
         {
             var stamp = await ReadStampOrZeroAsync().ConfigureAwait(false);
             for (var i = 0; i < lookups.Length; i++)

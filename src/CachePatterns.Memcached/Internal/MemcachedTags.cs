@@ -13,7 +13,8 @@ namespace CachePatterns.Memcached.Internal;
 /// the node restarted) it is created at this client's Unix ms, which is above every value it had as long as fewer than
 /// one invalidation per millisecond were made since it was last created and client clocks agree within that margin.
 /// <b>Version</b>: the clock value of the tag's last invalidation, raised with a CAS loop (two racing invalidations leave
-/// the higher one); an invalidation only raises versions that exist (a missing version already fails every entry).</para>
+/// the higher one). An invalidation also creates a missing version (a missing version fails every entry, but a store
+/// racing the invalidation could otherwise create it at the clock value it read before).</para>
 /// <para>An entry's stamp is the clock read when its lease was granted (a fill) or just before it was set. It is valid
 /// while every tag's version exists and is at most the stamp; a missing or unreadable version fails closed (a miss). A
 /// store of a tagged entry creates missing versions at the clock and extends their lifetime to the entry's.</para>
@@ -48,13 +49,23 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
         var current = replies[1];
         for (var attempt = 0; attempt < MaxCasAttempts; attempt++)
         {
-            if (current.Status != MetaStatus.Value || Number(current) >= version)
+            MetaCommand store;
+            if (current.Status != MetaStatus.Value)
+            {
+                // Created, not skipped: a store that read the clock before this invalidation may be about to create the
+                // version at that older value (reading the clock and creating are two steps here); the add then fails.
+                store = new MetaCommand("ms", key, "T0 ME", Encode(version));
+            }
+            else if (Number(current) >= version)
             {
                 return;
             }
+            else
+            {
+                var ttl = current.Ttl < 0 ? "T0" : string.Create(CultureInfo.InvariantCulture, $"T{Math.Max(1, current.Ttl)}");
+                store = new MetaCommand("ms", key, string.Create(CultureInfo.InvariantCulture, $"{ttl} C{current.Cas}"), Encode(version));
+            }
 
-            var ttl = current.Ttl < 0 ? "T0" : string.Create(CultureInfo.InvariantCulture, $"T{Math.Max(1, current.Ttl)}");
-            var store = new MetaCommand("ms", key, string.Create(CultureInfo.InvariantCulture, $"{ttl} C{current.Cas}"), Encode(version));
             var raised = await client.ExecuteOnNodeOfAsync(Home, [store, new MetaCommand("mg", key, "v c t")], cancellationToken).ConfigureAwait(false);
             if (raised[0].Status == MetaStatus.Stored)
             {
