@@ -11,6 +11,7 @@ dotnet build -c Release "$project" -nologo -clp:ErrorsOnly
 run() { dotnet run -c Release --no-build --project "$project" -- "$@"; }
 run --filter '*' 2>&1 | tee "$out/bdn.log"
 run hitpath 2>&1 | tee "$out/hitpath.md"
+run hybridhit 2>&1 | tee "$out/hybridhit.md"
 run hitratio 2>&1 | tee "$out/hitratio.md"
 run stampede 2>&1 | tee "$out/stampede.md"
 # Needs PostgreSQL 15's server programs (apt-get install postgresql); starts throw-away clusters on loopback.

@@ -12,6 +12,7 @@ return args switch
     ["stampede", ..] => await StampedeRunner.RunAsync(Console.Out),
     ["hitratio", ..] => await HitRatioRunner.RunAsync(Console.Out),
     ["hitpath", ..] => await HitPathRunner.RunAsync(Console.Out),
+    ["hybridhit", .. var hybridArgs] => await HybridCacheHitRunner.RunAsync(Console.Out, hybridArgs),
     ["routing", ..] => await RoutingRunner.RunAsync(Console.Out),
     ["routing-mariadb", .. var mariaDbArgs] => await MariaDbRoutingRunner.RunAsync(Console.Out, mariaDbArgs),
     ["routingparts", ..] => await RoutingBreakdownRunner.RunAsync(Console.Out),
@@ -26,6 +27,7 @@ return args switch
     ["neardelay", .. var delayArgs] => await InvalidationDelayRunner.RunAsync(Console.Out, delayArgs),
     ["nearcheck", .. var checkArgs] => await NearConsistencyRunner.RunAsync(Console.Out, checkArgs),
     ["neardelay-child", var library, var configuration] => await InvalidationDelayRunner.ChildAsync(library, configuration),
+    ["nearcache", .. var nearArgs] => await NearCacheRunner.RunAsync(Console.Out, nearArgs),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };

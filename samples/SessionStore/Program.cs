@@ -56,6 +56,7 @@ app.UseMiddleware<ShopSessionMiddleware>();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseOutputCache(); // after authentication: signed-in visitors are never served a shared page
 app.MapHealthChecks(BackgroundRequests.Health);
 app.MapStatistics();
 app.MapRazorPages();

@@ -18,6 +18,7 @@ public sealed class MemcachedCacheProvider : ICacheProvider
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly MemcachedClient _client;
+    private readonly MemcachedTags _tags;
     private readonly Lock _eventLock = new();
     private Task _events = Task.CompletedTask;
 
@@ -39,6 +40,7 @@ public sealed class MemcachedCacheProvider : ICacheProvider
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CachePatterns.Memcached");
         _client = new MemcachedClient(_options, _time, _logger);
+        _tags = new MemcachedTags(_client, _time);
         _client.NodeStateChanged += (node, reason) => Raise(new CacheConnectionChangedEventArgs(
             reason is null ? CacheConnectionState.Restored : CacheConnectionState.Lost, reason, node.Name));
     }
@@ -52,6 +54,21 @@ public sealed class MemcachedCacheProvider : ICacheProvider
     public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
 
     /// <inheritdoc/>
+    public bool SupportsTags => true;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Advances the tag clock and raises the tag's version, on the node that owns the provider's tag items (docs/providers.md,
+    /// "Tags"). The scope is the memcached servers and <see cref="MemcachedCacheProviderOptions.KeyPrefix"/>: two named
+    /// caches sharing both share their tags (an invalidation reaches both: more, never less).
+    /// </remarks>
+    public async ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        await _tags.InvalidateAsync(tag, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public string Name => "memcached";
 
     /// <inheritdoc/>
@@ -62,7 +79,7 @@ public sealed class MemcachedCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new MemcachedCacheStore<TKey, TValue>(descriptor, _client, _options.LeaseTime, _options.WriteTimeout, _time);
+        return new MemcachedCacheStore<TKey, TValue>(descriptor, _client, _options.LeaseTime, _options.WriteTimeout, _time, _tags);
     }
 
     /// <inheritdoc/>

@@ -25,6 +25,7 @@ public sealed class RedisCacheProvider : ICacheProvider
     private readonly RedisHeartbeat _heartbeat;
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
+    private readonly RedisTags _tags;
     private readonly RedisInvalidationChannel _invalidations;
 
     /// <summary>Initializes a new instance of the <see cref="RedisCacheProvider"/> class. Does not connect.</summary>
@@ -39,7 +40,8 @@ public sealed class RedisCacheProvider : ICacheProvider
         RedisCacheProviderOptionsValidator.ThrowIfInvalid(Options.DefaultName, _options);
         var log = (ILogger?)logger ?? NullLogger.Instance;
         var time = timeProvider ?? TimeProvider.System;
-        _connection = new RedisConnection(_options, log);
+        _connection = new RedisConnection(_options, log, time);
+        _tags = new RedisTags(_options.InstanceName);
         _clock = new RedisServerClock(time);
         _connection.Restored += _clock.Reset;
         _invalidations = new RedisInvalidationChannel(_connection, _options, _clock, time, log);
@@ -89,6 +91,29 @@ public sealed class RedisCacheProvider : ICacheProvider
     }
 
     /// <inheritdoc/>
+    public bool SupportsTags => true;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One script in the tags' slot <c>{InstanceName~tags}</c>: the tag clock advances and the tag's version takes its value
+    /// (<see cref="RedisTags"/>). The scope is the <see cref="RedisCacheProviderOptions.InstanceName"/>: two named caches
+    /// on one Redis with the same instance name share their tags (an invalidation reaches both: more, never less).
+    /// </remarks>
+    public async ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            await _tags.InvalidateAsync(db, tag).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        {
+            throw RedisFailures.Translate(ex, _connection);
+        }
+    }
+
+    /// <inheritdoc/>
     public string Name => "redis";
 
     /// <inheritdoc/>
@@ -99,7 +124,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _clock, _nodes, _invalidations);
+        return new RedisCacheStore<TKey, TValue>(descriptor, _connection, _options, _clock, _nodes, _tags, _invalidations);
     }
 
     /// <summary>

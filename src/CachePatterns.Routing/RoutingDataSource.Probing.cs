@@ -74,6 +74,13 @@ public sealed partial class RoutingDataSource
     /// Probes one endpoint, bounded by <see cref="RoutingOptions.ProbeTimeout"/> whatever the driver does with the token
     /// (Npgsql does not abandon a read from a server that stopped answering), and applies the answer at once.
     /// </summary>
+    /// <remarks>
+    /// The driver's token is cancelled only once the router has stopped waiting, and never on the thread that ends the wait:
+    /// Npgsql and MySqlConnector cancel a command inside the token's callback by connecting to the server again,
+    /// synchronously, which against a hung server blocks for up to twice the connect timeout. Cancelled from the probe
+    /// timeout's own timer (as before), that callback held up the timer that ends the wait: ejections came 4 s late
+    /// (docs/routing.md, "Hung endpoints").
+    /// </remarks>
     private async Task ProbeAndApplyAsync(Endpoint endpoint, CancellationToken cancellationToken)
     {
         await endpoint.ProbeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -82,47 +89,55 @@ public sealed partial class RoutingDataSource
             ReplicationStatus? status = null;
             Exception? error = null;
             var hung = false;
-            using (var timeout = new CancellationTokenSource(_options.ProbeTimeout, _time))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken))
+            var started = _time.GetTimestamp();
+            var driver = new CancellationTokenSource();
+            Task<ReplicationStatus> probe;
+            try
             {
-                Task<ReplicationStatus> probe;
-                try
-                {
-                    probe = _probe.ProbeAsync(endpoint.ProbeDataSource, linked.Token).AsTask();
-                }
+                probe = _probe.ProbeAsync(endpoint.ProbeDataSource, driver.Token).AsTask();
+            }
 #pragma warning disable CA1031 // Any failure of a probe counts against the endpoint's health.
-                catch (Exception ex)
+            catch (Exception ex)
 #pragma warning restore CA1031
-                {
-                    probe = Task.FromException<ReplicationStatus>(ex);
-                }
+            {
+                probe = Task.FromException<ReplicationStatus>(ex);
+            }
 
-                try
-                {
-                    status = await probe.WaitAsync(_options.ProbeTimeout, _time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    Abandon(probe);
-                    throw;
-                }
+            try
+            {
+                status = await probe.WaitAsync(_options.ProbeTimeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
 #pragma warning disable CA1031 // Any failure of a probe counts against the endpoint's health.
-                catch (Exception ex)
+            catch (Exception ex)
 #pragma warning restore CA1031
+            {
+                // Hung: no answer within the bound, or the driver's own timeout (the bound rounded up to whole seconds) ended
+                // the probe at about the same moment. Either way the server took the whole bound without answering.
+                hung = !probe.IsCompleted || _time.GetElapsedTime(started) >= _options.ProbeTimeout;
+                error = hung
+                    ? new TimeoutException($"no answer to its probe within the probe timeout ({_options.ProbeTimeout.TotalMilliseconds:0} ms): hung or unreachable", ex is TimeoutException ? null : ex)
+                    : ex;
+            }
+            finally
+            {
+                if (probe.IsCompleted)
                 {
-                    hung = !probe.IsCompleted || timeout.IsCancellationRequested;
-                    if (hung)
-                    {
-                        Abandon(probe);
-                        error = new TimeoutException($"no answer to its probe within the probe timeout ({_options.ProbeTimeout.TotalMilliseconds:0} ms): hung or unreachable", ex is TimeoutException ? null : ex);
-                    }
-                    else
-                    {
-                        error = ex;
-                    }
+                    driver.Dispose();
+                }
+                else
+                {
+                    Abandon(probe, driver);
                 }
             }
 
+            _telemetry.ProbeDuration.Record(
+                _time.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("endpoint", endpoint.Name),
+                new KeyValuePair<string, object?>("outcome", status is not null ? "answered" : hung ? "hung" : "failed"));
             lock (_applyGate)
             {
                 Apply(endpoint, status, error, hung);
@@ -140,9 +155,12 @@ public sealed partial class RoutingDataSource
         }
     }
 
-    /// <summary>A probe the router stopped waiting for: its failure, whenever it comes, is observed and dropped.</summary>
-    private static void Abandon(Task task) =>
-        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    /// <summary>
+    /// A probe the router stopped waiting for: its driver is told to give up on a thread-pool thread (the driver's cancellation
+    /// may block, see <see cref="ProbeAndApplyAsync"/>); the token source is disposed once both are done.
+    /// </summary>
+    private static void Abandon(Task probe, CancellationTokenSource driver) =>
+        DisposeWhenDone(Task.WhenAll(probe, driver.CancelAsync()), driver);
 
     /// <summary>
     /// Applies one probe's outcome. A probe that timed out ejects at once: a hung server stalls every caller that reaches it,

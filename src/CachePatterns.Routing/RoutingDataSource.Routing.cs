@@ -384,15 +384,18 @@ public sealed partial class RoutingDataSource
         }
     }
 
-    /// <summary>A connection whose operation the router stopped waiting for is disposed when the driver lets the operation go.</summary>
-    private static void DisposeWhenDone(Task operation, DbConnection connection) =>
+    /// <summary>
+    /// What an operation the router stopped waiting for holds (its connection, its driver's token source) is disposed when the
+    /// driver lets the operation go; its failure, whenever it comes, is observed and dropped.
+    /// </summary>
+    private static void DisposeWhenDone(Task operation, IDisposable held) =>
         operation.ContinueWith(
             static (t, state) =>
             {
                 _ = t.Exception;
-                ((DbConnection)state!).Dispose();
+                ((IDisposable)state!).Dispose();
             },
-            connection,
+            held,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);

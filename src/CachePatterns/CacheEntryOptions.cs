@@ -11,6 +11,7 @@ public sealed record CacheEntryOptions
 {
     private readonly TimeSpan? _expiration;
     private readonly TimeSpan? _slidingExpiration;
+    private readonly IReadOnlyCollection<string>? _tags;
 
     /// <summary>Gets the time after which the entry expires, counted from when it is stored.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
@@ -26,6 +27,18 @@ public sealed record CacheEntryOptions
     {
         get => _slidingExpiration;
         init => _slidingExpiration = Guard.PositiveOrNull(value, nameof(SlidingExpiration));
+    }
+
+    /// <summary>
+    /// Gets the entry's tags: <see cref="ICache.InvalidateTagAsync"/> of any of them makes the entry a miss, in every
+    /// process. A value loaded while one of its tags was invalidated is never stored as valid (the fill is fenced).
+    /// <see langword="null"/> or empty for none. Duplicates are dropped.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tag is not allowed (see <see cref="CacheTags.Validate"/>).</exception>
+    public IReadOnlyCollection<string>? Tags
+    {
+        get => _tags;
+        init => _tags = CacheTags.Normalize(value, nameof(Tags));
     }
 
     /// <summary>Creates options with an absolute expiration.</summary>

@@ -47,4 +47,16 @@ public interface ICache
     /// <param name="cancellationToken">Cancels the removal.</param>
     /// <returns>A task that completes when the key is removed.</returns>
     ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Invalidates a tag in this named cache: every entry carrying it (<see cref="CacheEntryOptions.Tags"/>), stored by any
+    /// owner of the cache (strategies, this ad-hoc cache) in any process sharing the provider, is a miss once this returns,
+    /// and a value whose load began before this returned is not stored as valid (the fill is fenced, as for a key).
+    /// </summary>
+    /// <param name="tag">The tag (see <see cref="CacheTags.Validate"/>; <see cref="CacheTags.Wildcard"/> is reserved).</param>
+    /// <param name="cancellationToken">Cancels the invalidation (which then guarantees nothing).</param>
+    /// <returns>A task that completes when the tag is invalidated.</returns>
+    /// <exception cref="ArgumentException">The tag is not allowed.</exception>
+    /// <exception cref="CacheUnavailableException">The provider could not be reached; the tag may not be invalidated.</exception>
+    ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken = default);
 }

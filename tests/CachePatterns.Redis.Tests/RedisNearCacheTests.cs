@@ -83,7 +83,7 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         var hitsBefore = b.NearHits.Total();
 
         relay.Cut();
-        await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "disconnected") >= 1), Bound, "B's near cache stops at the cut");
+        await b.Lost.Task.WaitAsync(Bound); // B's provider knows its connection is gone
         await a.Strategy.WriteAsync(1, "v2");
         for (var i = 0; i < 5; i++)
         {
@@ -91,6 +91,7 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         }
 
         Assert.Equal(hitsBefore, b.NearHits.Total());
+        Assert.True(b.Flushes.Total("reason", "disconnected") >= 1);
 
         relay.Restore();
         await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "resynchronized") >= 2), Bound, "B's channel is confirmed again");
@@ -115,13 +116,14 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             server.Pause();
             try
             {
-                await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "disconnected") >= 1), Bound, "B's heartbeat finds the server frozen");
+                await b.Lost.Task.WaitAsync(Bound); // B's heartbeat finds the server frozen
 
                 // A's write reaches the database; its invalidation waits in A's ledger (and B cannot hear it).
                 await a.Strategy.WriteAsync(1, "v2");
                 var hits = b.NearHits.Total();
                 Assert.Equal("v2", await b.Strategy.GetAsync(1));
                 Assert.Equal(hits, b.NearHits.Total());
+                Assert.True(b.Flushes.Total("reason", "disconnected") >= 1);
             }
             finally
             {
@@ -169,9 +171,10 @@ public sealed class RedisNearCacheTests(RedisServer redis)
     {
         private readonly ServiceProvider _services;
 
-        private Process(ServiceProvider services)
+        private Process(ServiceProvider services, TaskCompletionSource lost)
         {
             _services = services;
+            Lost = lost;
             var meters = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
             NearHits = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearHits);
             Flushes = new MetricCollector<long>(meters, CacheDiagnostics.SourceName, CacheDiagnostics.NearFlushes);
@@ -187,16 +190,31 @@ public sealed class RedisNearCacheTests(RedisServer redis)
 
         public MetricCollector<long> Invalidations { get; }
 
+        /// <summary>Completes when the provider reports its connection lost (what the core knows, whatever the near cache does).</summary>
+        public TaskCompletionSource Lost { get; }
+
         public static Process Start(string configuration, FakeDatabase database, string instance, ICacheLoader<int, string>? loader = null)
         {
+            var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var services = new ServiceCollection()
                 .AddMetrics()
                 .AddCachePatterns()
-                .UseProvider(_ => new RedisCacheProvider(Options.Create(new RedisCacheProviderOptions { Configuration = configuration, InstanceName = instance })))
+                .UseProvider(_ =>
+                {
+                    var provider = new RedisCacheProvider(Options.Create(new RedisCacheProviderOptions { Configuration = configuration, InstanceName = instance }));
+                    ((Providers.ICacheProvider)provider).ConnectionChanged += (_, e) =>
+                    {
+                        if (e.State == Providers.CacheConnectionState.Lost)
+                        {
+                            lost.TrySetResult();
+                        }
+                    };
+                    return provider;
+                })
                 .WithNearCache()
                 .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => loader ?? database, _ => database, o => o.Jitter = 0)
                 .Services.BuildServiceProvider();
-            return new Process(services);
+            return new Process(services, lost);
         }
 
         /// <summary>Reads <paramref name="key"/> until a read is answered from process memory: the channel is confirmed and the copy made.</summary>

@@ -27,6 +27,12 @@ public abstract class CacheProviderContract
     /// </summary>
     protected virtual bool LeasesAreExclusive => true;
 
+    /// <summary>
+    /// Creates a second client of the same cache, as another process would have (a new provider on the same servers);
+    /// an in-process provider has no other client and returns <paramref name="first"/> (disposing it twice is allowed).
+    /// </summary>
+    protected virtual ICacheProvider CreateSecondClient(ICacheProvider first) => CreateProvider(new FakeTimeProvider(DateTimeOffset.UtcNow));
+
     [Fact]
     public async Task Miss_grants_a_lease_its_fill_stores_once_and_the_next_lookup_hits()
     {
@@ -160,6 +166,105 @@ public abstract class CacheProviderContract
         Assert.True(await store.FillAsync(key, refresh.Lease, CacheValue<string>.Of("new"), Hour, default));
         Assert.Equal((CacheLookupStatus.Hit, "new"), (await store.GetAsync(key, true, default) is var hit ? hit.Status : default, hit.Value.Value));
     }
+
+    [Fact]
+    public async Task A_tag_invalidation_makes_every_entry_with_the_tag_a_miss_in_every_store_and_client()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        using var second = CreateSecondClient(provider);
+        var otherStore = second.CreateStore(new CacheStoreDescriptor<string, string>("Other", "ContractOther:", new Utf8StringSerializer()));
+        Assert.True(provider.SupportsTags);
+        var (red, blue) = (NewTag(), NewTag());
+
+        await store.SetAsync(key + "set", CacheValue<string>.Of("set"), Tagged(red), default);
+        var miss = await store.GetAsync(key + "fill", true, default);
+        Assert.True(await store.FillAsync(key + "fill", miss.Lease, CacheValue<string>.Of("fill"), Tagged(blue, red), default));
+        var write = await store.BeginWriteAsync(key + "write", default);
+        Assert.True(await store.CompleteWriteAsync(key + "write", write, CacheValue<string>.Of("write"), Tagged(red), default));
+        await store.SetAsync(key + "blue", CacheValue<string>.Of("blue"), Tagged(blue), default);
+        await store.SetAsync(key + "none", CacheValue<string>.Of("none"), Hour, default);
+        await otherStore.SetAsync(key + "other", CacheValue<string>.Of("other"), Tagged(red), default);
+        Assert.Equal(CacheLookupStatus.Hit, (await otherStore.GetAsync(key + "other", false, default)).Status);
+
+        await second.InvalidateTagAsync(red, default);
+
+        foreach (var gone in new[] { "set", "fill", "write" })
+        {
+            Assert.Equal((CacheLookupStatus.Miss, false), Describe(await store.GetAsync(key + gone, false, default)));
+        }
+
+        Assert.Equal((CacheLookupStatus.Miss, false), Describe(await otherStore.GetAsync(key + "other", false, default)));
+        Assert.Equal((CacheLookupStatus.Miss, true), Describe(await store.GetAsync(key + "set", true, default)));
+        var many = await store.GetManyAsync([key + "fill", key + "blue", key + "none"], false, default);
+        Assert.Equal(
+            [(CacheLookupStatus.Miss, null), (CacheLookupStatus.Hit, "blue"), (CacheLookupStatus.Hit, "none")],
+            many.Select(l => (l.Status, l.Value.Value)).ToArray());
+    }
+
+    [Fact]
+    public async Task A_fill_whose_lease_was_granted_before_a_tag_invalidation_is_refused_or_born_a_miss()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        using var second = CreateSecondClient(provider);
+        var tag = NewTag();
+
+        var early = await store.GetAsync(key, true, default);
+        Assert.True(early.Lease.IsGranted);
+        await second.InvalidateTagAsync(tag, default);
+        await store.FillAsync(key, early.Lease, CacheValue<string>.Of("loaded before"), Tagged(NewTag(), tag), default);
+        Assert.NotEqual(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
+
+        // A load that began after the invalidation is stored and served; an untagged fill is not fenced by any tag.
+        var late = await store.GetAsync(key, true, default);
+        Assert.True(late.Lease.IsGranted);
+        Assert.True(await store.FillAsync(key, late.Lease, CacheValue<string>.Of("loaded after"), Tagged(tag), default));
+        Assert.Equal((CacheLookupStatus.Hit, "loaded after"), (await store.GetAsync(key, false, default) is var hit ? hit.Status : default, hit.Value.Value));
+
+        var untagged = await store.GetAsync(key + "u", true, default);
+        await second.InvalidateTagAsync(tag, default);
+        Assert.True(await store.FillAsync(key + "u", untagged.Lease, CacheValue<string>.Of("u"), Hour, default));
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync(key + "u", false, default)).Status);
+    }
+
+    [Fact]
+    public async Task A_tagged_entry_set_after_its_tag_was_invalidated_is_served_until_the_next_invalidation()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        var tag = NewTag();
+        await provider.InvalidateTagAsync(tag, default);
+        await store.SetAsync(key, CacheValue<string>.Of("v1"), Tagged(tag), default);
+        Assert.Equal((CacheLookupStatus.Hit, "v1"), (await store.GetAsync(key, false, default) is var hit ? hit.Status : default, hit.Value.Value));
+
+        // The stale copy of an entry invalidated by tag is not kept for fail-safe: a tag invalidation removes, like a key's.
+        await store.SetAsync(key, CacheValue<string>.Of("v2"), Tagged(tag) with { StaleRetention = TimeSpan.FromHours(1) }, default);
+        await provider.InvalidateTagAsync(tag, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, true, default)).Status);
+    }
+
+    [Theory]
+    [InlineData("category:5")]
+    [InlineData("with space and {braces} and }")]
+    [InlineData("ünïcødé ✓ 価格")]
+    [InlineData("long")]
+    public async Task Tags_with_any_allowed_characters_and_the_longest_length_work(string shape)
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        var tag = shape == "long" ? (NewTag() + new string('x', CacheTags.MaxLength))[..CacheTags.MaxLength] : shape + " " + NewTag();
+        Assert.True(tag.Length <= CacheTags.MaxLength);
+        CacheTags.Validate(tag);
+        await store.SetAsync(key, CacheValue<string>.Of("v"), Tagged(tag), default);
+        Assert.Equal(CacheLookupStatus.Hit, (await store.GetAsync(key, false, default)).Status);
+        await provider.InvalidateTagAsync(tag, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
+    }
+
+    private static StoreEntryOptions Tagged(params string[] tags) => Hour with { Tags = tags };
+
+    private static string NewTag() => "tag-" + Guid.NewGuid().ToString("N");
 
     private (ICacheProvider Provider, ICacheStore<string, string> Store, string Key) Create(TimeProvider? time = null)
     {

@@ -62,7 +62,8 @@ public static class SessionStoreServices
                 o.UseNearCache = false;
             })
             .AddDistributedCache(o => o.KeyPrefix = SessionCaches.KeyPrefix)
-            .AddHealthCheck("cache");
+            .AddHealthCheck("cache")
+            .AddStoreQueryCaching();
         AddSessionCaches(services, settings);
         return cache;
     }

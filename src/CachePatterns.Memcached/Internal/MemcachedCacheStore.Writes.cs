@@ -72,18 +72,21 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue>
     {
         var k = KeyOf(key);
         MetaCommand? store;
+        long stamp;
         try
         {
-            var bytes = Encode(k, value, options, out _);
+            stamp = await StampForStoreAsync(options, cancellationToken).ConfigureAwait(false);
+            var bytes = Encode(k, value, options, stamp);
             store = _client.StoreCommand(k, bytes, PhysicalTtl(options), string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)}"));
         }
-        catch (Exception ex) when (ex is CacheValueTooLargeException or ArgumentException)
+        catch (Exception ex) when (ex is CacheValueTooLargeException or ArgumentException or MemcachedException)
         {
             await EndWriteAsync(k, token, null, cancellationToken).ConfigureAwait(false);
             throw;
         }
 
-        return await EndWriteAsync(k, token, store, cancellationToken).ConfigureAwait(false);
+        return await EndWriteAsync(k, token, store, cancellationToken).ConfigureAwait(false)
+            && await TagsStayValidAsync(stamp, options, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken) =>

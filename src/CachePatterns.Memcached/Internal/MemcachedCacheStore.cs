@@ -54,9 +54,11 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     private readonly string _leaseFlags;
     private readonly TimeSpan _leaseTime;
     private readonly TimeSpan _writeTimeout;
+    private readonly MemcachedTags _tags;
 
-    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time)
+    public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time, MemcachedTags tags)
     {
+        _tags = tags;
         _descriptor = descriptor;
         _client = client;
         _time = time;
@@ -120,7 +122,8 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         MetaCommand store;
         try
         {
-            var bytes = Encode(k, value, options, out _);
+            // Stamped with the clock read when the lease was granted (before the load began).
+            var bytes = Encode(k, value, options, lease.TagStamp);
             var flags = string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)} C{(ulong)lease.Token}");
             store = _client.StoreCommand(k, bytes, PhysicalTtl(options), flags);
         }
@@ -131,16 +134,31 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         }
 
         // Sent whatever the token says (the fill ends the lease either way); the token only stops the wait.
+        bool stored;
         if (lease.State != RefreshLease)
         {
-            return (await _client.ExecuteAsync(store, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored;
+            stored = (await _client.ExecuteAsync(store, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false)).Status == MetaStatus.Stored;
+        }
+        else
+        {
+            // The fill and the end of the refresh in one write: the claim goes whether or not the fill was fenced off.
+            var replies = await _client.ExecuteOnNodeOfAsync(k, [store, RefreshClaim("md", k, string.Empty)], CancellationToken.None)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            stored = replies[0].Status == MetaStatus.Stored;
         }
 
-        // The fill and the end of the refresh in one write: the claim goes whether or not the fill was fenced off.
-        var replies = await _client.ExecuteOnNodeOfAsync(k, [store, RefreshClaim("md", k, string.Empty)], CancellationToken.None)
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        return replies[0].Status == MetaStatus.Stored;
+        // A tag invalidated since the lease was granted: the entry was born invalid (every reader checks the versions).
+        return stored && await TagsStayValidAsync(lease.TagStamp, options, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>After a store: creates and extends the entry's tag versions; false when one was invalidated after <paramref name="stamp"/>.</summary>
+    private async ValueTask<bool> TagsStayValidAsync(long stamp, StoreEntryOptions options, CancellationToken cancellationToken) =>
+        options.Tags is not { Count: > 0 } tags
+        || await _tags.CheckAfterStoreAsync(stamp, tags, options.AbsoluteExpiration + options.StaleRetention, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The stamp of a set or write completion (the clock now); 0 for an untagged entry (no round trip).</summary>
+    private async ValueTask<long> StampForStoreAsync(StoreEntryOptions options, CancellationToken cancellationToken) =>
+        options.Tags is { Count: > 0 } ? await _tags.ReadStampAsync(cancellationToken).ConfigureAwait(false) : 0;
 
     public ValueTask ReleaseLeaseAsync(TKey key, CacheLease lease, CancellationToken cancellationToken) =>
         ReleaseAsync(KeyOf(key), lease, cancellationToken);
@@ -148,9 +166,11 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
         var k = KeyOf(key);
-        var bytes = Encode(k, value, options, out _);
+        var stamp = await StampForStoreAsync(options, cancellationToken).ConfigureAwait(false);
+        var bytes = Encode(k, value, options, stamp);
         var flags = string.Create(CultureInfo.InvariantCulture, $"F{Flags(value)}");
         await _client.SetAsync(k, bytes, PhysicalTtl(options), flags, cancellationToken).ConfigureAwait(false);
+        await TagsStayValidAsync(stamp, options, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken)
@@ -177,8 +197,36 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     private async Task<CacheLookup<TValue>> LookupWithLeaseAsync(string key)
     {
         var response = await _client.GetAsync(key, _leaseFlags, CancellationToken.None).ConfigureAwait(false);
-        return await InterpretAsync(key, response, acquireLease: true, CancellationToken.None).ConfigureAwait(false);
+        var lookup = await InterpretAsync(key, response, acquireLease: true, CancellationToken.None).ConfigureAwait(false);
+        if (lookup.Status == CacheLookupStatus.Miss && !lookup.Lease.IsGranted)
+        {
+            // An entry whose tags were invalidated (deleted now) or an unread placeholder: ask again, once.
+            response = await _client.GetAsync(key, _leaseFlags, CancellationToken.None).ConfigureAwait(false);
+            lookup = await InterpretAsync(key, response, acquireLease: true, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return lookup.Lease.IsGranted ? Stamped(lookup, await ReadStampOrZeroAsync().ConfigureAwait(false)) : lookup;
     }
+
+    /// <summary>
+    /// The tag stamp of a granted lease, read once the lease is granted (on the tags' node), before the load begins: one
+    /// more round trip per miss. A clock that cannot be read gives 0, which fences every tagged fill of the lease
+    /// (untagged fills are unaffected).
+    /// </summary>
+    private async Task<long> ReadStampOrZeroAsync()
+    {
+        try
+        {
+            return await _tags.ReadStampAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (MemcachedException)
+        {
+            return 0;
+        }
+    }
+
+    private static CacheLookup<TValue> Stamped(CacheLookup<TValue> lookup, long stamp) =>
+        lookup.Lease.IsGranted ? lookup with { Lease = lookup.Lease with { TagStamp = stamp } } : lookup;
 
     private async Task<CacheLookup<TValue>[]> LookupManyAsync(string[] keys, bool acquireLeases, CancellationToken cancellationToken)
     {
@@ -194,6 +242,15 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
             lookups[i] = results[i].Response is { } response
                 ? await InterpretAsync(keys[i], response, acquireLeases, cancellationToken).ConfigureAwait(false)
                 : CacheLookup<TValue>.Unavailable;
+        }
+
+        if (lookups.Any(l => l.Lease.IsGranted))
+        {
+            var stamp = await ReadStampOrZeroAsync().ConfigureAwait(false);
+            for (var i = 0; i < lookups.Length; i++)
+            {
+                lookups[i] = Stamped(lookups[i], stamp);
+            }
         }
 
         return lookups;
@@ -240,13 +297,13 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         ? (options.AbsoluteExpiration is { } absolute && absolute < sliding ? absolute : sliding)
         : options.PhysicalTimeToLive();
 
-    /// <summary>The envelope (its size is checked when the store command is built, against the encoded key).</summary>
-    private byte[] Encode(string key, CacheValue<TValue> value, StoreEntryOptions options, out long deadline)
+    /// <summary>The envelope (its size is checked when the store command is built, against the encoded key), with the entry's tags and their stamp.</summary>
+    private byte[] Encode(string key, CacheValue<TValue> value, StoreEntryOptions options, long tagStamp)
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        deadline = options.AbsoluteExpiration is { } absolute ? now + (long)absolute.TotalMilliseconds : 0;
+        var deadline = options.AbsoluteExpiration is { } absolute ? now + (long)absolute.TotalMilliseconds : 0;
         var sliding = options.SlidingExpiration is { } s ? (long)s.TotalMilliseconds : 0;
-        return Envelope.Write(value, _descriptor.Serializer, deadline, sliding);
+        return Envelope.Write(value, _descriptor.Serializer, deadline, sliding, tagStamp, options.Tags);
     }
 
     private async ValueTask<CacheLookup<TValue>> InterpretAsync(string key, MetaResponse response, bool acquireLease, CancellationToken cancellationToken)
@@ -270,10 +327,11 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         }
 
         CacheValue<TValue> value;
-        long deadline, sliding;
+        long deadline, sliding, stamp;
+        var tags = new List<string>();
         try
         {
-            (value, deadline, sliding) = Envelope.Read(response.Value, _descriptor.Serializer);
+            (value, deadline, sliding, stamp) = Envelope.Read(response.Value, _descriptor.Serializer, tags);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -288,6 +346,11 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
                 // It expires on its own.
             }
 
+            return CacheLookup<TValue>.Miss;
+        }
+
+        if (tags.Count > 0 && !await TagsValidAsync(key, response.Cas, stamp, tags, cancellationToken).ConfigureAwait(false))
+        {
             return CacheLookup<TValue>.Miss;
         }
 
@@ -307,6 +370,29 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         return acquireLease
             ? await ClaimRefreshAsync(key, response.Cas, value, expiredFor, cancellationToken).ConfigureAwait(false)
             : CacheLookup<TValue>.Stale(value, CacheLease.None, expiredFor);
+    }
+
+    /// <summary>
+    /// Checks a tagged entry's versions (a second round trip, to the tags' node). Invalidated: the entry is deleted (only
+    /// this version of it) and read as a miss. Versions that cannot be read: a miss too (fail closed), the entry kept.
+    /// </summary>
+    private async ValueTask<bool> TagsValidAsync(string key, ulong cas, long stamp, List<string> tags, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _tags.AreValidAsync(stamp, tags, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            await _client.DeleteAsync(key, string.Create(CultureInfo.InvariantCulture, $"C{cas}"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (MemcachedException)
+        {
+            // Unknown versions: not served.
+        }
+
+        return false;
     }
 
     private async ValueTask TouchAsync(string key, long ttlMs, CancellationToken cancellationToken)

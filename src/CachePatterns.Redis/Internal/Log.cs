@@ -11,8 +11,8 @@ internal static partial class Log
     [LoggerMessage(101, LogLevel.Warning, "Redis at {Endpoints} is not reachable yet; the cache is skipped until it is (reconnecting in the background).")]
     public static partial void NotConnectedYet(ILogger logger, string endpoints);
 
-    [LoggerMessage(102, LogLevel.Warning, "Connection to Redis at {Endpoint} failed ({FailureType}).")]
-    public static partial void ConnectionFailed(ILogger logger, string endpoint, string failureType, Exception? exception);
+    [LoggerMessage(102, LogLevel.Warning, "Connection to Redis at {Endpoint} failed ({FailureType}). {Suppressed} more connection failures were not logged in the {Interval} before.")]
+    public static partial void ConnectionFailed(ILogger logger, string endpoint, string failureType, long suppressed, TimeSpan interval, Exception? exception);
 
     [LoggerMessage(103, LogLevel.Information, "Connection to Redis at {Endpoint} restored.")]
     public static partial void ConnectionRestored(ILogger logger, string endpoint);

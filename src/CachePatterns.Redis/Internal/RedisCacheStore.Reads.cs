@@ -32,7 +32,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         {
             ThrowIfNodeDown(valueKey);
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            if (Volatile.Read(ref _slidingSeen) || !_clock.TryNow(db, out _, out _))
+            if (Volatile.Read(ref _slidingSeen) || (Volatile.Read(ref _tagsSeen) && ScriptsCheckTags) || !_clock.TryNow(db, out _, out _))
             {
                 return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
             }
@@ -47,7 +47,10 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
                 if (TryJudgeByClientClock(db, valueKey, lease.Memory, out var lookup, out var corrupt))
                 {
-                    return lookup;
+                    // Only on a Cluster does a tagged entry get here (on a single server the script checks its tags).
+                    return RedisEnvelope.IsTagged(lease.Memory.Span)
+                        ? await CheckTagsAsync(db, [valueKey], lease.Memory.ToArray(), lookup, flags, cancellationToken).ConfigureAwait(false)
+                        : lookup;
                 }
 
                 if (corrupt)
@@ -78,6 +81,16 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         if (stored.Length < RedisEnvelope.HeaderLength || stored.Span[0] != RedisEnvelope.FormatVersion)
         {
             return false;
+        }
+
+        if (RedisEnvelope.IsTagged(stored.Span))
+        {
+            NoteTagged();
+            if (ScriptsCheckTags)
+            {
+                // Tagged entries of this store go to the script from now on: it checks their tags in the same round trip.
+                return false;
+            }
         }
 
         if (RedisEnvelope.SlidingMs(stored.Span) > 0)
@@ -131,14 +144,15 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         }
 
         RedisResult result;
+        RedisValue[] args = [TagPrefixArgument];
         try
         {
-            result = await PooledTaskWait<RedisResult>.WaitAsync(db.ScriptEvaluateAsync(GetPlainHash, keys), cancellationToken).ConfigureAwait(false);
+            result = await PooledTaskWait<RedisResult>.WaitAsync(db.ScriptEvaluateAsync(GetPlainHash, keys, args), cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
             // The server lost its scripts (restart, SCRIPT FLUSH): the text version loads it again.
-            result = await db.ScriptEvaluateAsync(RedisScripts.GetPlain, keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+            result = await db.ScriptEvaluateAsync(RedisScripts.GetPlain, keys, args).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (result.IsNull)
@@ -152,14 +166,14 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             var stored = (byte[])result!;
             if (TryDecode(keys[0], stored, out var value))
             {
-                return CacheLookup<TValue>.Hit(value);
+                return await CheckTagsAsync(db, keys, stored, CacheLookup<TValue>.Hit(value), CommandFlags.None, cancellationToken).ConfigureAwait(false);
             }
 
             await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [stored]).WaitAsync(cancellationToken).ConfigureAwait(false);
             return CacheLookup<TValue>.Miss;
         }
 
-        return await ToLookupAsync(db, keys, 0, RedisReadReply.Parse(result), cancellationToken).ConfigureAwait(false);
+        return await ToLookupAsync(db, keys, 0, 0, RedisReadReply.Parse(result), cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<CacheLookup<TValue>> GetWithLeaseAsync(TKey key, CancellationToken cancellationToken)
@@ -171,9 +185,10 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             var token = NewToken();
             RedisResult result;
+            long stamp;
             try
             {
-                result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [One, token, _leaseMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                (result, stamp) = await LeaseReadAsync(db, keys, token).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -181,13 +196,14 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
                 throw;
             }
 
-            var lookup = await ToLookupAsync(db, keys, token, RedisReadReply.Parse(result), cancellationToken).ConfigureAwait(false);
+            var lookup = await ToLookupAsync(db, keys, token, stamp, RedisReadReply.Parse(result), cancellationToken).ConfigureAwait(false);
             if (lookup.Status == CacheLookupStatus.Miss && !lookup.Lease.IsGranted)
             {
-                // Only a fresh entry whose payload could not be read (now deleted) is a miss without a lease: ask again, once.
+                // Only a fresh entry whose payload could not be read, or (on a Cluster) whose tags were invalidated, is a
+                // miss without a lease; it is deleted now: ask again, once.
                 token = NewToken();
-                result = await db.ScriptEvaluateAsync(RedisScripts.Get, keys, [One, token, _leaseMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                lookup = await ToLookupAsync(db, keys, token, RedisReadReply.Parse(result), cancellationToken).ConfigureAwait(false);
+                (result, stamp) = await LeaseReadAsync(db, keys, token).WaitAsync(cancellationToken).ConfigureAwait(false);
+                lookup = await ToLookupAsync(db, keys, token, stamp, RedisReadReply.Parse(result), cancellationToken).ConfigureAwait(false);
             }
 
             return lookup;
@@ -223,18 +239,25 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             var tokens = new long[allKeys.Length];
             var pending = new Task<RedisResult>[allKeys.Length];
             var fromReplicas = !acquireLeases && _options.ReadFromReplicas;
+            var tagPrefix = TagPrefixArgument;
             for (var i = 0; i < allKeys.Length; i++)
             {
                 tokens[i] = acquireLeases ? NewToken() : 0;
                 pending[i] = fromReplicas
                     ? batch.ScriptEvaluateReadOnlyAsync(RedisScripts.GetReadOnly, allKeys[i], null, CommandFlags.PreferReplica)
-                    : batch.ScriptEvaluateAsync(RedisScripts.Get, allKeys[i], [acquireLeases ? One : Zero, tokens[i], _leaseMs]);
+                    : batch.ScriptEvaluateAsync(RedisScripts.Get, allKeys[i], [acquireLeases ? One : Zero, tokens[i], _leaseMs, tagPrefix]);
             }
 
+            // The leases' tag stamp, in the same batch: read before any load of the batch begins.
+            var stampRead = acquireLeases ? _tags.ReadStampAsync(batch) : null;
             batch.Execute();
             try
             {
                 await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (stampRead is not null)
+                {
+                    await stampRead.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (acquireLeases)
             {
@@ -246,12 +269,13 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
                 throw;
             }
 
+            var stamp = stampRead is null ? 0 : RedisTags.ParseStamp(stampRead.Result);
             var results = new CacheLookup<TValue>[allKeys.Length];
             for (var i = 0; i < results.Length; i++)
             {
                 results[i] = fromReplicas
                     ? await FromReplicaAsync(db, allKeys[i], pending[i].Result, cancellationToken).ConfigureAwait(false)
-                    : await ToLookupAsync(db, allKeys[i], tokens[i], RedisReadReply.Parse(pending[i].Result), cancellationToken).ConfigureAwait(false);
+                    : await ToLookupAsync(db, allKeys[i], tokens[i], stamp, RedisReadReply.Parse(pending[i].Result), cancellationToken).ConfigureAwait(false);
             }
 
             return results;
@@ -281,12 +305,46 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             _ = db.ScriptEvaluateAsync(RedisScripts.Refresh, keys, flags: CommandFlags.FireAndForget | CommandFlags.DemandMaster);
         }
 
-        return ToLookupAsync(db, keys, 0, reply, cancellationToken);
+        return ToLookupAsync(db, keys, 0, 0, reply, cancellationToken, CommandFlags.PreferReplica);
     }
 
-    private async ValueTask<CacheLookup<TValue>> ToLookupAsync(IDatabase db, RedisKey[] keys, long token, RedisReadReply reply, CancellationToken cancellationToken)
+    /// <summary>
+    /// The lease read and the tag clock in one batch (one round trip on a single server; two nodes at once on a Cluster):
+    /// the stamp is read before the load begins, whichever of the two the server runs first.
+    /// </summary>
+    private async Task<(RedisResult Result, long Stamp)> LeaseReadAsync(IDatabase db, RedisKey[] keys, long token)
     {
-        var lease = reply.LeaseGranted ? new CacheLease(token, null) : CacheLease.None;
+        var batch = db.CreateBatch();
+        var read = batch.ScriptEvaluateAsync(RedisScripts.Get, keys, [One, token, _leaseMs, TagPrefixArgument]);
+        var stamp = _tags.ReadStampAsync(batch);
+        batch.Execute();
+        return (await read.ConfigureAwait(false), RedisTags.ParseStamp(await stamp.ConfigureAwait(false)));
+    }
+
+    /// <summary>
+    /// Checks the tags of an entry the script could not check (a Cluster, a replica): valid → <paramref name="lookup"/>;
+    /// invalidated → the entry is deleted (only if unchanged) and the read is a miss.
+    /// </summary>
+    private async ValueTask<CacheLookup<TValue>> CheckTagsAsync(IDatabase db, RedisKey[] keys, byte[] stored, CacheLookup<TValue> lookup, CommandFlags flags, CancellationToken cancellationToken)
+    {
+        if ((ScriptsCheckTags && (flags & CommandFlags.PreferReplica) == 0) || !RedisEnvelope.IsTagged(stored))
+        {
+            return lookup;
+        }
+
+        NoteTagged();
+        if (await _tags.AreValidAsync(db, stored, flags).WaitAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return lookup;
+        }
+
+        await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [keys[0]], [stored], flags & ~CommandFlags.PreferReplica).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return CacheLookup<TValue>.Miss;
+    }
+
+    private async ValueTask<CacheLookup<TValue>> ToLookupAsync(IDatabase db, RedisKey[] keys, long token, long stamp, RedisReadReply reply, CancellationToken cancellationToken, CommandFlags flags = CommandFlags.None)
+    {
+        var lease = reply.LeaseGranted ? new CacheLease(token, null) { TagStamp = stamp } : CacheLease.None;
         if (reply.CorruptDeleted)
         {
             Corrupt(keys[0], NotAnEnvelope);
@@ -303,6 +361,13 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             // Delete exactly what we read (a newer entry written meanwhile stays); a granted lease stays valid.
             await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [reply.Stored]).WaitAsync(cancellationToken).ConfigureAwait(false);
             return new CacheLookup<TValue>(held ? CacheLookupStatus.MissLeaseHeldElsewhere : CacheLookupStatus.Miss, default, lease);
+        }
+
+        if (reply.Status is ReadStatus.Hit or ReadStatus.Stale or ReadStatus.LeaseHeldElsewhere
+            && await CheckTagsAsync(db, keys, reply.Stored, CacheLookup<TValue>.Hit(value), flags, cancellationToken).ConfigureAwait(false) is { Status: CacheLookupStatus.Miss })
+        {
+            // Its tags were invalidated (checked by the client): deleted now; a lease granted with the stale read stays valid.
+            return new CacheLookup<TValue>(reply.Status == ReadStatus.LeaseHeldElsewhere ? CacheLookupStatus.MissLeaseHeldElsewhere : CacheLookupStatus.Miss, default, lease);
         }
 
         if (reply.Status == ReadStatus.Hit)

@@ -31,9 +31,21 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
             var (abs, sliding, retention) = Expiration(options);
             NoteSliding(options);
-            var result = await db.ScriptEvaluateAsync(RedisPublishingScripts.Fill, keys, Publishing(lease.Token, payload, Flags(value), abs, sliding, retention))
-                .WaitAsync(cancellationToken).ConfigureAwait(false);
-            return (long)result == 1;
+            if (options.Tags is not { Count: > 0 } tags)
+            {
+                var result = await db.ScriptEvaluateAsync(RedisPublishingScripts.Fill, keys, Publishing(lease.Token, payload, Flags(value), abs, sliding, retention))
+                    .WaitAsync(cancellationToken).ConfigureAwait(false);
+                return (long)result == 1;
+            }
+
+            // Stamped with the lease's clock read (before the load began); stored only if no tag was invalidated since.
+            NoteTagged();
+            var batch = db.CreateBatch();
+            var fill = batch.ScriptEvaluateAsync(RedisPublishingScripts.Fill, keys, Publishing(lease.Token, RedisTags.EncodeSection(lease.TagStamp, tags, payload), TaggedFlags(value), abs, sliding, retention));
+            var check = _tags.CheckAfterStoreAsync(batch, lease.TagStamp, tags, TagLifetimeMs(options));
+            batch.Execute();
+            return (long)await fill.WaitAsync(cancellationToken).ConfigureAwait(false) == 1
+                & (long)await check.WaitAsync(cancellationToken).ConfigureAwait(false) == 1;
         }
         catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
@@ -57,7 +69,38 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         var payload = Serialize(keys[0], value);
         var (abs, sliding, retention) = Expiration(options);
         NoteSliding(options);
-        await RunAsync(RedisPublishingScripts.Set, keys, Publishing(payload, Flags(value), abs, sliding, retention), cancellationToken).ConfigureAwait(false);
+        if (options.Tags is not { Count: > 0 } tags)
+        {
+            await RunAsync(RedisPublishingScripts.Set, keys, Publishing(payload, Flags(value), abs, sliding, retention), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await RunTaggedAsync(RedisPublishingScripts.Set, keys, tags, options, stamp => Publishing(RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A tagged set or write completion: reads the tag clock (the entry's stamp: now), then runs the script and the tag
+    /// check together. Two round trips. Returns the script's answer and whether the tags were still valid.
+    /// </summary>
+    private async Task<(long Result, bool Valid)> RunTaggedAsync(string script, RedisKey[] keys, IReadOnlyCollection<string> tags, StoreEntryOptions options, Func<long, RedisValue[]> values, CancellationToken cancellationToken)
+    {
+        NoteTagged();
+        try
+        {
+            ThrowIfNodeDown(keys[0]);
+            var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            var stamp = RedisTags.ParseStamp(await _tags.ReadStampAsync(db).WaitAsync(cancellationToken).ConfigureAwait(false));
+            var batch = db.CreateBatch();
+            var run = batch.ScriptEvaluateAsync(script, keys, values(stamp));
+            var check = _tags.CheckAfterStoreAsync(batch, stamp, tags, TagLifetimeMs(options));
+            batch.Execute();
+            return ((long)await run.WaitAsync(cancellationToken).ConfigureAwait(false), (long)await check.WaitAsync(cancellationToken).ConfigureAwait(false) == 1);
+        }
+        catch (Exception ex) when (IsFailure(ex, cancellationToken))
+        {
+            throw Failure(ex, keys[0], cancellationToken);
+        }
     }
 
     public async ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken) =>
@@ -123,9 +166,21 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
         var (abs, sliding, retention) = Expiration(options);
         NoteSliding(options);
-        var result = await RunAsync(RedisPublishingScripts.CompleteWrite, keys, Publishing(token.Token, payload, Flags(value), abs, sliding, retention), cancellationToken)
-            .ConfigureAwait(false);
-        return (long)result == 1;
+        if (options.Tags is not { Count: > 0 } tags)
+        {
+            var result = await RunAsync(RedisPublishingScripts.CompleteWrite, keys, Publishing(token.Token, payload, Flags(value), abs, sliding, retention), cancellationToken)
+                .ConfigureAwait(false);
+            return (long)result == 1;
+        }
+
+        var (stored, valid) = await RunTaggedAsync(
+            RedisPublishingScripts.CompleteWrite,
+            keys,
+            tags,
+            options,
+            stamp => Publishing(token.Token, RedisTags.EncodeSection(stamp, tags, payload), TaggedFlags(value), abs, sliding, retention),
+            cancellationToken).ConfigureAwait(false);
+        return stored == 1 && valid;
     }
 
     public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)

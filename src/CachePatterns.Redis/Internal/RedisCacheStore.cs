@@ -35,9 +35,11 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
     private readonly RedisValue _writeMs;
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
+    private readonly RedisTags _tags;
     private readonly RedisValue _publishChannel;
     private readonly RedisValue _publishSource;
     private bool _slidingSeen;
+    private bool _tagsSeen;
 
     public RedisCacheStore(
         CacheStoreDescriptor<TKey, TValue> descriptor,
@@ -45,8 +47,10 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
         RedisCacheProviderOptions options,
         RedisServerClock clock,
         RedisClusterNodes nodes,
+        RedisTags tags,
         RedisInvalidationChannel invalidations)
     {
+        _tags = tags;
         _publishChannel = invalidations.ChannelArgument;
         _publishSource = invalidations.Source;
         _clock = clock;
@@ -131,12 +135,43 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
         }
     }
 
+    /// <summary>
+    /// Whether the read scripts check tags themselves (a single server: one round trip). On a Cluster the tag versions live
+    /// in another slot, so the client checks a tagged entry after reading it (<see cref="RedisTags.AreValidAsync"/>).
+    /// </summary>
+    private bool ScriptsCheckTags => !_nodes.IsCluster;
+
+    /// <summary>The scripts' tag argument: the version key prefix, or empty when the client checks.</summary>
+    private RedisValue TagPrefixArgument => ScriptsCheckTags ? _tags.VersionKeyPrefix : RedisValue.EmptyString;
+
+    /// <summary>
+    /// A store that writes or reads tagged entries reads by script from then on on a single server (the script checks the
+    /// tags in the same round trip as the read), as it does for sliding entries.
+    /// </summary>
+    private void NoteTagged()
+    {
+        if (!Volatile.Read(ref _tagsSeen))
+        {
+            Volatile.Write(ref _tagsSeen, true);
+        }
+    }
+
     /// <summary>A changing script's own arguments, then the two its publish step reads (<see cref="RedisPublishingScripts"/>).</summary>
     private RedisValue[] Publishing(params RedisValue[] values) => [.. values, _publishChannel, _publishSource];
 
     private static long NewToken() => Random.Shared.NextInt64(1, long.MaxValue);
 
     private static RedisValue Flags(CacheValue<TValue> value) => value.Exists ? 0 : RedisEnvelope.NegativeFlag;
+
+    private static RedisValue TaggedFlags(CacheValue<TValue> value) => RedisEnvelope.TaggedFlag | (value.Exists ? 0 : RedisEnvelope.NegativeFlag);
+
+    /// <summary>
+    /// How long the versions of an entry's tags are kept at least: its absolute lifetime (expiration plus stale retention)
+    /// and a second; 0 (no expiry) for an entry without an absolute expiration, which a read may keep alive indefinitely. A
+    /// version that expires anyway (evicted) only turns its entries into misses.
+    /// </summary>
+    private static long TagLifetimeMs(StoreEntryOptions options) =>
+        options.AbsoluteExpiration is { } a ? (long)Math.Min(Math.Ceiling((a + options.StaleRetention).TotalMilliseconds), MaxSpanMs) + 1000 : 0;
 
     /// <summary>
     /// Milliseconds for the scripts: absolute (-1 for none), sliding (0 for none), fail-safe retention. Each is capped at

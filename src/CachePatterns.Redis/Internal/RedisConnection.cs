@@ -1,3 +1,4 @@
+using CachePatterns.Internal;
 using CachePatterns.Providers;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -16,16 +17,23 @@ internal sealed class RedisConnection : IDisposable
     private volatile string? _lastFailure;
     private CacheProviderFailureReason? _lastFailureReason;
     private readonly ILogger _logger;
+
+    /// <summary>
+    /// StackExchange.Redis reports every failed reconnect attempt of every connection (interactive and subscription, per
+    /// server): during an outage one line per interval, with the count of those held back.
+    /// </summary>
+    private readonly LogRateLimiter _failureLog;
     private readonly Lock _lock = new();
     private Task<ConnectionMultiplexer>? _connecting;
     private ConnectionMultiplexer? _multiplexer;
     private bool _disposed;
 
-    public RedisConnection(RedisCacheProviderOptions options, ILogger logger)
+    public RedisConnection(RedisCacheProviderOptions options, ILogger logger, TimeProvider time)
     {
         _database = options.Database;
         _trustedCertificateAuthority = options.TrustedCertificateAuthorityPath;
         _logger = logger;
+        _failureLog = new LogRateLimiter(time, LogRateLimiter.DefaultInterval);
         if (options.ConfigurationOptions is { } factory)
         {
             _configure = factory;
@@ -157,7 +165,11 @@ internal sealed class RedisConnection : IDisposable
         var reason = RedisFailures.ReasonOf(e.FailureType, e.Exception);
         _lastFailureReason = reason;
         _lastFailure = e.FailureType.ToString();
-        Log.ConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception);
+        if (_failureLog.TryAcquire(out var suppressed))
+        {
+            Log.ConnectionFailed(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), suppressed, _failureLog.Interval, e.Exception);
+        }
+
         Failed?.Invoke(reason);
     }
 

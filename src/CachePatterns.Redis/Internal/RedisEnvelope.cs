@@ -22,6 +22,12 @@ internal static class RedisEnvelope
 
     public const byte NegativeFlag = 1;
 
+    /// <summary>
+    /// Flag bit 1: the entry carries tags. A tag section follows the header, before the payload:
+    /// <c>[i8 tag stamp][u16 count]</c> then per tag <c>[u16 byte length][UTF-8]</c> (<see cref="RedisTags.EncodeSection"/>).
+    /// </summary>
+    public const byte TaggedFlag = 2;
+
     /// <summary>Byte offset of the logical expiry (the only field a script rewrites in place, to renew a sliding entry).</summary>
     public const int ExpiresOffset = 2;
 
@@ -33,7 +39,7 @@ internal static class RedisEnvelope
     /// scripts use, as Lua locals: <c>ENVELOPE</c>, <c>ENVELOPE_VERSION</c>, <c>HEADER_LENGTH</c>, <c>EXPIRES_OFFSET</c>.
     /// </summary>
     public static readonly string LuaDefinitions =
-        $"local ENVELOPE, ENVELOPE_VERSION, HEADER_LENGTH, EXPIRES_OFFSET = '<BBi8i8i8i8', {FormatVersion}, {HeaderLength}, {ExpiresOffset}\n";
+        $"local ENVELOPE, ENVELOPE_VERSION, HEADER_LENGTH, EXPIRES_OFFSET, TAGGED_FLAG = '<BBi8i8i8i8', {FormatVersion}, {HeaderLength}, {ExpiresOffset}, {TaggedFlag}\n";
 
     /// <summary>Checks a stored entry and returns its payload, or an error message for a corrupt one.</summary>
     public static bool TryRead(ReadOnlyMemory<byte> stored, out bool negative, out ReadOnlySequence<byte> payload, out string? error)
@@ -54,20 +60,27 @@ internal static class RedisEnvelope
         }
 
         var flags = header[1];
-        if ((flags & ~NegativeFlag) != 0)
+        if ((flags & ~(NegativeFlag | TaggedFlag)) != 0)
         {
             error = $"the envelope has unknown flags 0x{flags:x2}";
             return false;
         }
 
+        var payloadStart = HeaderLength;
+        if ((flags & TaggedFlag) != 0 && !RedisTags.TrySkipSection(stored.Span, out payloadStart))
+        {
+            error = "the envelope's tag section is truncated";
+            return false;
+        }
+
         negative = (flags & NegativeFlag) != 0;
-        if (negative && stored.Length != HeaderLength)
+        if (negative && stored.Length != payloadStart)
         {
             error = "a negative entry carries a payload";
             return false;
         }
 
-        payload = new ReadOnlySequence<byte>(stored[HeaderLength..]);
+        payload = new ReadOnlySequence<byte>(stored[payloadStart..]);
         error = null;
         return true;
     }
@@ -77,4 +90,7 @@ internal static class RedisEnvelope
 
     /// <summary>Reads the sliding window (ms; 0 for none) of an entry at least <see cref="HeaderLength"/> long.</summary>
     public static long SlidingMs(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[SlidingOffset..]);
+
+    /// <summary>Whether an entry at least <see cref="HeaderLength"/> long carries tags.</summary>
+    public static bool IsTagged(ReadOnlySpan<byte> stored) => (stored[1] & TaggedFlag) != 0;
 }

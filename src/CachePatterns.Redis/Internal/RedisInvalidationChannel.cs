@@ -208,6 +208,7 @@ internal sealed class RedisInvalidationChannel : ICacheInvalidationSource, IDisp
                     }
 
                     Log.InvalidationChannelConfirmed(_logger, Channel);
+                    _ = SampleClockAsync();
                     foreach (var observer in observers)
                     {
                         observer.OnConnected();
@@ -250,6 +251,23 @@ internal sealed class RedisInvalidationChannel : ICacheInvalidationSource, IDisp
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// A fresh sample of the server clock once the connection is warm: the delays are measured against it, and the first
+    /// sample (taken while connecting, through a cold client) may have a round trip of milliseconds, which is its error.
+    /// </summary>
+    private async Task SampleClockAsync()
+    {
+        try
+        {
+            var db = await _connection.GetDatabaseAsync(_disposed.Token).ConfigureAwait(false);
+            await _clock.SampleBestOfAsync(db, 16).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The delay histogram then uses the older sample, or records nothing without one.
         }
     }
 

@@ -40,15 +40,22 @@ internal static class RedisScripts
 
         """;
 
-    /// <summary>Reading an envelope (with sliding renewal).</summary>
-    private const string Read = """
+    /// <summary>
+    /// Reading an envelope (with sliding renewal). With a tag prefix (single server), an entry one of whose tags was
+    /// invalidated after its stamp is deleted and read as a miss (<see cref="RedisTags.LuaCheck"/>).
+    /// </summary>
+    private const string Read = RedisTags.LuaCheck + """
         -- MISS, HIT, STALE or CORRUPT (a header that is not ours, deleted); the stored bytes; for a stale entry, ms since it expired
-        local function read(key, now, renew)
+        local function read(key, now, renew, tag_prefix)
           local v = redis.call('GET', key)
           if not v then return MISS, false, 0 end
           if #v < HEADER_LENGTH or string.byte(v, 1) ~= ENVELOPE_VERSION then
             redis.call('DEL', key)
             return CORRUPT, false, 0
+          end
+          if not tags_valid(v, tag_prefix) then
+            redis.call('DEL', key)
+            return MISS, false, 0
           end
           local _, _, expires, sliding, deadline, retention = struct.unpack(ENVELOPE, v)
           if expires == 0 or now < expires then
@@ -104,11 +111,12 @@ internal static class RedisScripts
     private static readonly string Definitions = RedisEnvelope.LuaDefinitions + RedisReadReply.LuaDefinitions;
 
     /// <summary>
-    /// ARGV: acquire lease (0/1), lease token, lease ms. Returns a <see cref="RedisReadReply"/>; <c>HELD</c> when another
-    /// client holds the lease. May add the lease key, so a full server refuses it (the core then reads without a lease).
+    /// ARGV: acquire lease (0/1), lease token, lease ms, tag version prefix ('' on a Cluster: the client checks tags).
+    /// Returns a <see cref="RedisReadReply"/>; <c>HELD</c> when another client holds the lease. May add the lease key, so a
+    /// full server refuses it (the core then reads without a lease).
     /// </summary>
     public static readonly string Get = Writes + Definitions + Clock + Read + """
-        local s, v, late = read(KEYS[1], now_ms(), true)
+        local s, v, late = read(KEYS[1], now_ms(), true, ARGV[4])
         local corrupt = 0
         if s == CORRUPT then s = MISS; corrupt = 1 end
         if s == HIT or ARGV[1] ~= '1' then return reply(s, v, 0, corrupt, late) end
@@ -119,12 +127,12 @@ internal static class RedisScripts
 
     /// <summary>
     /// The plain read by script (no lease) when the client cannot judge a plain GET (no clock sample, sliding, corrupt,
-    /// near the deadline), KEYS[1] = value only, no ARGV. Renews a sliding entry and deletes a corrupt header like
+    /// near the deadline, tagged), KEYS[1] = value only, ARGV[1] the tag version prefix ('' on a Cluster). Renews a sliding entry and deletes a corrupt header like
     /// <see cref="Get"/>. Returns nil for a miss, the stored bytes alone (one bulk string, the cheapest reply to read) for a
     /// hit, and a <see cref="RedisReadReply"/> otherwise (stale, or a deleted corrupt entry). Runs on a full server.
     /// </summary>
     public static readonly string GetPlain = Shrinks + Definitions + Clock + Read + """
-        local s, v, late = read(KEYS[1], now_ms(), true)
+        local s, v, late = read(KEYS[1], now_ms(), true, ARGV[1])
         if s == MISS then return false end
         if s == HIT then return v end
         if s == CORRUPT then return reply(MISS, false, 0, 1) end

@@ -111,6 +111,32 @@ internal sealed class RedisServerClock(TimeProvider time)
         Record(serverMicroseconds / 1000, serverMicroseconds, sent, received);
     }
 
+    /// <summary>
+    /// Samples <paramref name="count"/> times and keeps the sample with the shortest round trip (the smallest error):
+    /// on a loaded client one round trip can take milliseconds, and the estimate is off by up to half of it.
+    /// </summary>
+    internal async Task SampleBestOfAsync(IDatabase db, int count)
+    {
+        (long ServerMs, long ServerUs, long Sent, long Received)? best = null;
+        for (var i = 0; i < count; i++)
+        {
+            var sent = time.GetTimestamp();
+            var reply = await db.ExecuteAsync("TIME").ConfigureAwait(false);
+            var received = time.GetTimestamp();
+            var parts = (RedisResult[])reply!;
+            var serverMicroseconds = ((long)parts[0] * 1_000_000) + (long)parts[1];
+            if (best is null || received - sent < best.Value.Received - best.Value.Sent)
+            {
+                best = (serverMicroseconds / 1000, serverMicroseconds, sent, received);
+            }
+        }
+
+        if (best is { } b)
+        {
+            Record(b.ServerMs, b.ServerUs, b.Sent, b.Received);
+        }
+    }
+
     private void StartSampling(IDatabase db)
     {
         if (Interlocked.CompareExchange(ref _sampling, 1, 0) != 0)

@@ -98,7 +98,9 @@ internal sealed class Endpoint : IDisposable, IAsyncDisposable
     public void Eject()
     {
         IsEjected = true;
-        Volatile.Read(ref _ejected).Cancel();
+
+        // Released on the thread pool: the waiters' continuations (retries, new opens) must not run under the apply lock.
+        _ = Volatile.Read(ref _ejected).CancelAsync();
     }
 
     /// <summary>Readmits the endpoint with a fresh ejection token. Called under the router's apply lock.</summary>

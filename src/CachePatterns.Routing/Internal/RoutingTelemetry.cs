@@ -1,11 +1,14 @@
 using System.Diagnostics.Metrics;
+using CachePatterns.Diagnostics;
 
 namespace CachePatterns.Routing.Internal;
 
 /// <summary>The router's instruments (meter <c>CachePatterns.Routing</c>).</summary>
 internal sealed class RoutingTelemetry : IDisposable
 {
-    public const string MeterName = "CachePatterns.Routing";
+    public const string MeterName = CacheDiagnostics.RoutingMeterName;
+
+    public const string ProbeDurationName = "cachepatterns.routing.probe.duration";
 
     private readonly Meter _meter;
 
@@ -17,6 +20,12 @@ internal sealed class RoutingTelemetry : IDisposable
         WriterChanges = _meter.CreateCounter<long>("cachepatterns.routing.writer_changes", description: "Times the writer moved to another endpoint (failovers).");
         Ejections = _meter.CreateCounter<long>("cachepatterns.routing.ejections", description: "Endpoints ejected after failed probes.");
         RecoveryConflicts = _meter.CreateCounter<long>("cachepatterns.routing.recovery_conflicts", description: "Reads a replica cancelled for a conflict with recovery, run again elsewhere, by endpoint.");
+        ProbeDuration = _meter.CreateHistogram<double>(
+            ProbeDurationName,
+            "s",
+            "Health probe duration, by endpoint and outcome (answered, failed, hung: cut by the probe timeout).",
+            tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = CacheDiagnostics.ProbeDurationBuckets });
     }
 
     public Counter<long> Connections { get; }
@@ -28,6 +37,8 @@ internal sealed class RoutingTelemetry : IDisposable
     public Counter<long> Ejections { get; }
 
     public Counter<long> RecoveryConflicts { get; }
+
+    public Histogram<double> ProbeDuration { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -195,9 +195,32 @@ public sealed class CachePatternsBuilder
             var instance = sp.GetRequiredKeyedService<CacheInstance>(cacheName);
             var resolved = sp.GetRequiredService<IOptionsMonitor<CacheStrategyOptions>>().Get(optionsName);
             var name = string.IsNullOrEmpty(resolved.KeyPrefix) ? typeof(TValue).Name : resolved.KeyPrefix;
-            return instance.CreateStrategy(name, name + ":", resolved, loader(sp), writer?.Invoke(sp), sizeOf);
+            var tags = sp.GetKeyedService<Strategies.EntityTags<TKey, TValue>>(optionsName);
+            return instance.CreateStrategy(name, name + ":", resolved, loader(sp), writer?.Invoke(sp), sizeOf, tags: tags);
         });
         Services.AddSingleton(sp => sp.GetRequiredKeyedService<ICacheStrategy<TKey, TValue>>(cacheName));
+        return this;
+    }
+
+    /// <summary>
+    /// Derives tags from the entity of the strategy <typeparamref name="TKey"/>/<typeparamref name="TValue"/> of this cache:
+    /// the tags of the cached queries (lists, counts, reports stored with <see cref="CacheEntryOptions.Tags"/>) that a
+    /// change of the entity outdates. <see cref="ICacheStrategy{TKey, TValue}.WriteAsync"/> invalidates the tags of the
+    /// new value <b>and</b> of the previous one (a product moved from category 5 to 7 outdates both pages);
+    /// <see cref="ICacheStrategy{TKey, TValue}.RemoveAsync"/> those of the previous value. The previous value is the cached
+    /// entry, or, when the key is not cached, the loader's row read before the database write. The entity's own entry
+    /// carries no tags: a write of one product does not evict its siblings.
+    /// </summary>
+    /// <example><c>builder.AddCacheAside&lt;int, Product, ProductLoader&gt;().DeriveTags&lt;int, Product&gt;(p =&gt; ["category:" + p.CategoryId]);</c></example>
+    /// <typeparam name="TKey">The type of the strategy's key.</typeparam>
+    /// <typeparam name="TValue">The type of the strategy's value.</typeparam>
+    /// <param name="tags">The tags of one value (validated when used, see <see cref="CacheTags.Validate"/>).</param>
+    /// <returns>The builder.</returns>
+    public CachePatternsBuilder DeriveTags<TKey, TValue>(Func<TValue, IEnumerable<string>> tags)
+        where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        Services.AddKeyedSingleton(StrategyOptionsName<TKey, TValue>(CacheName), new Strategies.EntityTags<TKey, TValue>(tags));
         return this;
     }
 

@@ -6,6 +6,39 @@ public static class CacheDiagnostics
     /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> and of the <see cref="System.Diagnostics.ActivitySource"/>.</summary>
     public const string SourceName = "CachePatterns";
 
+    /// <summary>The name of the read/write router's meter (package <c>CachePatterns.Routing</c>).</summary>
+    public const string RoutingMeterName = "CachePatterns.Routing";
+
+    /// <summary>
+    /// Gets the name of every <see cref="System.Diagnostics.Metrics.Meter"/> the library and its providers and router publish,
+    /// for telemetry SDKs (<c>CachePatterns.OpenTelemetry</c> adds them all).
+    /// </summary>
+    public static IReadOnlyList<string> MeterNames { get; } = [SourceName, RoutingMeterName];
+
+    /// <summary>Gets the name of every <see cref="System.Diagnostics.ActivitySource"/> the library and its providers and router publish.</summary>
+    public static IReadOnlyList<string> ActivitySourceNames { get; } = [SourceName];
+
+    /// <summary>
+    /// Gets the histogram bucket boundaries, in seconds, advised for loader calls (database queries: 0.5 ms to 10 s);
+    /// see docs/telemetry.md.
+    /// </summary>
+    public static IReadOnlyList<double> LoadDurationBuckets { get; } =
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>
+    /// Gets the histogram bucket boundaries, in seconds, advised for calls to a cache server or an in-process cache
+    /// (50 µs to 1 s: a hit is sub-millisecond, a call cut by the provider's timeout about 0.5 s); see docs/telemetry.md.
+    /// </summary>
+    public static IReadOnlyList<double> CacheCallDurationBuckets { get; } =
+        [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+    /// <summary>
+    /// Gets the histogram bucket boundaries, in seconds, advised for health probes of database endpoints (a round trip of
+    /// 1 ms to a probe timeout of several seconds); see docs/telemetry.md.
+    /// </summary>
+    public static IReadOnlyList<double> ProbeDurationBuckets { get; } =
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     /// <summary>Counter: reads served from the cache. Tags: <c>cache.name</c>.</summary>
     public const string Hits = "cachepatterns.hits";
 

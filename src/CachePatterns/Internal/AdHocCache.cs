@@ -11,16 +11,35 @@ internal sealed class AdHocCache : ICache
     private readonly CacheInstance _instance;
     private readonly CacheStrategyOptions _options;
     private readonly string _keyPrefix;
+    private readonly string _strategyName;
+    private readonly IReadOnlyList<Serialization.ICacheSerializerFactory>? _serializerFactories;
     private readonly Lock _gate = new();
     private object?[] _strategies = new object?[16];
     private Func<string, CancellationToken, ValueTask>[] _invalidators = [];
 
     public AdHocCache(CacheInstance instance, CacheStrategyOptions options)
+        : this(instance, options, CacheInstance.AdHocKeyPrefix(instance.Name), "the ad-hoc ICache", instance.Name, serializerFactories: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates an ad-hoc cache with a key namespace of its own (the <c>HybridCache</c> adapter): its own prefix, its own
+    /// strategy name in metrics and logs, and serializer factories asked before the cache's (<see langword="null"/>: the cache's).
+    /// </summary>
+    public AdHocCache(
+        CacheInstance instance,
+        CacheStrategyOptions options,
+        string keyPrefix,
+        string owner,
+        string strategyName,
+        IReadOnlyList<Serialization.ICacheSerializerFactory>? serializerFactories)
     {
         _instance = instance;
         _options = options;
-        _keyPrefix = CacheInstance.AdHocKeyPrefix(instance.Name);
-        instance.ClaimKeyPrefix(_keyPrefix, "the ad-hoc ICache");
+        _keyPrefix = keyPrefix;
+        _strategyName = strategyName;
+        _serializerFactories = serializerFactories;
+        instance.ClaimKeyPrefix(_keyPrefix, owner);
     }
 
     public string Name => _instance.Name;
@@ -58,6 +77,9 @@ internal sealed class AdHocCache : ICache
         }
     }
 
+    public ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken = default) =>
+        _instance.InvalidateTagAsync(tag, cancellationToken);
+
     private static async ValueTask<LoadResult<TValue>> LoadAsync<TValue>(ValueTask<TValue> load, CacheEntryOptions? options) =>
         LoadResult.Found(await load.ConfigureAwait(false), options);
 
@@ -83,7 +105,7 @@ internal sealed class AdHocCache : ICache
                 return existing;
             }
 
-            var created = _instance.CreateAdHocStrategy<TValue>(_keyPrefix, _options);
+            var created = _instance.CreateAdHocStrategy<TValue>(_strategyName, _keyPrefix, _options, _serializerFactories);
             var grown = new object?[Math.Max(strategies.Length, index + 1) * 2];
             Array.Copy(strategies, grown, strategies.Length);
             grown[index] = created;

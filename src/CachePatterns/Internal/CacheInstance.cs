@@ -80,6 +80,38 @@ internal sealed class CacheInstance : IDisposable
 
     public CacheResiliencePipeline? Pipeline { get; }
 
+    /// <summary>
+    /// Invalidates a tag in this named cache (every owner's entries): through the timeout and circuit breaker for a remote
+    /// provider. A failure is thrown as <see cref="CacheUnavailableException"/>: a lost tag invalidation is not remembered
+    /// for a replay (docs/architecture.md, "Tags").
+    /// </summary>
+    public async ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken)
+    {
+        CacheTags.Validate(tag);
+        if (!Provider.SupportsTags)
+        {
+            throw new NotSupportedException($"The cache provider '{Provider.Name}' of cache '{Name}' does not support tags.");
+        }
+
+        if (Pipeline is null)
+        {
+            await Provider.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await Pipeline.ExecuteAsync(static (s, ct) => s.Provider.InvalidateTagAsync(s.Tag, ct), (Provider, Tag: tag), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new CacheUnavailableException(Name, "invalidate-tag", ex is Resilience.Internal.CacheCircuitOpenException ? 0 : 1, ex);
+        }
+    }
+
+    /// <summary>Gets the serializer factories registered for every cache, asked before System.Text.Json.</summary>
+    public IReadOnlyList<ICacheSerializerFactory> SerializerFactories => _serializerFactories;
+
     /// <summary>The key prefix of the ad-hoc <see cref="ICache"/> of a named cache: <c>~</c> starts no strategy's prefix.</summary>
     public static string AdHocKeyPrefix(string cacheName) => $"~{cacheName}:";
 
@@ -93,11 +125,12 @@ internal sealed class CacheInstance : IDisposable
         ICacheLoader<TKey, TValue>? loader,
         ICacheWriter<TKey, TValue>? writer,
         Func<TValue, long>? sizeOf = null,
-        Func<TKey, string>? keyFormatter = null)
+        Func<TKey, string>? keyFormatter = null,
+        EntityTags<TKey, TValue>? tags = null)
         where TKey : notnull
     {
         ClaimKeyPrefix(keyPrefix, $"the strategy <{string.Join(", ", typeof(CacheStrategy<TKey, TValue>).GetGenericArguments().Select(t => t.FullName))}>");
-        return Create(strategyName, keyPrefix, options, loader, writer, sizeOf, keyFormatter, tagValueType: false);
+        return Create(strategyName, keyPrefix, options, loader, writer, sizeOf, keyFormatter, tagValueType: false, tags);
     }
 
     /// <summary>
@@ -105,8 +138,13 @@ internal sealed class CacheInstance : IDisposable
     /// prefix (claimed once by the <see cref="AdHocCache"/>); each value carries its type, so a key stored as one type is
     /// never read as another.
     /// </summary>
-    public CacheStrategy<string, TValue> CreateAdHocStrategy<TValue>(string keyPrefix, CacheStrategyOptions options) =>
-        Create<string, TValue>(Name, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true);
+    /// <remarks><paramref name="serializerFactories"/>, when given, are asked before the cache's own.</remarks>
+    public CacheStrategy<string, TValue> CreateAdHocStrategy<TValue>(
+        string strategyName,
+        string keyPrefix,
+        CacheStrategyOptions options,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null) =>
+        Create<string, TValue>(strategyName, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true, tags: null, serializerFactories);
 
     public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(
         string storeName,
@@ -115,10 +153,12 @@ internal sealed class CacheInstance : IDisposable
         Func<TValue, long>? sizeOf = null,
         Func<TKey, string>? keyFormatter = null,
         bool tagValueType = false,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null,
         CacheStrategyOptions? nearCacheFor = null)
         where TKey : notnull
     {
-        ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(_serializerFactories);
+        ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(
+            serializerFactories is null ? _serializerFactories : [.. serializerFactories, .. _serializerFactories]);
 
         // In memory every value type has its own store: nothing to tell apart, and the tag would count against MaxBytes.
         if (tagValueType && !Provider.IsInProcess)
@@ -204,12 +244,18 @@ internal sealed class CacheInstance : IDisposable
         ICacheWriter<TKey, TValue>? writer,
         Func<TValue, long>? sizeOf,
         Func<TKey, string>? keyFormatter,
-        bool tagValueType)
+        bool tagValueType,
+        EntityTags<TKey, TValue>? tags,
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null)
         where TKey : notnull
     {
         var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
-        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, nearCacheFor: options);
-        return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments);
+        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, serializerFactories, nearCacheFor: options);
+        return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments)
+        {
+            EntityTags = tags,
+            TagInvalidator = this,
+        };
     }
 
     /// <summary>Disposes the provider if this instance created it (a provider from DI is disposed by the container).</summary>

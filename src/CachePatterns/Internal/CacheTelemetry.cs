@@ -19,7 +19,8 @@ internal sealed class CacheTelemetry : IDisposable
         Hits = meter.CreateCounter<long>(CacheDiagnostics.Hits, "{read}", "Reads served from the cache.");
         Misses = meter.CreateCounter<long>(CacheDiagnostics.Misses, "{read}", "Reads that missed the cache.");
         Loads = meter.CreateCounter<long>(CacheDiagnostics.Loads, "{load}", "Loader calls.");
-        LoadDuration = meter.CreateHistogram<double>(CacheDiagnostics.LoadDuration, "s", "Loader call duration.");
+        LoadDuration = meter.CreateHistogram<double>(
+            CacheDiagnostics.LoadDuration, "s", "Loader call duration.", tags: null, Advice(CacheDiagnostics.LoadDurationBuckets));
         Evictions = meter.CreateCounter<long>(CacheDiagnostics.Evictions, "{entry}", "Entries that left the cache, by reason.");
         ProviderErrors = meter.CreateCounter<long>(CacheDiagnostics.ProviderErrors, "{error}", "Failed or short-circuited provider calls.");
         StaleServed = meter.CreateCounter<long>(CacheDiagnostics.StaleServed, "{read}", "Stale values served, by reason: fail_safe (the loader failed) or revalidate (refreshed in the background).");
@@ -73,6 +74,13 @@ internal sealed class CacheTelemetry : IDisposable
     public Counter<long> InvalidationsDeferred { get; }
 
     public void Dispose() => _ownedMeter?.Dispose();
+
+    /// <summary>
+    /// Bucket advice for a duration histogram: without it OpenTelemetry's default boundaries (0, 5, 10, 25, ... 10000)
+    /// put every sample in seconds below 5 s into one or two buckets.
+    /// </summary>
+    public static InstrumentAdvice<double> Advice(IReadOnlyList<double> bucketBoundaries) =>
+        new() { HistogramBucketBoundaries = bucketBoundaries };
 
     public static string ReasonName(CacheEvictionReason reason) => reason switch
     {

@@ -15,6 +15,7 @@ public sealed class MemoryCacheProvider : ICacheProvider
     private readonly TimeProvider _time;
     private readonly ConcurrentBag<IDisposable> _stores = [];
     private readonly ConcurrentDictionary<string, Func<(int Entries, long Bytes)>> _sizes = new(StringComparer.Ordinal);
+    private readonly MemoryTagVersions _tags = new();
 
     /// <summary>Initializes a new instance of the <see cref="MemoryCacheProvider"/> class.</summary>
     /// <param name="options">The options.</param>
@@ -43,7 +44,7 @@ public sealed class MemoryCacheProvider : ICacheProvider
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        var store = new MemoryCacheStore<TKey, TValue>(descriptor, BoundsOf(descriptor), _time);
+        var store = new MemoryCacheStore<TKey, TValue>(descriptor, BoundsOf(descriptor), _time, _tags);
         _stores.Add(store);
         // The ad-hoc cache creates one store per value type under one name: those are told apart by type.
         Func<(int Entries, long Bytes)> size = () => (store.Count, store.TotalBytes);
@@ -73,6 +74,22 @@ public sealed class MemoryCacheProvider : ICacheProvider
             SerializeValues = _options.SerializeValues,
             ExpirationScanInterval = _options.ExpirationScanInterval,
         };
+    }
+
+    /// <inheritdoc/>
+    public bool SupportsTags => true;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// In memory a tag version is one object per tag, kept for the provider's life (entries point at it, so a tagged hit
+    /// reads a field per tag and never hashes): a cache with an unbounded number of distinct tags grows by one small object
+    /// per tag.
+    /// </remarks>
+    public ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken)
+    {
+        CacheTags.Validate(tag);
+        _tags.Invalidate(tag);
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>

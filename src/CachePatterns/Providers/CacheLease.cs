@@ -11,6 +11,12 @@ public readonly record struct CacheLease(long Token, object? State)
     /// <summary>Gets a value indicating whether a lease was granted.</summary>
     public bool IsGranted => Token != 0 || State is not null;
 
+    /// <summary>
+    /// Gets the provider's tag stamp taken when the lease was granted (when the load began): a fill whose tags were
+    /// invalidated after this stamp is refused or stored invalid. Zero when the provider keeps no tags.
+    /// </summary>
+    public long TagStamp { get; init; }
+
     /// <summary>Gets the absent lease.</summary>
     public static CacheLease None => default;
 }

@@ -75,4 +75,24 @@ public interface ICacheProvider : IDisposable
     /// <exception cref="NotSupportedException">The provider cannot sweep (<see cref="CanSweep"/> is <see langword="false"/>).</exception>
     ValueTask<long> SweepAsync(string keyPrefix, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"The cache provider '{Name}' cannot sweep a key prefix.");
+
+    /// <summary>
+    /// Gets a value indicating whether the provider keeps tags (<see cref="StoreEntryOptions.Tags"/>,
+    /// <see cref="InvalidateTagAsync"/>). The default is <see langword="false"/>: the core then stores no tagged entry
+    /// (it is loaded on every read) and tag invalidation throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    bool SupportsTags => false;
+
+    /// <summary>
+    /// Invalidates a tag for every store of this provider (the tag's scope is the named cache): once this returns, every
+    /// entry carrying <paramref name="tag"/> whose stamp is older than the call — stored, or being filled under a lease
+    /// granted before the call — is a miss in every client, and a fill under such a lease stores nothing valid.
+    /// </summary>
+    /// <param name="tag">The tag, already validated (<see cref="CacheTags.Validate"/>).</param>
+    /// <param name="cancellationToken">Cancels the invalidation (which then guarantees nothing).</param>
+    /// <returns>A task that completes when the tag is invalidated.</returns>
+    /// <exception cref="CacheProviderException">The server could not be reached.</exception>
+    /// <exception cref="NotSupportedException">The provider keeps no tags (<see cref="SupportsTags"/> is <see langword="false"/>).</exception>
+    ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The cache provider '{Name}' does not support tags.");
 }

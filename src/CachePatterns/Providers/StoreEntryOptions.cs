@@ -19,6 +19,14 @@ public readonly record struct StoreEntryOptions(
     /// <summary>Gets options for an entry that never expires (only capacity evicts it).</summary>
     public static StoreEntryOptions NoExpiration => default;
 
+    /// <summary>
+    /// Gets the entry's tags (validated, without duplicates), <see langword="null"/> for none. A provider stores them with
+    /// the entry and answers <see cref="CacheLookupStatus.Miss"/> for it once any of them is invalidated
+    /// (<see cref="ICacheProvider.InvalidateTagAsync"/>) after the entry's stamp: the lease grant for a fill, the call for
+    /// a set or write completion.
+    /// </summary>
+    public IReadOnlyCollection<string>? Tags { get; init; }
+
     /// <summary>Gets the time after which the provider may drop the entry entirely.</summary>
     /// <returns>The physical time to live, or <see langword="null"/> when the entry has no expiration.</returns>
     public TimeSpan? PhysicalTimeToLive()

@@ -14,6 +14,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         var writer = _writer ?? throw NoWriter();
         using var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.write");
         activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
+        var tags = await TagsToInvalidateAsync(key, hasNewValue: true, value, cancellationToken).ConfigureAwait(false);
 
         if (_options.Kind == CacheStrategyKind.CacheAside)
         {
@@ -24,6 +25,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             finally
             {
                 await InvalidateQuietlyAsync(key).ConfigureAwait(false);
+                await InvalidateTagsQuietlyAsync(tags).ConfigureAwait(false);
             }
 
             return;
@@ -37,6 +39,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         catch
         {
             await AbortWriteQuietlyAsync(key, token).ConfigureAwait(false);
+            await InvalidateTagsQuietlyAsync(tags).ConfigureAwait(false);
             throw;
         }
 
@@ -56,6 +59,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         finally
         {
             DetachFlight(key);
+            await InvalidateTagsQuietlyAsync(tags).ConfigureAwait(false);
         }
     }
 
@@ -68,6 +72,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         var writer = _writer ?? throw NoWriter();
         using var activity = CacheTelemetry.ActivitySource.StartActivity("cachepatterns.remove");
         activity?.SetTag(Diagnostics.CacheDiagnostics.CacheNameTag, Name);
+        var tags = await TagsToInvalidateAsync(key, hasNewValue: false, default, cancellationToken).ConfigureAwait(false);
 
         if (_options.Kind == CacheStrategyKind.CacheAside)
         {
@@ -78,6 +83,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             finally
             {
                 await InvalidateQuietlyAsync(key).ConfigureAwait(false);
+                await InvalidateTagsQuietlyAsync(tags).ConfigureAwait(false);
             }
 
             return;
@@ -91,6 +97,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         finally
         {
             await AbortWriteQuietlyAsync(key, token).ConfigureAwait(false);
+            await InvalidateTagsQuietlyAsync(tags).ConfigureAwait(false);
         }
     }
 
@@ -111,6 +118,11 @@ internal sealed partial class CacheStrategy<TKey, TValue>
     internal async ValueTask SetAsync(TKey key, TValue value, CacheEntryOptions? options, CancellationToken cancellationToken)
     {
         Guard.NotNullKey(key);
+        if (!CanStoreTags(options))
+        {
+            throw new NotSupportedException($"The cache provider of strategy '{Name}' does not support tags; the entry's tags could never be invalidated.");
+        }
+
         try
         {
             await _store.SetAsync(key, CacheValue<TValue>.Of(value), ResolveEntryOptions(options, found: true), cancellationToken).ConfigureAwait(false);

@@ -47,6 +47,12 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
 
     public string Name { get; }
 
+    /// <summary>Gets the tags a write of the entity invalidates (<see cref="CachePatternsBuilder.DeriveTags{TKey, TValue}"/>); null for none.</summary>
+    internal EntityTags<TKey, TValue>? EntityTags { get; init; }
+
+    /// <summary>Gets the named cache that invalidates the derived tags.</summary>
+    internal CacheInstance? TagInvalidator { get; init; }
+
     public CacheStrategyKind Kind => _options.Kind;
 
     /// <summary>Gets the number of loads in flight (tests use it to prove nothing leaks).</summary>
@@ -79,7 +85,7 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
             absolute = TimeSpan.FromTicks(Math.Max(1, (long)(a.Ticks * factor)));
         }
 
-        return new StoreEntryOptions(absolute, sliding, found ? _staleRetention : TimeSpan.Zero);
+        return new StoreEntryOptions(absolute, sliding, found ? _staleRetention : TimeSpan.Zero) { Tags = perEntry?.Tags is { Count: > 0 } tags ? tags : null };
     }
 
     /// <summary>Whether a stale lookup may be served at once while the key is refreshed in the background.</summary>
@@ -91,7 +97,13 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
     // A "not found" is cached only with an expiration: its own, or the strategy's negative one. Options that set
     // neither mean "use the defaults", which for a miss without negative caching is "do not cache" (never "forever").
     private bool ShouldCache(in LoadResult<TValue> result) =>
-        result.Cacheable && (result.Found || result.Options is { Expiration: not null } or { SlidingExpiration: not null } || _options.NegativeCacheExpiration is not null);
+        result.Cacheable
+        && (result.Found || result.Options is { Expiration: not null } or { SlidingExpiration: not null } || _options.NegativeCacheExpiration is not null)
+        && CanStoreTags(result.Options);
+
+    /// <summary>A tagged entry is stored only by a provider that keeps tags: one that does not could never invalidate it by tag.</summary>
+    private bool CanStoreTags(CacheEntryOptions? options) =>
+        options?.Tags is not { Count: > 0 } || TagInvalidator is not { } cache || cache.Provider.SupportsTags;
 
     private static CacheValue<TValue> ToCacheValue(in LoadResult<TValue> result) =>
         result.Found ? CacheValue<TValue>.Of(result.Value!) : CacheValue<TValue>.NotFound;

@@ -71,7 +71,7 @@ public sealed class FakeConnection(FakeDataSource source) : DbConnection
 /// </summary>
 public sealed class FakeProbe : IReplicationProbe
 {
-    private readonly ConcurrentDictionary<string, Func<Task<ReplicationStatus>>> _answers = new();
+    private readonly ConcurrentDictionary<string, Func<CancellationToken, Task<ReplicationStatus>>> _answers = new();
     private int _probes;
     private int _writePositionReads;
 
@@ -91,21 +91,37 @@ public sealed class FakeProbe : IReplicationProbe
 
     public FakeProbe Down(string name)
     {
-        _answers[name] = () => Task.FromException<ReplicationStatus>(new TimeoutException($"{name} does not answer."));
+        _answers[name] = _ => Task.FromException<ReplicationStatus>(new TimeoutException($"{name} does not answer."));
         return this;
     }
 
     /// <summary>Probes of <paramref name="name"/> fail with <paramref name="exception"/> (a DNS failure, bad credentials).</summary>
     public FakeProbe Fails(string name, Exception exception)
     {
-        _answers[name] = () => Task.FromException<ReplicationStatus>(exception);
+        _answers[name] = _ => Task.FromException<ReplicationStatus>(exception);
         return this;
     }
 
     /// <summary>Probes of <paramref name="name"/> never complete (the server stopped answering without closing anything).</summary>
     public FakeProbe Hung(string name)
     {
-        _answers[name] = () => new TaskCompletionSource<ReplicationStatus>().Task;
+        _answers[name] = _ => new TaskCompletionSource<ReplicationStatus>().Task;
+        return this;
+    }
+
+    /// <summary>
+    /// Probes of <paramref name="name"/> never complete, and cancelling one blocks the cancelling thread until
+    /// <paramref name="driverLetsGo"/> is set: what Npgsql does against a hung server (its token callback connects again,
+    /// synchronously, to send the cancel request).
+    /// </summary>
+    public FakeProbe HungAndBlockingOnCancel(string name, ManualResetEventSlim driverLetsGo)
+    {
+        _answers[name] = cancellationToken =>
+        {
+            var never = new TaskCompletionSource<ReplicationStatus>();
+            cancellationToken.Register(() => driverLetsGo.Wait());
+            return never.Task;
+        };
         return this;
     }
 
@@ -114,7 +130,7 @@ public sealed class FakeProbe : IReplicationProbe
         Interlocked.Increment(ref _probes);
         var name = ((FakeDataSource)endpoint).Name;
         return _answers.TryGetValue(name, out var answer)
-            ? new ValueTask<ReplicationStatus>(answer())
+            ? new ValueTask<ReplicationStatus>(answer(cancellationToken))
             : ValueTask.FromException<ReplicationStatus>(new TimeoutException($"{name} does not answer."));
     }
 
@@ -132,7 +148,7 @@ public sealed class FakeProbe : IReplicationProbe
 
     private FakeProbe Set(string name, ReplicationStatus status)
     {
-        _answers[name] = () => Task.FromResult(status);
+        _answers[name] = _ => Task.FromResult(status);
         return this;
     }
 }

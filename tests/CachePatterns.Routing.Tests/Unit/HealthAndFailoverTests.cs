@@ -195,6 +195,35 @@ public sealed class HealthAndFailoverTests
     }
 
     [Fact]
+    public async Task A_hung_endpoint_whose_driver_blocks_while_cancelling_is_still_ejected_at_the_probe_timeout()
+    {
+        // Npgsql cancels a command inside the token's callback by connecting again, synchronously; against a hung server that
+        // blocks for up to twice its connect timeout. Before, the probe timeout's own timer cancelled the driver's token, so
+        // the blocked callback held up the timer that ends the wait: on real servers ejections came at 6.0-6.7 s instead of
+        // within 3 s. Here the fake clock fires timers on the advancing thread, so that thread blocks while the driver does.
+        var time = new FakeTimeProvider();
+        await using var cluster = new FakeCluster(["p", "r1"], o => o.ProbeTimeout = TimeSpan.FromSeconds(1), time);
+        cluster.Probe.Primary("p").Replica("r1");
+        await cluster.Router.RefreshAsync();
+        using var driverLetsGo = new ManualResetEventSlim();
+        cluster.Probe.HungAndBlockingOnCancel("r1", driverLetsGo);
+
+        var refresh = cluster.Router.RefreshAsync().AsTask();
+        var advance = Task.Run(() => time.Advance(TimeSpan.FromSeconds(1)));
+        try
+        {
+            await Wait.UntilAsync(() => Task.FromResult(cluster.State("r1").IsEjected), TimeSpan.FromSeconds(15), "r1 is ejected while its driver is still cancelling");
+            await refresh.WaitAsync(TimeSpan.FromSeconds(15));
+            Assert.Equal("p", await cluster.ReadOnAsync());
+        }
+        finally
+        {
+            driverLetsGo.Set();
+            await advance.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_host_is_named_in_the_error_and_carried_as_its_inner_exception()
     {
         // D5: before, "No healthy primary is known" with no inner exception (the cause only in a debug log).

@@ -21,6 +21,10 @@ public sealed class SharedStoreProvider : ICacheProvider
         where TKey : notnull =>
         (ICacheStore<TKey, TValue>)_stores.GetOrAdd((descriptor.KeyPrefix, typeof(TKey), typeof(TValue)), _ => _inner.CreateStore(descriptor));
 
+    public bool SupportsTags => true;
+
+    public ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken) => _inner.InvalidateTagAsync(tag, cancellationToken);
+
     public ValueTask<CacheProviderHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => _inner.CheckHealthAsync(cancellationToken);
 
     /// <summary>Containers dispose their provider; the shared one lives until <see cref="DisposeShared"/>.</summary>

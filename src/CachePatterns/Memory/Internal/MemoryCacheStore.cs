@@ -38,10 +38,12 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     private readonly TimeProvider _time;
     private readonly ICacheStoreObserver? _observer;
     private readonly ITimer? _scanTimer;
+    private readonly MemoryTagVersions _tags;
     private long _totalBytes;
 
-    public MemoryCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemoryCacheProviderOptions options, TimeProvider time)
+    public MemoryCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemoryCacheProviderOptions options, TimeProvider time, MemoryTagVersions? tags = null)
     {
+        _tags = tags ?? new MemoryTagVersions();
         _descriptor = descriptor;
         _options = options;
         _time = time;
@@ -105,7 +107,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     internal CacheLookup<TValue> Lookup(TKey key, bool acquireLease)
     {
         ValidateKey(key);
-        if (_entries.TryGet(key, out var entry))
+        if (_entries.TryGet(key, out var entry) && IsTagValid(key, entry))
         {
             var now = _time.GetTimestamp();
             if (now < entry.ExpiresAt)
@@ -133,6 +135,22 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         return acquireLease
             ? new CacheLookup<TValue>(CacheLookupStatus.Miss, default, AcquireLease(key))
             : CacheLookup<TValue>.Miss;
+    }
+
+    /// <summary>A tagged entry one of whose tags was invalidated after its stamp is removed and answers a miss.</summary>
+    private bool IsTagValid(TKey key, MemoryEntry<TValue> entry)
+    {
+        if (entry.TagsValid)
+        {
+            return true;
+        }
+
+        if (_entries.TryRemove(new KeyValuePair<TKey, MemoryEntry<TValue>>(key, entry)))
+        {
+            _observer?.OnEvicted(CacheEvictionReason.Removed, 1);
+        }
+
+        return false;
     }
 
     public ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
@@ -168,7 +186,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         MemoryEntry<TValue> entry;
         try
         {
-            entry = CreateEntry(key, value, options);
+            entry = CreateEntry(key, value, options, lease.TagStamp);
         }
         catch
         {
@@ -180,7 +198,8 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         var stripe = StripeOf(key);
         lock (_stripes[stripe])
         {
-            stored = fence.Version == lease.Token && fence.Writes == 0;
+            // A tag invalidated after the lease was granted (the load began) fences the fill like a key invalidation.
+            stored = fence.Version == lease.Token && fence.Writes == 0 && entry.TagsValid;
             if (stored)
             {
                 Store(key, entry);
@@ -216,7 +235,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     public ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
         ValidateKey(key);
-        var entry = CreateEntry(key, value, options);
+        var entry = CreateEntry(key, value, options, _tags.Stamp());
         var stripe = StripeOf(key);
         lock (_stripes[stripe])
         {
@@ -235,7 +254,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     public ValueTask RefreshAsync(TKey key, CancellationToken cancellationToken)
     {
         ValidateKey(key);
-        if (_entries.TryGet(key, out var entry))
+        if (_entries.TryGet(key, out var entry) && IsTagValid(key, entry))
         {
             var now = _time.GetTimestamp();
             if (now < entry.ExpiresAt)
@@ -292,7 +311,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         MemoryEntry<TValue> entry;
         try
         {
-            entry = CreateEntry(key, value, options);
+            entry = CreateEntry(key, value, options, _tags.Stamp());
         }
         catch
         {
@@ -404,7 +423,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         {
             var fence = GetOrAddFence(stripe, key);
             fence.Leases++;
-            return new CacheLease(fence.Version, fence);
+            return new CacheLease(fence.Version, fence) { TagStamp = _tags.Stamp() };
         }
     }
 
@@ -486,7 +505,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         }
     }
 
-    private MemoryEntry<TValue> CreateEntry(TKey key, CacheValue<TValue> value, StoreEntryOptions options)
+    private MemoryEntry<TValue> CreateEntry(TKey key, CacheValue<TValue> value, StoreEntryOptions options, long tagStamp)
     {
         byte[]? payload = null;
         long size = 0;
@@ -519,7 +538,7 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         var slidingTicks = options.SlidingExpiration is { } s ? Saturating.ToTimestampTicks(s, _time) : 0;
         var expiresAt = slidingTicks != 0 ? Math.Min(Saturating.Add(now, slidingTicks), absoluteDeadline) : absoluteDeadline;
         var retention = Saturating.ToTimestampTicks(options.StaleRetention, _time);
-        return new MemoryEntry<TValue>(_options.SerializeValues ? default : value, payload, size, expiresAt, absoluteDeadline, slidingTicks, retention);
+        return new MemoryEntry<TValue>(_options.SerializeValues ? default : value, payload, size, expiresAt, absoluteDeadline, slidingTicks, retention, _tags.Resolve(options.Tags), tagStamp);
     }
 
     private bool TryRead(TKey key, MemoryEntry<TValue> entry, out CacheValue<TValue> value)

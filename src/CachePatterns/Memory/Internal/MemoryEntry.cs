@@ -7,8 +7,10 @@ internal sealed class MemoryEntry<TValue>
 {
     private long _expiresAt;
 
-    public MemoryEntry(CacheValue<TValue> value, byte[]? payload, long size, long expiresAt, long absoluteDeadline, long slidingTicks, long retentionTicks)
+    public MemoryEntry(CacheValue<TValue> value, byte[]? payload, long size, long expiresAt, long absoluteDeadline, long slidingTicks, long retentionTicks, MemoryTagVersion[]? tags = null, long tagStamp = 0)
     {
+        Tags = tags;
+        TagStamp = tagStamp;
         Value = value;
         Payload = payload;
         Size = size;
@@ -25,6 +27,14 @@ internal sealed class MemoryEntry<TValue>
     public byte[]? Payload { get; }
 
     public long Size { get; }
+
+    /// <summary>The entry's tags (null for none); the entry is a miss once one was invalidated after <see cref="TagStamp"/>.</summary>
+    public MemoryTagVersion[]? Tags { get; }
+
+    public long TagStamp { get; }
+
+    /// <summary>Whether no tag of the entry was invalidated after its stamp (always for an untagged entry).</summary>
+    public bool TagsValid => Tags is null || MemoryTagVersions.AreValid(Tags, TagStamp);
 
     public long AbsoluteDeadline { get; }
 
