@@ -81,6 +81,73 @@ public static class ConsistencyHostRun
         }
     }
 
+    /// <summary>
+    /// Starts one host for tag commands on its ad-hoc <see cref="ICache"/> (a second OS process sharing the cache):
+    /// <see cref="TagHost.InvalidateTagAsync"/>, <see cref="TagHost.SetTaggedAsync"/>, <see cref="TagHost.PeekAsync"/>.
+    /// </summary>
+    /// <param name="provider"><c>redis</c> or <c>memcached</c>.</param>
+    /// <param name="servers">The servers, comma-separated.</param>
+    /// <param name="cacheNamespace">The Redis instance name or memcached key prefix the test's own client uses too.</param>
+    public static async Task<TagHost> StartTagHostAsync(string provider, string servers, string cacheNamespace)
+    {
+        var directory = Directory.CreateTempSubdirectory("cachepatterns-tags-");
+        var child = Child.Start(
+        [
+            "--provider", provider, "--servers", servers, "--kind", "CacheAside", "--namespace", cacheNamespace,
+            "--db", Path.Combine(directory.FullName, "db.sqlite"), "--delay", "0", "--keys", "1", "--writers", "0", "--readers", "0", "--ops", "0",
+            "--name", "tags", "--seed",
+        ]);
+        var host = new TagHost(child, directory);
+        await host.ExpectAsync("ready");
+        return host;
+    }
+
+    /// <summary>A host process answering tag commands (one line each).</summary>
+    public sealed class TagHost : IDisposable
+    {
+        private readonly Child _child;
+        private readonly DirectoryInfo _directory;
+
+        internal TagHost(Child child, DirectoryInfo directory)
+        {
+            _child = child;
+            _directory = directory;
+        }
+
+        public async Task InvalidateTagAsync(string tag)
+        {
+            await _child.SendAsync("invalidate-tag " + tag);
+            await ExpectAsync("invalidated");
+        }
+
+        public async Task SetTaggedAsync(string key, string value, string tag)
+        {
+            await _child.SendAsync($"set-tagged {key} {value} {tag}");
+            await ExpectAsync("stored");
+        }
+
+        /// <summary>The value the host's cache has for the key, or <see langword="null"/>.</summary>
+        public async Task<string?> PeekAsync(string key)
+        {
+            await _child.SendAsync("peek " + key);
+            var answer = await ExpectAsync("peeked ");
+            return answer == "<missing>" ? null : answer;
+        }
+
+        public void Dispose()
+        {
+            _ = _child.SendAsync(string.Empty);
+            _child.Dispose();
+            _directory.Delete(recursive: true);
+        }
+
+        internal async Task<string> ExpectAsync(string prefix)
+        {
+            using var timeout = new CancellationTokenSource(Limit);
+            return await _child.ExpectAsync(prefix, timeout.Token);
+        }
+    }
+
     /// <summary>The host's dll, built by the test project's reference into the host's own output folder.</summary>
     private static string HostDll()
     {
@@ -97,7 +164,7 @@ public static class ConsistencyHostRun
         throw new InvalidOperationException($"CachePatterns.ConsistencyHost.dll is not built: dotnet build tests/CachePatterns.ConsistencyHost -c {configuration}.");
     }
 
-    private sealed class Child : IDisposable
+    internal sealed class Child : IDisposable
     {
         private readonly Process _process;
         private readonly System.Text.StringBuilder _errors = new();

@@ -165,6 +165,21 @@ while (Console.ReadLine() is { } command)
 
             Console.WriteLine("stale " + JsonSerializer.Serialize(stale));
             break;
+
+        // Tags through the ad-hoc ICache of this process (ConsistencyHostRun.TagHost): one word per argument.
+        case var tagged when tagged.StartsWith("invalidate-tag ", StringComparison.Ordinal):
+            await services.GetRequiredService<ICache>().InvalidateTagAsync(tagged["invalidate-tag ".Length..]);
+            Console.WriteLine("invalidated");
+            break;
+        case var tagged when tagged.StartsWith("set-tagged ", StringComparison.Ordinal):
+            var parts = tagged.Split(' ');
+            await services.GetRequiredService<ICache>().SetAsync(parts[1], parts[2], new CacheEntryOptions { Tags = [parts[3]] });
+            Console.WriteLine("stored");
+            break;
+        case var tagged when tagged.StartsWith("peek ", StringComparison.Ordinal):
+            var (found, value) = await services.GetRequiredService<ICache>().TryGetAsync<string>(tagged["peek ".Length..]);
+            Console.WriteLine(found ? "peeked " + value : "peeked <missing>");
+            break;
         default:
             return 0;
     }
