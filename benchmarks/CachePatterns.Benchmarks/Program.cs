@@ -23,12 +23,12 @@ return args switch
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["gray", .. var grayArgs] => await GrayFailureRunner.RunAsync(Console.Out, grayArgs),
     ["tags", ..] => await TagRunner.RunAsync(Console.Out),
-    ["nearcache", .. var nearArgs] => await NearCacheRunner.RunAsync(Console.Out, nearArgs),
     ["nearhit", ..] => await NearHitRunner.RunAsync(Console.Out),
     ["nearthroughput", ..] => await NearThroughputRunner.RunAsync(Console.Out),
     ["neardelay", .. var delayArgs] => await InvalidationDelayRunner.RunAsync(Console.Out, delayArgs),
     ["nearcheck", .. var checkArgs] => await NearConsistencyRunner.RunAsync(Console.Out, checkArgs),
     ["neardelay-child", var library, var configuration] => await InvalidationDelayRunner.ChildAsync(library, configuration),
+    ["nearcache", .. var nearArgs] => await NearCacheRunner.RunAsync(Console.Out, nearArgs),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),
 };

@@ -77,8 +77,10 @@ var remoteKind = kind switch
     "NaiveNear" => CacheStrategyKind.CacheAside,
     _ => Enum.Parse<CacheStrategyKind>(kind),
 };
-await using var services = BuildServices(near: settings.ContainsKey("near"));
-await using var remoteServices = settings.ContainsKey("near") ? BuildServices(near: false) : null;
+// --near (or --near-cache): the strategy reads through the near cache (L1) in front of the provider (docs/architecture.md, "Near cache").
+var near = settings.ContainsKey("near") || settings.ContainsKey("near-cache");
+await using var services = BuildServices(near);
+await using var remoteServices = near ? BuildServices(near: false) : null;
 await using var disposables = new DisposableList();
 ICacheStrategy<int, string> strategy;
 Func<int, ValueTask<(bool Found, string? Value)>> peek;
