@@ -4,6 +4,12 @@ namespace CachePatterns.Routing;
 
 public sealed partial class RoutingDataSource
 {
+    /// <summary>
+    /// How early a timer may fire against <see cref="TimeProvider.GetTimestamp"/>: timers run on a coarse tick (1 ms on Linux,
+    /// 15.6 ms on Windows), so a driver's timeout of exactly the probe timeout can end a probe a little before it.
+    /// </summary>
+    private static readonly TimeSpan TimerTick = TimeSpan.FromMilliseconds(16);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _applyGate = new();
@@ -117,7 +123,7 @@ public sealed partial class RoutingDataSource
             {
                 // Hung: no answer within the bound, or the driver's own timeout (the bound rounded up to whole seconds) ended
                 // the probe at about the same moment. Either way the server took the whole bound without answering.
-                hung = !probe.IsCompleted || _time.GetElapsedTime(started) >= _options.ProbeTimeout;
+                hung = !probe.IsCompleted || _time.GetElapsedTime(started) >= _options.ProbeTimeout - TimerTick;
                 error = hung
                     ? new TimeoutException($"no answer to its probe within the probe timeout ({_options.ProbeTimeout.TotalMilliseconds:0} ms): hung or unreachable", ex is TimeoutException ? null : ex)
                     : ex;

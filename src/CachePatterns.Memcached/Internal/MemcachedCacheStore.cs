@@ -61,6 +61,7 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     {
         _tags = tags;
         _descriptor = descriptor;
+        _tagsSeen = descriptor.EntriesCarryTags;
         _client = client;
         _time = time;
         _leaseTime = leaseTime;

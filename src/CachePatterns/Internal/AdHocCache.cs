@@ -13,18 +13,20 @@ internal sealed class AdHocCache : ICache
     private readonly string _keyPrefix;
     private readonly string _strategyName;
     private readonly IReadOnlyList<Serialization.ICacheSerializerFactory>? _serializerFactories;
+    private readonly bool _entriesCarryTags;
     private readonly Lock _gate = new();
     private object?[] _strategies = new object?[16];
     private Func<string, CancellationToken, ValueTask>[] _invalidators = [];
 
     public AdHocCache(CacheInstance instance, CacheStrategyOptions options)
-        : this(instance, options, CacheInstance.AdHocKeyPrefix(instance.Name), "the ad-hoc ICache", instance.Name, serializerFactories: null)
+        : this(instance, options, CacheInstance.AdHocKeyPrefix(instance.Name), "the ad-hoc ICache", instance.Name, serializerFactories: null, entriesCarryTags: false)
     {
     }
 
     /// <summary>
     /// Creates an ad-hoc cache with a key namespace of its own (the <c>HybridCache</c> adapter): its own prefix, its own
-    /// strategy name in metrics and logs, and serializer factories asked before the cache's (<see langword="null"/>: the cache's).
+    /// strategy name in metrics and logs, serializer factories asked before the cache's (<see langword="null"/>: the cache's),
+    /// and whether every entry it writes carries tags (<see cref="Providers.CacheStoreDescriptor{TKey, TValue}.EntriesCarryTags"/>).
     /// </summary>
     public AdHocCache(
         CacheInstance instance,
@@ -32,8 +34,10 @@ internal sealed class AdHocCache : ICache
         string keyPrefix,
         string owner,
         string strategyName,
-        IReadOnlyList<Serialization.ICacheSerializerFactory>? serializerFactories)
+        IReadOnlyList<Serialization.ICacheSerializerFactory>? serializerFactories,
+        bool entriesCarryTags)
     {
+        _entriesCarryTags = entriesCarryTags;
         _instance = instance;
         _options = options;
         _keyPrefix = keyPrefix;
@@ -105,7 +109,7 @@ internal sealed class AdHocCache : ICache
                 return existing;
             }
 
-            var created = _instance.CreateAdHocStrategy<TValue>(_strategyName, _keyPrefix, _options, _serializerFactories);
+            var created = _instance.CreateAdHocStrategy<TValue>(_strategyName, _keyPrefix, _options, _serializerFactories, _entriesCarryTags);
             var grown = new object?[Math.Max(strategies.Length, index + 1) * 2];
             Array.Copy(strategies, grown, strategies.Length);
             grown[index] = created;

@@ -149,8 +149,9 @@ internal sealed class CacheInstance : IDisposable
         string strategyName,
         string keyPrefix,
         CacheStrategyOptions options,
-        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null) =>
-        Create<string, TValue>(strategyName, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true, tags: null, serializerFactories);
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null,
+        bool entriesCarryTags = false) =>
+        Create<string, TValue>(strategyName, keyPrefix, options, loader: null, writer: null, sizeOf: null, keyFormatter: null, tagValueType: true, tags: null, serializerFactories, entriesCarryTags);
 
     public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(
         string storeName,
@@ -160,7 +161,8 @@ internal sealed class CacheInstance : IDisposable
         Func<TKey, string>? keyFormatter = null,
         bool tagValueType = false,
         IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null,
-        CacheStrategyOptions? nearCacheFor = null)
+        CacheStrategyOptions? nearCacheFor = null,
+        bool entriesCarryTags = false)
         where TKey : notnull
     {
         ICacheSerializer<TValue> serializer = new LazyCacheSerializer<TValue>(
@@ -176,6 +178,7 @@ internal sealed class CacheInstance : IDisposable
         {
             Observer = instruments,
             SizeOf = sizeOf,
+            EntriesCarryTags = entriesCarryTags,
         };
         var store = CreateStore(descriptor, instruments);
         return NearCache is not null && nearCacheFor is { UseNearCache: true }
@@ -252,11 +255,12 @@ internal sealed class CacheInstance : IDisposable
         Func<TKey, string>? keyFormatter,
         bool tagValueType,
         EntityTags<TKey, TValue>? tags,
-        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null)
+        IReadOnlyList<ICacheSerializerFactory>? serializerFactories = null,
+        bool entriesCarryTags = false)
         where TKey : notnull
     {
         var instruments = new StrategyInstruments(strategyName, Name, Telemetry, Logger, Time);
-        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, serializerFactories, nearCacheFor: options);
+        var store = CreateStore(strategyName, keyPrefix, instruments, sizeOf, keyFormatter, tagValueType, serializerFactories, nearCacheFor: options, entriesCarryTags);
         return new CacheStrategy<TKey, TValue>(strategyName, store, loader, writer, options, Time, instruments)
         {
             EntityTags = tags,

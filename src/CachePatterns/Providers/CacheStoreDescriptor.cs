@@ -54,6 +54,13 @@ public sealed class CacheStoreDescriptor<TKey, TValue>
     /// </summary>
     public long? MaxBytes { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether every entry of this store carries tags (the <c>HybridCache</c> adapter tags each
+    /// entry it writes). A provider that prepares its tag state lazily, on the first tagged entry it sees (memcached
+    /// stamps leases only from then on), prepares it from the start, so the first fill is not fenced for want of a stamp.
+    /// </summary>
+    public bool EntriesCarryTags { get; init; }
+
     private static string DefaultKeyFormatter(TKey key) =>
         key is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : key.ToString() ?? string.Empty;
 }

@@ -41,7 +41,7 @@ internal sealed class CachePatternsHybridCache : HybridCache
         _logger = instance.Logger;
         _keyLog = new LogRateLimiter(instance.Time, LogRateLimiter.DefaultInterval);
         var serializers = new HybridCacheSerializers(services, instance.SerializerFactories, options.MaximumPayloadBytes);
-        _cache = new AdHocCache(instance, defaults, KeyPrefix(instance.Name), "the HybridCache adapter", "hybridcache", [serializers]);
+        _cache = new AdHocCache(instance, defaults, KeyPrefix(instance.Name), "the HybridCache adapter", "hybridcache", [serializers], entriesCarryTags: true);
         _defaultEntry = ToEntryOptions(null, null);
     }
 
