@@ -158,7 +158,8 @@ public abstract class CacheProviderContract
         }
 
         Assert.Equal((CacheLookupStatus.Stale, true, "old"), (refresh.Status, refresh.Lease.IsGranted, refresh.Value.Value));
-        Assert.True(refresh.ExpiredFor > TimeSpan.Zero);
+        // Known (not null) and not in the future; 0 when the read lands in the very millisecond the entry expired (seen once).
+        Assert.True(refresh.ExpiredFor >= TimeSpan.Zero, $"ExpiredFor {refresh.ExpiredFor}");
         var other = await store.GetAsync(key, true, default);
         Assert.Equal(LeasesAreExclusive ? CacheLookupStatus.StaleLeaseHeldElsewhere : CacheLookupStatus.Stale, other.Status);
         Assert.Equal("old", other.Value.Value);
