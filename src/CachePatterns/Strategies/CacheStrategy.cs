@@ -16,6 +16,7 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
         static (key, loader, ct) => loader.LoadAsync(key, ct);
 
     private readonly ICacheStore<TKey, TValue> _store;
+    private readonly ISynchronousHitStore<TKey, TValue>? _hits;
     private readonly ICacheLoader<TKey, TValue>? _loader;
     private readonly ICacheWriter<TKey, TValue>? _writer;
     private readonly CacheStrategyOptions _options;
@@ -35,6 +36,7 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
     {
         Name = name;
         _store = store;
+        _hits = store as ISynchronousHitStore<TKey, TValue>;
         _loader = loader;
         _writer = writer;
         _options = options;

@@ -3,6 +3,7 @@ using BitFaster.Caching;
 using BitFaster.Caching.Lfu;
 using BitFaster.Caching.Lru;
 using BitFaster.Caching.Scheduler;
+using CachePatterns.Internal;
 using CachePatterns.Providers;
 
 namespace CachePatterns.Memory.Internal;
@@ -17,7 +18,7 @@ namespace CachePatterns.Memory.Internal;
 /// (fill, set, invalidation, write) happens under the key's stripe lock, so checking a lease and storing
 /// the value are one atomic step.
 /// </remarks>
-internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
+internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, ISynchronousHitStore<TKey, TValue>, IDisposable
     where TKey : notnull
 {
     private const int StripeCount = 64;
@@ -77,8 +78,16 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
                 // Maintenance on the caller's thread: with the thread-pool scheduler, bursts of reads overflow the
                 // read buffer before it is drained and the frequencies that protect hot keys are lost.
                 .WithScheduler(new ForegroundScheduler()).Build()
-            : new ConcurrentLruBuilder<TKey, MemoryEntry<TValue>>().WithCapacity(capacity).WithMetrics().Build();
+            : new ConcurrentLruCore<TKey, MemoryEntry<TValue>, LruItem<TKey, MemoryEntry<TValue>>, LruPolicy<TKey, MemoryEntry<TValue>>, EventsOnlyTelemetry<TKey, MemoryEntry<TValue>>>(
+                Environment.ProcessorCount, new FavorWarmPartition(capacity), KeyComparer, default, default);
     }
+
+    /// <summary>
+    /// Ordinal for string keys: the dictionary then hashes them with the runtime's non-randomized string hash (randomized
+    /// only after a collision flood), as <c>MemoryCache</c> does; the default comparer hashes every lookup with Marvin.
+    /// </summary>
+    private static IEqualityComparer<TKey> KeyComparer =>
+        typeof(TKey) == typeof(string) ? (IEqualityComparer<TKey>)(object)StringComparer.Ordinal : EqualityComparer<TKey>.Default;
 
     public long TotalBytes => Interlocked.Read(ref _totalBytes);
 
@@ -103,7 +112,29 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken) =>
         new(Lookup(key, acquireLease));
 
+    /// <summary>
+    /// The hit branch of <see cref="Lookup"/> alone (<see cref="ISynchronousHitStore{TKey, TValue}"/>): a fresh entry whose tags are valid, its sliding window renewed.
+    /// Small enough to be inlined into the strategies' hit path (no <see cref="CacheLookup{TValue}"/> is built).
+    /// </summary>
+    public bool TryGetHit(TKey key, out CacheValue<TValue> value)
+    {
+        ValidateKey(key);
+        if (_entries.TryGet(key, out var entry) && IsTagValid(key, entry))
+        {
+            var now = _time.GetTimestamp();
+            if (now < entry.ExpiresAt && TryRead(key, entry, out value))
+            {
+                entry.Touch(now);
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
     /// <summary>The lookup, synchronously (the near cache's hit path).</summary>
+    /// <remarks>Its hit branch is <see cref="TryGetHit"/>'s, kept inline so a miss reads the dictionary once.</remarks>
     internal CacheLookup<TValue> Lookup(TKey key, bool acquireLease)
     {
         ValidateKey(key);
