@@ -30,7 +30,8 @@ internal sealed partial class CacheStrategy<TKey, TValue>
     internal bool TryGetHit(TKey key, out TValue? value)
     {
         Guard.NotNullKey(key);
-        if (_hits is { } hits && hits.TryGetHit(key, out var cached))
+        CacheValue<TValue> cached;
+        if (_memoryHits is { } memory ? memory.TryGetHit(key, out cached) : _hits is { } hits && hits.TryGetHit(key, out cached))
         {
             _instruments.Hit();
             value = cached.Value;

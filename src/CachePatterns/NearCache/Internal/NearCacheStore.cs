@@ -384,7 +384,14 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         return bound;
     }
 
-    private void NearHit() => _instruments.Telemetry.NearHits.Add(1, _nameTag, _cacheTag);
+    private void NearHit()
+    {
+        var nearHits = _instruments.Telemetry.NearHits;
+        if (nearHits.Enabled)
+        {
+            nearHits.Add(1, _nameTag, _cacheTag);
+        }
+    }
 
     /// <summary>
     /// Registers the key in the index, then takes a near-cache lease (in this order: an invalidation that arrives after the
