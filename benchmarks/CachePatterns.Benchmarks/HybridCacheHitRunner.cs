@@ -38,6 +38,7 @@ public static class HybridCacheHitRunner
             var diagnostics = new (string Name, Func<ValueTask<Product>> Hit)[]
             {
                 ("*diagnostic:* CachePatterns adapter called on its sealed class (no generic virtual dispatch)", () => adapter.GetOrCreateAsync(Key, Product.Sample, static (p, _) => new ValueTask<Product>(p))),
+                ("*diagnostic:* generic virtual dispatch alone (a HybridCache whose GetOrCreateAsync returns the state)", () => DispatchOnly.GetOrCreateAsync(Key, Product.Sample, static (p, _) => new ValueTask<Product>(p))),
                 ("*diagnostic:* AdHocCache.GetOrLoadAsync (state), untagged", () => adHoc.GetOrLoadAsync("untagged", Product.Sample, static (p, _) => new ValueTask<Product>(p))),
                 ("*diagnostic:* AdHocCache.GetOrLoadAsync (state), one tag", () => adHoc.GetOrLoadAsync("tagged", Product.Sample, static (p, _) => new ValueTask<Product>(p), tagged)),
             };
@@ -158,6 +159,9 @@ public static class HybridCacheHitRunner
         }
     }
 
+    /// <summary>Prices the call itself: every implementation's hit pays this generic virtual dispatch before its own work.</summary>
+    private static readonly HybridCache DispatchOnly = new StateEcho();
+
     private static HybridCacheEntryOptions Defaults() => new() { Expiration = LongExpiration, LocalCacheExpiration = LongExpiration };
 
     private static HybridCache Add(List<ServiceProvider> providers, Action<IServiceCollection> configure) =>
@@ -201,6 +205,19 @@ public static class HybridCacheHitRunner
 
     private static string Format(double nanoseconds) =>
         nanoseconds >= 10_000 ? string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1000:0.0} µs") : string.Create(CultureInfo.InvariantCulture, $"{nanoseconds:0.0} ns");
+
+    /// <summary>A <see cref="HybridCache"/> that answers every call with its state: the dispatch, nothing else.</summary>
+    private sealed class StateEcho : HybridCache
+    {
+        public override ValueTask<T> GetOrCreateAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) =>
+            state is T value ? new ValueTask<T>(value) : factory(state, cancellationToken);
+
+        public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) => default;
+
+        public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default) => default;
+
+        public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default) => default;
+    }
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
