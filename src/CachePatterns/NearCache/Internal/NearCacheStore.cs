@@ -332,6 +332,13 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         return true;
     }
 
+    public bool InvalidateTag(string tag)
+    {
+        // Copies do not record their tags yet: every copy goes.
+        Flush();
+        return false;
+    }
+
     public void Flush()
     {
         _local.InvalidateAll();
