@@ -5,6 +5,7 @@ using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CachePatterns.Redis.Tests;
 
@@ -81,6 +82,46 @@ public sealed class RedisNearCacheTests(RedisServer redis)
         Assert.Equal("v2", await QueryAsync(a, "q1"));
         await Wait.UntilAsync(async () => await QueryAsync(b, "q2") == "v2", Bound, "B reads q2 after A's tag invalidation");
         Assert.True(b.Flushes.Total("reason", "invalidate_tag") >= 1);
+    }
+
+    [Fact]
+    public async Task A_copy_lives_no_longer_than_the_entry_has_left_on_the_server()
+    {
+        // B's cache keeps its own entries 5 min (copies 1 min); A stores a price for 3 s. Before, B's copy of it was bounded
+        // by B's defaults and served for up to 1 min after Redis expired the entry (an expiry publishes nothing).
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var instance = redis.NewInstanceName();
+        await using var a = Process.Start(redis.Configuration, new FakeDatabase(), instance);
+        await using var b = Process.Start(redis.Configuration, new FakeDatabase(), instance, time: time);
+        await a.Cache.SetAsync("price", "9.99", CacheEntryOptions.ExpireAfter(TimeSpan.FromSeconds(3)));
+        ValueTask<string> ReadAsync() => b.Cache.GetOrLoadAsync("price", 0, (_, _) => ValueTask.FromResult("reloaded"));
+
+        await b.WaitServingAsync(async () => Assert.Equal("9.99", await ReadAsync()));
+
+        // 3 s later by B's clock the entry's life on the server is over, whenever B copied it: the copy is gone.
+        time.Advance(TimeSpan.FromSeconds(3));
+        var hits = b.NearHits.Total();
+        await ReadAsync();
+        Assert.Equal(hits, b.NearHits.Total());
+    }
+
+    [Fact]
+    public async Task A_copy_of_a_sliding_entry_goes_back_to_the_server_within_half_the_window()
+    {
+        // The entry slides by 4 s on the server; B's defaults have no sliding window. A copy's reads do not renew the entry on
+        // the server, so the copy must send B's reads back there (which renews) before the entry can expire: by 2 s.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var instance = redis.NewInstanceName();
+        await using var a = Process.Start(redis.Configuration, new FakeDatabase(), instance);
+        await using var b = Process.Start(redis.Configuration, new FakeDatabase(), instance, time: time);
+        await a.Cache.SetAsync("session", "cart", CacheEntryOptions.ExpireAfterIdle(TimeSpan.FromSeconds(4)));
+        ValueTask<string> ReadAsync() => b.Cache.GetOrLoadAsync("session", 0, (_, _) => ValueTask.FromResult("reloaded"));
+
+        await b.WaitServingAsync(async () => await ReadAsync());
+        time.Advance(TimeSpan.FromSeconds(2));
+        var hits = b.NearHits.Total();
+        await ReadAsync();
+        Assert.Equal(hits, b.NearHits.Total());
     }
 
     [Fact]
@@ -253,10 +294,17 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             return next.Task;
         }
 
-        public static Process Start(string configuration, FakeDatabase database, string instance, ICacheLoader<int, string>? loader = null)
+        /// <summary>Starts a "process"; <paramref name="time"/> is the core's clock (the near cache's), the provider keeps the system's.</summary>
+        public static Process Start(string configuration, FakeDatabase database, string instance, ICacheLoader<int, string>? loader = null, TimeProvider? time = null)
         {
             var losses = new LossWatch();
-            var services = new ServiceCollection()
+            var collection = new ServiceCollection();
+            if (time is not null)
+            {
+                collection.AddSingleton(time);
+            }
+
+            var services = collection
                 .AddMetrics()
                 .AddCachePatterns()
                 .UseProvider(_ =>

@@ -65,7 +65,7 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
             },
             time);
 
-        // A remote hit does not say when the entry expires: bound its copy by the strategy's default expiration.
+        // For a remote hit that does not say when the entry expires (CacheLookup.FreshFor): the strategy's defaults.
         _hitLifetime = Bound(coordinator.MaxLifetime, strategyOptions.Expiration, strategyOptions.SlidingExpiration);
         _indexCleanupAt = (2 * options.MaxEntries) + 1024;
         _nameTag = new KeyValuePair<string, object?>(Diagnostics.CacheDiagnostics.CacheNameTag, descriptor.Name);
@@ -410,7 +410,18 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
     {
         if (remote.Status == CacheLookupStatus.Hit)
         {
-            CopyLocally(key, nearLease, remote.Value, _hitLifetime);
+            // The entry's remaining life on the provider bounds the copy (the provider's expiry publishes nothing); a
+            // provider that does not tell leaves the strategy's defaults.
+            var lifetime = remote.FreshFor is { } fresh ? (fresh < _coordinator.MaxLifetime ? fresh : _coordinator.MaxLifetime) : _hitLifetime;
+            if (lifetime > TimeSpan.Zero)
+            {
+                CopyLocally(key, nearLease, remote.Value, lifetime);
+            }
+            else
+            {
+                _local.ReleaseLease(key, nearLease);
+            }
+
             NearKeyIndex<TKey>.Release(entry);
             return remote;
         }
