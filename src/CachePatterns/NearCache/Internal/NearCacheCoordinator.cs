@@ -197,7 +197,8 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
         }
     }
 
-    private void CountFlush(INearCacheTarget target, string reason) =>
+    /// <summary>Counts a flush of one target (<c>cachepatterns.near_cache.flushes</c>, by <paramref name="reason"/>).</summary>
+    public void CountFlush(INearCacheTarget target, string reason) =>
         _telemetry.NearFlushes.Add(
             1,
             new KeyValuePair<string, object?>(CacheDiagnostics.CacheNameTag, target.Name),
