@@ -189,6 +189,34 @@ public sealed class RedisNearCacheTests(RedisServer redis)
     }
 
     [Fact]
+    public async Task A_copy_made_before_the_subscription_was_lost_is_not_served_after_it_is_back()
+    {
+        // Only B's pub/sub connection is cut: its reads and writes keep working, A's invalidation is lost to B, and nothing
+        // but the flush on the loss (and on the resubscription) drops B's copy of v1. No read of B during the cut, so the
+        // copy cannot be replaced by one: the first read after the channel is back is the check. (The two-process checker's
+        // relay-cut run needed its timing to land a read of a kept copy after the reconnect: 5 of 11 runs caught it.)
+        var database = new FakeDatabase();
+        database.Seed(1, "v1");
+        var instance = redis.NewInstanceName();
+        using var relay = new TcpProxy(redis.Port);
+        await using var a = Process.Start(redis.Configuration, database, instance);
+        await using var b = Process.Start($"127.0.0.1:{relay.Port},connectTimeout=1000,syncTimeout=1000", database, instance);
+        await b.WaitServingAsync(1);
+
+        var lostBefore = b.Flushes.Total("reason", "disconnected");
+        Assert.True(relay.CutSubscriptions() >= 1, "B has no subscription connection to cut");
+        await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "disconnected") > lostBefore), Bound, "B's channel reports the loss");
+        await a.Strategy.WriteAsync(1, "v2");
+
+        var resynchronizedBefore = b.Flushes.Total("reason", "resynchronized");
+        relay.Restore();
+        await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "resynchronized") > resynchronizedBefore), Bound, "B's channel is confirmed again");
+        Assert.Equal("v2", await b.Strategy.GetAsync(1));
+        await b.WaitServingAsync(1);
+        Assert.Equal("v2", await b.Strategy.GetAsync(1));
+    }
+
+    [Fact]
     public async Task A_frozen_server_stops_the_copies_at_once_and_none_is_stale_after_it_resumes()
     {
         var server = await RedisServer.StartAsync();
