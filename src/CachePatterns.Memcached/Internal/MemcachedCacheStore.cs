@@ -387,7 +387,17 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
                 await TouchAsync(key, deadline == 0 ? sliding : Math.Min(sliding, deadline - now), cancellationToken).ConfigureAwait(false);
             }
 
-            return CacheLookup<TValue>.Hit(value);
+            // For a near cache: the remaining life (half the window of a sliding entry, just renewed) and the tags.
+            var freshMs = sliding > 0 ? sliding / 2 : long.MaxValue;
+            if (deadline > 0)
+            {
+                freshMs = Math.Min(freshMs, deadline - now);
+            }
+
+            return CacheLookup<TValue>.Hit(
+                value,
+                freshMs == long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(freshMs),
+                tags.Count > 0 ? tags : []);
         }
 
         // Past its logical expiry, kept for stale serving: one client at a time may refresh it.

@@ -110,7 +110,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         {
             if (TryDecode(valueKey, stored, out var value))
             {
-                lookup = CacheLookup<TValue>.Hit(value);
+                lookup = Hit(db, stored.Span, value);
                 return true;
             }
         }
@@ -166,7 +166,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             var stored = (byte[])result!;
             if (TryDecode(keys[0], stored, out var value))
             {
-                return await CheckTagsAsync(db, keys, stored, CacheLookup<TValue>.Hit(value), CommandFlags.None, cancellationToken).ConfigureAwait(false);
+                return await CheckTagsAsync(db, keys, stored, Hit(db, stored, value), CommandFlags.None, cancellationToken).ConfigureAwait(false);
             }
 
             await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, keys, [stored]).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -372,7 +372,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
         if (reply.Status == ReadStatus.Hit)
         {
-            return CacheLookup<TValue>.Hit(value);
+            return Hit(db, reply.Stored, value);
         }
 
         // How long ago the value expired, by the server's clock (the same clock that decided it is stale).
@@ -382,6 +382,17 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             // No fresh entry and another client loads it; the stale value travels along.
             ? new CacheLookup<TValue>(CacheLookupStatus.StaleLeaseHeldElsewhere, value, CacheLease.None, expiredFor)
             : CacheLookup<TValue>.Stale(value, lease, expiredFor);
+    }
+
+    /// <summary>
+    /// A hit saying how long a copy may be served and which tags the entry carries (for a near cache). Without an estimate
+    /// of the server's clock the remaining life is unknown: zero, so nothing is copied.
+    /// </summary>
+    private CacheLookup<TValue> Hit(IDatabase db, ReadOnlySpan<byte> stored, CacheValue<TValue> value)
+    {
+        var freshFor = _clock.TryNow(db, out var now, out var margin) ? RedisEnvelope.FreshFor(stored, now, margin) : TimeSpan.Zero;
+        IReadOnlyCollection<string>? tags = !RedisEnvelope.IsTagged(stored) ? [] : RedisTags.TryReadSection(stored, out _, out var read) ? read : null;
+        return CacheLookup<TValue>.Hit(value, freshFor, tags);
     }
 
     private bool TryDecode(RedisKey key, ReadOnlyMemory<byte> stored, out CacheValue<TValue> value)
