@@ -149,6 +149,6 @@ public static class TagRunner
         return sorted[(int)Math.Round(p * (sorted.Length - 1))];
     }
 
-    private static string LoadAverage() =>
+    public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 }
