@@ -120,7 +120,7 @@ public static class TagHitPartsRunner
         {
             const int Calls = 20_000;
             await server.ConfigResetStatisticsAsync();
-            var serverBefore = ServerCpu(await server.InfoRawAsync("cpu"));
+            var serverBefore = RedisLayerTimingRunner.ServerCpu(await server.InfoRawAsync("cpu"));
             var processBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var exceptionsBefore = Volatile.Read(ref _exceptions);
@@ -134,7 +134,7 @@ public static class TagHitPartsRunner
             var client = Process.GetCurrentProcess().TotalProcessorTime - processBefore;
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             var exceptions = Volatile.Read(ref _exceptions) - exceptionsBefore;
-            var serverCpu = ServerCpu(await server.InfoRawAsync("cpu")) - serverBefore;
+            var serverCpu = RedisLayerTimingRunner.ServerCpu(await server.InfoRawAsync("cpu")) - serverBefore;
             var stats = CommandStats(await server.InfoRawAsync("commandstats"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {row.Name} | {wall.TotalMicroseconds / Calls:N1} µs | {client.TotalMicroseconds / Calls:N1} µs | {serverCpu * 1e6 / Calls:N1} µs | {stats} | {allocated / Calls} B | {exceptions} |"));
         }
@@ -187,9 +187,4 @@ public static class TagHitPartsRunner
 
         return parts.ToString().Trim();
     }
-
-    private static double ServerCpu(string? info) =>
-        (info ?? string.Empty).Split('\n')
-            .Where(line => line.StartsWith("used_cpu_sys:", StringComparison.Ordinal) || line.StartsWith("used_cpu_user:", StringComparison.Ordinal))
-            .Sum(line => double.Parse(line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture));
 }
