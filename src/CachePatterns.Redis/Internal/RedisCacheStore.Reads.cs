@@ -97,8 +97,20 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         // to allocate (docs/benchmarks.md, "Tags": the tagparts mode).
         var read = db.StringGetLeaseAsync(valueKey);
         var versionsRead = db.StringGetAsync(guess.VersionKeys);
+        Lease<byte>? entry;
+        try
+        {
+            entry = await PooledTaskWait<Lease<byte>?>.WaitAsync(read, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The caller gets this failure; the versions' read may fail too, unobserved otherwise.
+            _ = versionsRead.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
         RedisValue[] versions;
-        using (var lease = await PooledTaskWait<Lease<byte>?>.WaitAsync(read, cancellationToken).ConfigureAwait(false))
+        using (var lease = entry)
         {
             versions = await PooledTaskWait<RedisValue[]>.WaitAsync(versionsRead, cancellationToken).ConfigureAwait(false);
             if (lease is null)
