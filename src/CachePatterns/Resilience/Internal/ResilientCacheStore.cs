@@ -54,6 +54,7 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
         if (TagsPending)
         {
             // A tag invalidation of this cache has not reached the provider: any hit may carry that tag.
+            _tags!.OnBypassedRead();
             return new(CacheLookup<TValue>.Unavailable);
         }
 
@@ -84,6 +85,7 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
     {
         if (TagsPending)
         {
+            _tags!.OnBypassedRead();
             return Enumerable.Repeat(CacheLookup<TValue>.Unavailable, keys.Count).ToArray();
         }
 

@@ -222,6 +222,19 @@ internal sealed class TagInvalidationLedger : IDisposable
         }
     }
 
+    /// <summary>
+    /// A read skipped the provider because something is pending: try the replay now (in the background, one run at a
+    /// time) unless the circuit is open (then the provider's return starts it), so a process that keeps reading uses the
+    /// cache again one round trip after the provider answers, instead of at the next timer tick.
+    /// </summary>
+    public void OnBypassedRead()
+    {
+        if (Volatile.Read(ref _replaying) == 0 && !_pipeline.IsCircuitOpen)
+        {
+            _ = ReplayAsync();
+        }
+    }
+
     public void Dispose()
     {
         _pipeline.ProviderBack -= OnProviderBack;
