@@ -17,8 +17,10 @@ namespace CachePatterns.Redis.Tests;
 /// </summary>
 public sealed class RedisTagLedgerTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task A_write_while_redis_hangs_never_lets_the_category_query_return_the_old_row_after_it_runs_again()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_write_while_redis_hangs_never_lets_the_category_query_return_the_old_row_after_it_runs_again(bool nearCache)
     {
         var server = await RedisServer.StartAsync();
         try
@@ -26,8 +28,8 @@ public sealed class RedisTagLedgerTests(ITestOutputHelper output)
             var database = new FakeDatabase();
             database.Seed(1, "5|old");
             var logs = new FakeLogCollector();
-            await using var a = Container(server.Configuration, database, logs);
-            await using var b = Container(server.Configuration, database);
+            await using var a = Container(server.Configuration, database, logs, nearCache);
+            await using var b = Container(server.Configuration, database, nearCache: nearCache);
             var products = a.GetRequiredService<ICacheStrategy<int, string>>();
             var (queryA, queryB) = (a.GetRequiredService<ICache>(), b.GetRequiredService<ICache>());
             await CacheQueryAsync(queryA, database);
@@ -79,7 +81,7 @@ public sealed class RedisTagLedgerTests(ITestOutputHelper output)
             Assert.Equal("5|new", await QueryAsync(queryB, database));
             await using var fresh = Container(server.Configuration, database);
             Assert.Equal("5|new", await QueryAsync(fresh.GetRequiredService<ICache>(), database));
-            output.WriteLine($"after SIGCONT: replay logged at {replayedAfter.TotalMilliseconds:F0} ms ({reads} reads by the writer before, none old), other process read the new row at {otherAfter.TotalMilliseconds:F0} ms");
+            output.WriteLine($"near cache {nearCache}: after SIGCONT: replay logged at {replayedAfter.TotalMilliseconds:F0} ms ({reads} reads by the writer before, none old), other process read the new row at {otherAfter.TotalMilliseconds:F0} ms");
         }
         finally
         {
@@ -130,8 +132,9 @@ public sealed class RedisTagLedgerTests(ITestOutputHelper output)
         }
     }
 
-    private static ServiceProvider Container(string configuration, FakeDatabase database, FakeLogCollector? logs = null) =>
-        new ServiceCollection()
+    private static ServiceProvider Container(string configuration, FakeDatabase database, FakeLogCollector? logs = null, bool nearCache = false)
+    {
+        var builder = new ServiceCollection()
             .AddMetrics()
             .AddLogging(l =>
             {
@@ -143,7 +146,13 @@ public sealed class RedisTagLedgerTests(ITestOutputHelper output)
             .AddCachePatterns()
             .UseProvider(sp => new RedisCacheProvider(
                 Options.Create(new RedisCacheProviderOptions { Configuration = configuration + ",connectTimeout=1000", InstanceName = "tl:" }),
-                sp.GetService<ILogger<RedisCacheProvider>>()))
+                sp.GetService<ILogger<RedisCacheProvider>>()));
+        if (nearCache)
+        {
+            builder.WithNearCache();
+        }
+
+        return builder
             .ConfigureResilience(o =>
             {
                 o.OperationTimeout = TimeSpan.FromMilliseconds(300);
@@ -152,6 +161,7 @@ public sealed class RedisTagLedgerTests(ITestOutputHelper output)
             .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => database, _ => database, o => o.Jitter = 0)
             .DeriveTags<int, string>(row => ["category:" + row.Split('|')[0]])
             .Services.BuildServiceProvider();
+    }
 
     private static ValueTask<string> QueryAsync(ICache cache, FakeDatabase database) =>
         cache.GetOrLoadAsync("page:5", _ => ValueTask.FromResult(database.Rows[1]), new CacheEntryOptions { Tags = ["category:5"], Expiration = TimeSpan.FromMinutes(5) });
