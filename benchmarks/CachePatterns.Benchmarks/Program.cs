@@ -27,7 +27,7 @@ return args switch
     ["nearthroughput", ..] => await NearThroughputRunner.RunAsync(Console.Out),
     ["neardelay", .. var delayArgs] => await InvalidationDelayRunner.RunAsync(Console.Out, delayArgs),
     ["nearcheck", .. var checkArgs] => await NearConsistencyRunner.RunAsync(Console.Out, checkArgs),
-    ["neardelay-child", var library, var configuration] => await InvalidationDelayRunner.ChildAsync(library, configuration),
+    ["neardelay-child", var library, var configuration, .. var childArgs] => await InvalidationDelayRunner.ChildAsync(library, configuration, childArgs is ["drop"]),
     ["nearcache", .. var nearArgs] => await NearCacheRunner.RunAsync(Console.Out, nearArgs),
     ["redisstampede-child", var library, var configuration, var key] => await RedisStampedeRunner.ChildAsync(library, configuration, key),
     _ => RunBenchmarks(args),

@@ -12,7 +12,7 @@ namespace CachePatterns.Tests.Support;
 /// <c>RemoveAsync</c> (which removes the Redis copy and tells the other nodes to drop theirs). Measured by the checker in
 /// benchmark mode (<c>consistency</c>), not asserted: it has no fencing, so stale reads are expected.
 /// </summary>
-public sealed class FusionCacheStrategy : ICacheStrategy<int, string>, IAsyncDisposable
+public sealed class FusionCacheStrategy : CheckedStrategy, IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly IFusionCache _cache;
@@ -33,47 +33,30 @@ public sealed class FusionCacheStrategy : ICacheStrategy<int, string>, IAsyncDis
         _prefix = prefix;
     }
 
-    public string Name => "fusioncache";
+    public override string Name => "fusioncache";
 
-    public async ValueTask<string?> GetAsync(int key, CancellationToken cancellationToken = default) =>
+    public override async ValueTask<string?> GetAsync(int key, CancellationToken cancellationToken = default) =>
         await _cache.GetOrSetAsync<string?>(Key(key), async (_, token) => (await _database.LoadAsync(key, token)).Value, token: cancellationToken);
 
-    public async ValueTask<(bool Found, string? Value)> TryGetAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask<(bool Found, string? Value)> TryGetAsync(int key, CancellationToken cancellationToken = default)
     {
         var maybe = await _cache.TryGetAsync<string?>(Key(key), token: cancellationToken);
         return (maybe.HasValue, maybe.GetValueOrDefault());
     }
 
-    public async ValueTask<IReadOnlyDictionary<int, string>> GetManyAsync(IEnumerable<int> keys, CancellationToken cancellationToken = default)
-    {
-        var results = new Dictionary<int, string>();
-        foreach (var key in keys.Distinct())
-        {
-            if (await GetAsync(key, cancellationToken) is { } value)
-            {
-                results[key] = value;
-            }
-        }
-
-        return results;
-    }
-
-    public ValueTask<string?> GetOrLoadAsync<TState>(int key, TState state, Func<int, TState, CancellationToken, ValueTask<LoadResult<string>>> factory, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException();
-
-    public async ValueTask WriteAsync(int key, string value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(int key, string value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         await _database.WriteAsync(key, value, cancellationToken);
         await _cache.RemoveAsync(Key(key), token: cancellationToken);
     }
 
-    public async ValueTask RemoveAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask RemoveAsync(int key, CancellationToken cancellationToken = default)
     {
         await _database.DeleteAsync(key, cancellationToken);
         await _cache.RemoveAsync(Key(key), token: cancellationToken);
     }
 
-    public ValueTask InvalidateAsync(int key, CancellationToken cancellationToken = default) => _cache.RemoveAsync(Key(key), token: cancellationToken);
+    public override ValueTask InvalidateAsync(int key, CancellationToken cancellationToken = default) => _cache.RemoveAsync(Key(key), token: cancellationToken);
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 

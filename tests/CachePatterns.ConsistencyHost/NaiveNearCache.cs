@@ -10,7 +10,7 @@ namespace CachePatterns.Tests.Support;
 /// but a fill is stored unconditionally, so a remote read that began before another process's write can put the old
 /// value into L1 after that write's invalidation went by, and it stays there. The checker must catch it.
 /// </summary>
-public sealed class NaiveNearCache : ICacheStrategy<int, string>, IAsyncDisposable
+public sealed class NaiveNearCache : CheckedStrategy, IAsyncDisposable
 {
     private readonly ICacheStrategy<int, string> _remote;
     private readonly ConnectionMultiplexer _bus;
@@ -24,7 +24,7 @@ public sealed class NaiveNearCache : ICacheStrategy<int, string>, IAsyncDisposab
         _channel = RedisChannel.Literal(channel);
     }
 
-    public string Name => "naive-near";
+    public override string Name => "naive-near";
 
     /// <summary>Connects the invalidation bus and subscribes before it returns, so no invalidation published later is missed.</summary>
     public static async Task<NaiveNearCache> CreateAsync(ICacheStrategy<int, string> remote, string redisConfiguration, string channel)
@@ -35,7 +35,7 @@ public sealed class NaiveNearCache : ICacheStrategy<int, string>, IAsyncDisposab
         return cache;
     }
 
-    public async ValueTask<string?> GetAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask<string?> GetAsync(int key, CancellationToken cancellationToken = default)
     {
         if (_copies.TryGetValue(key, out var copy))
         {
@@ -47,39 +47,22 @@ public sealed class NaiveNearCache : ICacheStrategy<int, string>, IAsyncDisposab
         return value;
     }
 
-    public async ValueTask<(bool Found, string? Value)> TryGetAsync(int key, CancellationToken cancellationToken = default) =>
+    public override async ValueTask<(bool Found, string? Value)> TryGetAsync(int key, CancellationToken cancellationToken = default) =>
         _copies.TryGetValue(key, out var copy) ? (true, copy) : await _remote.TryGetAsync(key, cancellationToken);
 
-    public async ValueTask<IReadOnlyDictionary<int, string>> GetManyAsync(IEnumerable<int> keys, CancellationToken cancellationToken = default)
-    {
-        var results = new Dictionary<int, string>();
-        foreach (var key in keys.Distinct())
-        {
-            if (await GetAsync(key, cancellationToken) is { } value)
-            {
-                results[key] = value;
-            }
-        }
-
-        return results;
-    }
-
-    public ValueTask<string?> GetOrLoadAsync<TState>(int key, TState state, Func<int, TState, CancellationToken, ValueTask<LoadResult<string>>> factory, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException();
-
-    public async ValueTask WriteAsync(int key, string value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(int key, string value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         await _remote.WriteAsync(key, value, options, cancellationToken);
         await DropEverywhereAsync(key);
     }
 
-    public async ValueTask RemoveAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask RemoveAsync(int key, CancellationToken cancellationToken = default)
     {
         await _remote.RemoveAsync(key, cancellationToken);
         await DropEverywhereAsync(key);
     }
 
-    public async ValueTask InvalidateAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask InvalidateAsync(int key, CancellationToken cancellationToken = default)
     {
         await _remote.InvalidateAsync(key, cancellationToken);
         await DropEverywhereAsync(key);

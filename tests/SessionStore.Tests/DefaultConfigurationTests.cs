@@ -76,12 +76,13 @@ public sealed class DefaultConfigurationTests : IAsyncLifetime
     public async Task Contradictory_or_bad_settings_stop_start_up_with_a_message_naming_them()
     {
         var (exitCode, output) = await AppInstance.RunUntilExitAsync(
-            "--redis", "127.0.0.1:1,password=hunter2", "--memcached", "127.0.0.1:2", "--idle-timeout", "00:00:00", "--sqlite", Path.Combine(_directory, "bad.db"));
+            "--redis", "127.0.0.1:1,password=hunter2", "--memcached", "127.0.0.1:2", "--idle-timeout", "00:00:00", "--sqlite", Path.Combine(_directory, "missing-folder", "bad.db"));
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("SessionStore:Cache:Redis", output, StringComparison.Ordinal);
         Assert.Contains("SessionStore:Cache:Memcached ('127.0.0.1:2')", output, StringComparison.Ordinal);
         Assert.Contains("SessionStore:Session:IdleTimeout must be between", output, StringComparison.Ordinal);
+        Assert.Contains($"is in a folder that does not exist: create '{Path.Combine(_directory, "missing-folder")}' first", output, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", output, StringComparison.Ordinal);
     }
 

@@ -61,6 +61,12 @@ public sealed class SessionStoreSettings
             errors.Add($"{Section}:Cache:MaxEntries must be between 100 and 10,000,000, but was {Cache.MaxEntries.ToString(CultureInfo.InvariantCulture)}.");
         }
 
+        if (!string.IsNullOrWhiteSpace(Database.Sqlite) && Path.GetDirectoryName(Path.GetFullPath(Database.Sqlite)) is { } folder && !Directory.Exists(folder))
+        {
+            // SQLite would fail later with "unable to open database file" (error 14), naming neither the setting nor the folder.
+            errors.Add($"{Section}:Database:Sqlite ('{Database.Sqlite}') is in a folder that does not exist: create '{folder}' first.");
+        }
+
         if (Database.UsesPostgres)
         {
             ValidatePostgres(errors);

@@ -158,7 +158,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             _instruments.FillFenced();
             return FillOutcome.Fenced;
         }
-        catch (CacheValueTooLargeException ex)
+        catch (Exception ex) when (ex is CacheValueTooLargeException or CacheSerializationException)
         {
             Log.ValueNotCached(_instruments.Logger, Name, ex.Message);
         }

@@ -48,7 +48,7 @@ internal sealed partial class CacheStrategy<TKey, TValue>
             // The database has the value: the cache is updated even if the caller cancels now.
             await _store.CompleteWriteAsync(key, token, CacheValue<TValue>.Of(value), ResolveEntryOptions(options, found: true), CancellationToken.None).ConfigureAwait(false);
         }
-        catch (CacheValueTooLargeException ex)
+        catch (Exception ex) when (ex is CacheValueTooLargeException or CacheSerializationException)
         {
             Log.ValueNotCached(_instruments.Logger, Name, ex.Message);
         }

@@ -7,7 +7,7 @@ namespace CachePatterns.Tests.Support;
 /// stores the result unconditionally (no lease), so a load that read the database before a write can
 /// overwrite the write's invalidation. The checker must find the stale entries it leaves.
 /// </summary>
-public sealed class NaiveCacheAside : ICacheStrategy<int, string>
+public sealed class NaiveCacheAside : CheckedStrategy
 {
     private readonly ICacheStore<int, string> _store;
     private readonly ICheckedDatabase _database;
@@ -19,9 +19,9 @@ public sealed class NaiveCacheAside : ICacheStrategy<int, string>
         _database = database;
     }
 
-    public string Name => "naive";
+    public override string Name => "naive";
 
-    public async ValueTask<string?> GetAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask<string?> GetAsync(int key, CancellationToken cancellationToken = default)
     {
         var lookup = await _store.GetAsync(key, acquireLease: false, cancellationToken);
         if (lookup.Status == CacheLookupStatus.Hit)
@@ -38,40 +38,23 @@ public sealed class NaiveCacheAside : ICacheStrategy<int, string>
         return loaded.Value;
     }
 
-    public async ValueTask<(bool Found, string? Value)> TryGetAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask<(bool Found, string? Value)> TryGetAsync(int key, CancellationToken cancellationToken = default)
     {
         var lookup = await _store.GetAsync(key, acquireLease: false, cancellationToken);
         return (lookup.Status == CacheLookupStatus.Hit, lookup.Value.Value);
     }
 
-    public async ValueTask<IReadOnlyDictionary<int, string>> GetManyAsync(IEnumerable<int> keys, CancellationToken cancellationToken = default)
-    {
-        var results = new Dictionary<int, string>();
-        foreach (var key in keys.Distinct())
-        {
-            if (await GetAsync(key, cancellationToken) is { } value)
-            {
-                results[key] = value;
-            }
-        }
-
-        return results;
-    }
-
-    public ValueTask<string?> GetOrLoadAsync<TState>(int key, TState state, Func<int, TState, CancellationToken, ValueTask<LoadResult<string>>> factory, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException();
-
-    public async ValueTask WriteAsync(int key, string value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(int key, string value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         await _database.WriteAsync(key, value, cancellationToken);
         await _store.InvalidateAsync(key, cancellationToken);
     }
 
-    public async ValueTask RemoveAsync(int key, CancellationToken cancellationToken = default)
+    public override async ValueTask RemoveAsync(int key, CancellationToken cancellationToken = default)
     {
         await _database.DeleteAsync(key, cancellationToken);
         await _store.InvalidateAsync(key, cancellationToken);
     }
 
-    public ValueTask InvalidateAsync(int key, CancellationToken cancellationToken = default) => _store.InvalidateAsync(key, cancellationToken);
+    public override ValueTask InvalidateAsync(int key, CancellationToken cancellationToken = default) => _store.InvalidateAsync(key, cancellationToken);
 }

@@ -147,7 +147,7 @@ internal sealed class CachePatternsHybridCache : HybridCache
         {
             await _cache.SetAsync(key, value, entry, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is CacheValueTooLargeException or ValueNotSerializableException)
+        catch (Exception ex) when (ex is CacheValueTooLargeException or CacheSerializationException)
         {
             Log.SetNotStored(_logger, _cacheName, ex.Message);
             await _cache.RemoveAsync(key, cancellationToken).ConfigureAwait(false);

@@ -58,17 +58,10 @@ internal sealed class HybridCacheSerializers(IServiceProvider services, IReadOnl
     {
         public void Serialize(T value, IBufferWriter<byte> target)
         {
+            // The inner serializer throws a value it cannot write as CacheSerializationException (a bad value: logged and
+            // not cached, counted neither toward the circuit breaker nor as a fenced fill, which would load again).
             var buffer = new ArrayBufferWriter<byte>();
-            try
-            {
-                inner.Serialize(value, buffer);
-            }
-            catch (Exception ex) when (ex is not ArgumentException)
-            {
-                // A bad value, not a provider failure: thrown as such, it is logged and not cached, and counts neither
-                // toward the circuit breaker nor as a fenced fill (which would load again).
-                throw new ValueNotSerializableException($"The {typeof(T).Name} could not be serialized: {ex.Message}", ex);
-            }
+            inner.Serialize(value, buffer);
 
             if (buffer.WrittenCount > limit)
             {
@@ -82,6 +75,3 @@ internal sealed class HybridCacheSerializers(IServiceProvider services, IReadOnl
         public T Deserialize(ReadOnlySequence<byte> source) => inner.Deserialize(source);
     }
 }
-
-/// <summary>A value the serializer could not write: a bad value (an <see cref="ArgumentException"/>), not a provider failure.</summary>
-internal sealed class ValueNotSerializableException(string message, Exception inner) : ArgumentException(message, "value", inner);

@@ -5,7 +5,8 @@ namespace CachePatterns.Serialization.Internal;
 
 /// <summary>
 /// Picks the serializer of a type on first use, so types that an in-process provider never serializes
-/// need no serializer at all. Factories are asked in order; System.Text.Json is the fallback.
+/// need no serializer at all. Factories are asked in order; System.Text.Json is the fallback. A value the serializer
+/// cannot write is a <see cref="CacheSerializationException"/>.
 /// </summary>
 internal sealed class LazyCacheSerializer<T> : ICacheSerializer<T>
 {
@@ -14,7 +15,19 @@ internal sealed class LazyCacheSerializer<T> : ICacheSerializer<T>
 
     public LazyCacheSerializer(IReadOnlyList<ICacheSerializerFactory> factories) => _factories = factories;
 
-    public void Serialize(T value, IBufferWriter<byte> target) => Resolve().Serialize(value, target);
+    public void Serialize(T value, IBufferWriter<byte> target)
+    {
+        try
+        {
+            Resolve().Serialize(value, target);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            // Thrown as a bad value: providers pass it through unclassified, so a type that cannot be serialized never
+            // counts toward the circuit breaker (which would take the cache away from every other key).
+            throw new CacheSerializationException(typeof(T), ex);
+        }
+    }
 
     public T Deserialize(ReadOnlySequence<byte> source) => Resolve().Deserialize(source);
 
