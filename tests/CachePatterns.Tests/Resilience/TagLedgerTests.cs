@@ -62,18 +62,22 @@ public sealed class TagLedgerTests : IAsyncDisposable
         await _products.WriteAsync(1, "5|new");
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 70 && r.Level == LogLevel.Warning && r.Message.Contains("'category:5'", StringComparison.Ordinal));
 
-        // The provider answers again but the invalidation has not been replayed: the query is loaded, never the cached one.
+        // The provider answers again; nobody reads: the timer replays it, and the provider's copy is invalidated.
         _provider.Mode = ProviderMode.Up;
-        var tagInvalidations = _provider.TagInvalidations;
+        await AdvanceUntilAsync(() => _provider.TagInvalidations == 1 && _logs.GetSnapshot().Any(r => r.Id.Id == 72));
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal("5|new", await QueryAsync());
-        Assert.Equal(3, _queryLoads);
-        Assert.Equal(tagInvalidations, _provider.TagInvalidations);
+        Assert.Equal(2, _queryLoads);
 
-        // The timer replays it: the provider's copy is invalidated, and the cache is used again.
-        await AdvanceUntilAsync(() => _provider.TagInvalidations > tagInvalidations && _logs.GetSnapshot().Any(r => r.Id.Id == 72));
-        Assert.Equal("5|new", await QueryAsync());
-        Assert.Equal("5|new", await QueryAsync());
+        // Lost again; a read before any replay is loaded (never the cached row) and starts the replay itself.
+        _provider.FailTagInvalidations = true;
+        await _products.WriteAsync(1, "5|newer");
+        _provider.FailTagInvalidations = false;
+        Assert.Equal("5|newer", await QueryAsync());
+        Assert.Equal(3, _queryLoads);
+        Assert.Equal(2, _provider.TagInvalidations);
+        Assert.Equal("5|newer", await QueryAsync());
+        Assert.Equal("5|newer", await QueryAsync());
         Assert.Equal(4, _queryLoads);
     }
 
@@ -163,14 +167,16 @@ public sealed class TagLedgerTests : IAsyncDisposable
         }
 
         Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 71);
+        // Nothing swept yet: the read is loaded (and starts the replay, which sweeps).
         _provider.Mode = ProviderMode.Up;
+        Assert.Empty(_provider.Swept);
         var loads = _queryLoads;
         Assert.Equal("5|old", await QueryAsync());
         Assert.Equal(loads + 1, _queryLoads);
-        Assert.Empty(_provider.Swept);
 
         await AdvanceUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 73));
-        Assert.Equal(["String:", "~default:"], _provider.Swept.Order(StringComparer.Ordinal));
+        // Every prefix of the named cache (a sweep that started in the same tick as the last loss does not count: swept again).
+        Assert.Equal(["String:", "~default:"], _provider.Swept.Distinct().Order(StringComparer.Ordinal));
         Assert.Equal("5|old", await QueryAsync());
         loads = _queryLoads;
         Assert.Equal("5|old", await QueryAsync());
