@@ -113,7 +113,7 @@ internal sealed class CacheInstance : IDisposable
             }
             finally
             {
-                NearCache?.OnLocalTagInvalidated();
+                NearCache?.OnLocalTagInvalidated(tag);
             }
 
             return;
