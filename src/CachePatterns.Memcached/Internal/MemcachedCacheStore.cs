@@ -344,12 +344,21 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
 
     /// <summary>
     /// The hit of a key whose tags this store remembers: the entry's <c>mg</c> and its remembered tags' versions are sent
-    /// together (one round trip on one server; the two nodes at once otherwise). Both are sent after this read began, so the
+    /// together (one write and one round trip when one node holds both; the two nodes at once otherwise). Both are sent after this read began, so the
     /// versions reflect every tag invalidation that returned before it (docs/architecture.md, "The tagged hit"); an entry that
     /// carries other tags than remembered has its own read in a second round trip.
     /// </summary>
     private async ValueTask<CacheLookup<TValue>> GetTaggedAsync(string key, string[] guess, CancellationToken cancellationToken)
     {
+        if (_tags.OnNodeOf(key))
+        {
+            // One node holds both: one write, one reply to wait for (a failure of it is the entry read's failure).
+            var commands = _tags.VersionReads(guess, leading: 1);
+            commands[0] = _client.Command("mg", key, "v f c");
+            var replies = await _client.ExecuteOnNodeOfAsync(key, commands, cancellationToken).ConfigureAwait(false);
+            return await InterpretAsync(key, replies[0], acquireLease: false, cancellationToken, (guess, Task.FromResult(replies[1..]))).ConfigureAwait(false);
+        }
+
         var versions = _tags.ReadVersionsAsync(guess, cancellationToken);
         try
         {

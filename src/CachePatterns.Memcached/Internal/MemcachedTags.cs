@@ -84,15 +84,22 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
         AreValid(await ReadVersionsAsync(tags, cancellationToken).ConfigureAwait(false), stamp);
 
     /// <summary>Reads the versions of <paramref name="tags"/>, in their order: one write to the tags' node.</summary>
-    public Task<MetaResponse[]> ReadVersionsAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    public Task<MetaResponse[]> ReadVersionsAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken) =>
+        client.ExecuteOnNodeOfAsync(Home, VersionReads(tags, 0), cancellationToken);
+
+    /// <summary>Whether the versions live on the node that <paramref name="key"/> is routed to (one write can read both).</summary>
+    public bool OnNodeOf(string key) => client.NodeFor(key) == client.NodeFor(Home);
+
+    /// <summary>The reads of <paramref name="tags"/>' versions, in their order, after <paramref name="leading"/> empty slots.</summary>
+    public MetaCommand[] VersionReads(IReadOnlyList<string> tags, int leading)
     {
-        var commands = new MetaCommand[tags.Count];
-        for (var i = 0; i < commands.Length; i++)
+        var commands = new MetaCommand[leading + tags.Count];
+        for (var i = 0; i < tags.Count; i++)
         {
-            commands[i] = new MetaCommand("mg", VersionKey(tags[i]), "v");
+            commands[leading + i] = new MetaCommand("mg", VersionKey(tags[i]), "v");
         }
 
-        return client.ExecuteOnNodeOfAsync(Home, commands, cancellationToken);
+        return commands;
     }
 
     /// <summary>Whether an entry stamped <paramref name="stamp"/> is valid under the versions read (<see cref="ReadVersionsAsync"/>).</summary>

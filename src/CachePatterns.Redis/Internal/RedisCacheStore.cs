@@ -147,8 +147,9 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
     private RedisValue TagPrefixArgument => ScriptsCheckTags ? _tags.VersionKeyPrefix : RedisValue.EmptyString;
 
     /// <summary>
-    /// A store that writes or reads tagged entries reads by script from then on on a single server (the script checks the
-    /// tags in the same round trip as the read), as it does for sliding entries.
+    /// A store that writes or reads tagged entries checks tags on every hit from then on: a key whose tags it remembers is
+    /// read with its versions (<see cref="RedisTagGuesses"/>), any other by script on a single server (the script checks
+    /// the tags in the same round trip) or by a GET then an MGET on a Cluster.
     /// </summary>
     private void NoteTagged()
     {

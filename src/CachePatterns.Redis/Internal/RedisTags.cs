@@ -17,8 +17,10 @@ namespace CachePatterns.Redis.Internal;
 /// invalidation. So each store of a tagged entry creates its missing versions at the current clock (entries stamped
 /// earlier become misses: conservative) and extends them to the entry's lifetime (<see cref="CheckAfterStoreAsync"/>), and
 /// an invalidation only raises versions that exist (a missing one already fails every entry).</para>
-/// <para>The check is made where the entry is read: inside the read scripts on a single server (the tag keys are read by
-/// the script, one round trip), by one <c>MGET</c> in the tags' slot on a Cluster or a replica (a second round trip).</para>
+/// <para>The check is made where the entry is read: for a key whose tags the store remembers (<see cref="RedisTagGuesses"/>),
+/// by an <c>MGET</c> of the versions sent with the entry's <c>GET</c> (one round trip; two nodes at once on a Cluster);
+/// otherwise inside the read scripts on a single server (one round trip), or by one <c>MGET</c> in the tags' slot after the
+/// entry on a Cluster or a replica (a second round trip).</para>
 /// </remarks>
 internal sealed class RedisTags(string instanceName)
 {
