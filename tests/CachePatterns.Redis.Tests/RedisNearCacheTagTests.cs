@@ -7,9 +7,9 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 namespace CachePatterns.Redis.Tests;
 
 /// <summary>
-/// Tags with the near cache on (docs/architecture.md, "Tags", "Scope and the near cache"): the near cache keeps no tags
-/// yet, so a tag invalidation drops its copies — at once in the invalidating process, on the provider's tag message in the
-/// others. Without that, a tagged query served from process memory outlived its tag's invalidation.
+/// Tags with the near cache on (docs/architecture.md, "Tags", "Tags in the near cache"): a tag invalidation drops the copies
+/// carrying the tag — at once in the invalidating process, on the provider's tag message in the others. Without that, a
+/// tagged query served from process memory outlived its tag's invalidation.
 /// </summary>
 [Collection(RedisServerGroup.Name)]
 public sealed class RedisNearCacheTagTests(RedisServer redis)

@@ -5,6 +5,7 @@ using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CachePatterns.Redis.Tests;
 
@@ -44,43 +45,89 @@ public sealed class RedisNearCacheTests(RedisServer redis)
     }
 
     [Fact]
-    public async Task A_tag_invalidated_in_one_process_drops_the_tagged_copies_in_both()
+    public async Task A_tag_invalidated_in_one_process_drops_the_tagged_copies_in_both_and_only_those()
     {
-        // The copies carry no tags: before, a tag invalidation reached Redis only, and both processes kept serving their
-        // copies of the tag's entries (cached queries) from memory until the copies' lifetime ended (1 min by default).
-        // Two queries: A reloading "q1" publishes that key, so "q2" is dropped in B only if the tag's own message arrives.
+        // Before the tag message, both processes served their copies of the tag's cached queries from memory until the
+        // copies' lifetime ended; before copies recorded their tags, every copy of the cache went. Two queries of the tag:
+        // A reloading "q1" publishes that key, so "q2" is dropped in B only if the tag's own message arrives; "other" (another
+        // tag) and "plain" (none) stay served from memory in both.
         var rows = "v1";
         var instance = redis.NewInstanceName();
         await using var a = Process.Start(redis.Configuration, new FakeDatabase(), instance);
         await using var b = Process.Start(redis.Configuration, new FakeDatabase(), instance);
-        var tagged = new CacheEntryOptions { Tags = ["group"] };
-        ValueTask<string> QueryAsync(Process process, string query) =>
-            process.Cache.GetOrLoadAsync(query, 0, (_, _) => ValueTask.FromResult(Volatile.Read(ref rows)), tagged);
-        async Task WaitServingAsync(Process process, string query)
-        {
-            var before = process.NearHits.Total();
-            await Wait.UntilAsync(
-                async () =>
-                {
-                    await QueryAsync(process, query);
-                    return process.NearHits.Total() > before;
-                },
-                Bound,
-                $"the near cache serves {query}");
-        }
-
+        ValueTask<string> QueryAsync(Process process, string query, string? tag) =>
+            process.Cache.GetOrLoadAsync(
+                query, 0, (_, _) => ValueTask.FromResult(Volatile.Read(ref rows)), tag is null ? null : new CacheEntryOptions { Tags = [tag] });
+        var queries = new (string Query, string? Tag)[] { ("q1", "group"), ("q2", "group"), ("other", "other"), ("plain", null) };
         foreach (var process in new[] { a, b })
         {
-            await WaitServingAsync(process, "q1");
-            await WaitServingAsync(process, "q2");
+            foreach (var (query, tag) in queries)
+            {
+                await process.WaitServingAsync(() => QueryAsync(process, query, tag).AsTask());
+            }
         }
 
         Volatile.Write(ref rows, "v2");
         await a.Cache.InvalidateTagAsync("group");
 
-        Assert.Equal("v2", await QueryAsync(a, "q1"));
-        await Wait.UntilAsync(async () => await QueryAsync(b, "q2") == "v2", Bound, "B reads q2 after A's tag invalidation");
-        Assert.True(b.Flushes.Total("reason", "invalidate_tag") >= 1);
+        Assert.Equal("v2", await QueryAsync(a, "q1", "group"));
+        await Wait.UntilAsync(async () => await QueryAsync(b, "q2", "group") == "v2", Bound, "B reads q2 after A's tag invalidation");
+        foreach (var process in new[] { a, b })
+        {
+            var hits = process.NearHits.Total();
+            Assert.Equal("v1", await QueryAsync(process, "other", "other"));
+            Assert.Equal("v1", await QueryAsync(process, "plain", null));
+            Assert.Equal(hits + 2, process.NearHits.Total());
+            Assert.Equal(0, process.Flushes.Total("reason", "invalidate_tag"));
+        }
+    }
+
+    [Fact]
+    public async Task A_copy_lives_no_longer_than_the_entry_has_left_on_the_server()
+    {
+        // B's cache keeps its own entries 5 min (copies 1 min); A stores a price for 3 s. Before, B's copy of it was bounded
+        // by B's defaults and served for up to 1 min after Redis expired the entry (an expiry publishes nothing).
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var instance = redis.NewInstanceName();
+        await using var a = Process.Start(redis.Configuration, new FakeDatabase(), instance);
+        await using var b = Process.Start(redis.Configuration, new FakeDatabase(), instance, time: time);
+        await a.Cache.SetAsync("price", "9.99", CacheEntryOptions.ExpireAfter(TimeSpan.FromSeconds(3)));
+        ValueTask<string> ReadAsync() => b.Cache.GetOrLoadAsync("price", 0, (_, _) => ValueTask.FromResult("reloaded"));
+        await b.WaitServingAsync(async () => Assert.Equal("9.99", await ReadAsync()));
+
+        // 3 s later by B's clock the entry's life on the server is over, whenever B copied it; the server drops it silently
+        // (here: a DEL outside the library, which publishes nothing either). B's next read must not come from the copy.
+        time.Advance(TimeSpan.FromSeconds(3));
+        await ExpireSilentlyAsync(instance);
+        Assert.Equal("reloaded", await ReadAsync());
+    }
+
+    [Fact]
+    public async Task A_copy_of_a_sliding_entry_goes_back_to_the_server_within_half_the_window()
+    {
+        // The entry slides by 4 s on the server; B's defaults have no sliding window. A copy's reads do not renew the entry on
+        // the server, so the copy must send B's reads back there (which renews) before the entry can expire: by 2 s.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var instance = redis.NewInstanceName();
+        await using var a = Process.Start(redis.Configuration, new FakeDatabase(), instance);
+        await using var b = Process.Start(redis.Configuration, new FakeDatabase(), instance, time: time);
+        await a.Cache.SetAsync("session", "cart", CacheEntryOptions.ExpireAfterIdle(TimeSpan.FromSeconds(4)));
+        ValueTask<string> ReadAsync() => b.Cache.GetOrLoadAsync("session", 0, (_, _) => ValueTask.FromResult("reloaded"));
+        await b.WaitServingAsync(async () => Assert.Equal("cart", await ReadAsync()));
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        await ExpireSilentlyAsync(instance);
+        Assert.Equal("reloaded", await ReadAsync());
+    }
+
+    /// <summary>Deletes the instance's keys on the server without a message, as an expiry or eviction would.</summary>
+    private async Task ExpireSilentlyAsync(string instance)
+    {
+        var server = redis.Raw.GetServer(redis.Raw.GetEndPoints()[0]);
+        await foreach (var key in server.KeysAsync(pattern: "*" + instance + "*"))
+        {
+            await redis.Database.KeyDeleteAsync(key);
+        }
     }
 
     [Fact]
@@ -136,6 +183,34 @@ public sealed class RedisNearCacheTests(RedisServer redis)
 
         relay.Restore();
         await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "resynchronized") >= 2), Bound, "B's channel is confirmed again");
+        Assert.Equal("v2", await b.Strategy.GetAsync(1));
+        await b.WaitServingAsync(1);
+        Assert.Equal("v2", await b.Strategy.GetAsync(1));
+    }
+
+    [Fact]
+    public async Task A_copy_made_before_the_subscription_was_lost_is_not_served_after_it_is_back()
+    {
+        // Only B's pub/sub connection is cut: its reads and writes keep working, A's invalidation is lost to B, and nothing
+        // but the flush on the loss (and on the resubscription) drops B's copy of v1. No read of B during the cut, so the
+        // copy cannot be replaced by one: the first read after the channel is back is the check. (The two-process checker's
+        // relay-cut run needed its timing to land a read of a kept copy after the reconnect: 5 of 11 runs caught it.)
+        var database = new FakeDatabase();
+        database.Seed(1, "v1");
+        var instance = redis.NewInstanceName();
+        using var relay = new TcpProxy(redis.Port);
+        await using var a = Process.Start(redis.Configuration, database, instance);
+        await using var b = Process.Start($"127.0.0.1:{relay.Port},connectTimeout=1000,syncTimeout=1000", database, instance);
+        await b.WaitServingAsync(1);
+
+        var lostBefore = b.Flushes.Total("reason", "disconnected");
+        Assert.True(relay.CutSubscriptions() >= 1, "B has no subscription connection to cut");
+        await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "disconnected") > lostBefore), Bound, "B's channel reports the loss");
+        await a.Strategy.WriteAsync(1, "v2");
+
+        var resynchronizedBefore = b.Flushes.Total("reason", "resynchronized");
+        relay.Restore();
+        await Wait.UntilAsync(() => Task.FromResult(b.Flushes.Total("reason", "resynchronized") > resynchronizedBefore), Bound, "B's channel is confirmed again");
         Assert.Equal("v2", await b.Strategy.GetAsync(1));
         await b.WaitServingAsync(1);
         Assert.Equal("v2", await b.Strategy.GetAsync(1));
@@ -253,10 +328,17 @@ public sealed class RedisNearCacheTests(RedisServer redis)
             return next.Task;
         }
 
-        public static Process Start(string configuration, FakeDatabase database, string instance, ICacheLoader<int, string>? loader = null)
+        /// <summary>Starts a "process"; <paramref name="time"/> is the core's clock (the near cache's), the provider keeps the system's.</summary>
+        public static Process Start(string configuration, FakeDatabase database, string instance, ICacheLoader<int, string>? loader = null, TimeProvider? time = null)
         {
             var losses = new LossWatch();
-            var services = new ServiceCollection()
+            var collection = new ServiceCollection();
+            if (time is not null)
+            {
+                collection.AddSingleton(time);
+            }
+
+            var services = collection
                 .AddMetrics()
                 .AddCachePatterns()
                 .UseProvider(_ =>

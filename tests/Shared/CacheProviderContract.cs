@@ -33,6 +33,50 @@ public abstract class CacheProviderContract
     /// </summary>
     protected virtual ICacheProvider CreateSecondClient(ICacheProvider first) => CreateProvider(new FakeTimeProvider(DateTimeOffset.UtcNow));
 
+    /// <summary>
+    /// Gets a value indicating whether a hit says how long a copy may be served and which tags the entry carries
+    /// (<see cref="CacheLookup{TValue}.FreshFor"/>, <see cref="CacheLookup{TValue}.Tags"/>): providers a near cache can sit in
+    /// front of do; the in-memory provider (never behind a near cache) does not.
+    /// </summary>
+    protected virtual bool HitsTellLifeAndTags => true;
+
+    [Fact]
+    public async Task A_hit_tells_how_long_a_copy_may_be_served_and_the_entry_s_tags()
+    {
+        var (provider, store, key) = Create();
+        using var _ = provider;
+        var red = NewTag();
+        await store.SetAsync(key + "abs", CacheValue<string>.Of("abs"), new StoreEntryOptions(TimeSpan.FromSeconds(30)) { Tags = [red] }, default);
+        await store.SetAsync(key + "sliding", CacheValue<string>.Of("sliding"), new StoreEntryOptions(null, TimeSpan.FromSeconds(10)), default);
+        await store.SetAsync(key + "capped", CacheValue<string>.Of("capped"), new StoreEntryOptions(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10)), default);
+
+        // Every read path: the plain read, the lease read, a batch.
+        var batch = await store.GetManyAsync([key + "abs", key + "sliding", key + "capped"], false, default);
+        foreach (var (abs, sliding, capped) in new[]
+        {
+            (await store.GetAsync(key + "abs", false, default), await store.GetAsync(key + "sliding", false, default), await store.GetAsync(key + "capped", false, default)),
+            (await store.GetAsync(key + "abs", true, default), await store.GetAsync(key + "sliding", true, default), await store.GetAsync(key + "capped", true, default)),
+            (batch[0], batch[1], batch[2]),
+        })
+        {
+            Assert.All(new[] { abs, sliding, capped }, l => Assert.Equal(CacheLookupStatus.Hit, l.Status));
+            if (!HitsTellLifeAndTags)
+            {
+                Assert.All(new[] { abs, sliding, capped }, l => Assert.Null(l.FreshFor));
+                Assert.All(new[] { abs, sliding, capped }, l => Assert.Null(l.Tags));
+                continue;
+            }
+
+            // The remaining life; half the sliding window (a copy's reads do not renew it); the deadline caps both. Zero is
+            // allowed (the provider cannot judge now, e.g. Redis before it has an estimate of the server's clock: no copy).
+            Assert.InRange(abs.FreshFor!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+            Assert.InRange(sliding.FreshFor!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+            Assert.InRange(capped.FreshFor!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+            Assert.Equal([red], abs.Tags!);
+            Assert.Empty(sliding.Tags!);
+        }
+    }
+
     [Fact]
     public async Task Miss_grants_a_lease_its_fill_stores_once_and_the_next_lookup_hits()
     {

@@ -34,6 +34,9 @@ internal static class RedisEnvelope
     /// <summary>Byte offset of the sliding window.</summary>
     public const int SlidingOffset = 10;
 
+    /// <summary>Byte offset of the absolute deadline.</summary>
+    public const int DeadlineOffset = 18;
+
     /// <summary>
     /// The header's Lua <c>struct</c> format (version, flags, expiry, sliding, deadline, retention) and the constants the
     /// scripts use, as Lua locals: <c>ENVELOPE</c>, <c>ENVELOPE_VERSION</c>, <c>HEADER_LENGTH</c>, <c>EXPIRES_OFFSET</c>.
@@ -90,6 +93,24 @@ internal static class RedisEnvelope
 
     /// <summary>Reads the sliding window (ms; 0 for none) of an entry at least <see cref="HeaderLength"/> long.</summary>
     public static long SlidingMs(ReadOnlySpan<byte> stored) => BinaryPrimitives.ReadInt64LittleEndian(stored[SlidingOffset..]);
+
+    /// <summary>
+    /// How long a copy of a fresh entry may be served (<see cref="Providers.CacheLookup{TValue}.FreshFor"/>), judged at the
+    /// estimated server time <paramref name="nowMs"/> with error bound <paramref name="marginMs"/>: the remaining life, and
+    /// half the window of a sliding entry (a primary's read renewed it to the whole window, capped by the deadline).
+    /// </summary>
+    public static TimeSpan FreshFor(ReadOnlySpan<byte> stored, long nowMs, long marginMs)
+    {
+        var sliding = SlidingMs(stored);
+        var deadline = sliding > 0 ? BinaryPrimitives.ReadInt64LittleEndian(stored[DeadlineOffset..]) : ExpiresAt(stored);
+        var ms = sliding > 0 ? sliding / 2 : long.MaxValue;
+        if (deadline > 0)
+        {
+            ms = Math.Min(ms, deadline - nowMs - marginMs);
+        }
+
+        return ms == long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(0, ms));
+    }
 
     /// <summary>Whether an entry at least <see cref="HeaderLength"/> long carries tags.</summary>
     public static bool IsTagged(ReadOnlySpan<byte> stored) => (stored[1] & TaggedFlag) != 0;

@@ -113,7 +113,7 @@ internal sealed class CacheInstance : IDisposable
             }
             finally
             {
-                NearCache?.OnLocalTagInvalidated();
+                NearCache?.OnLocalTagInvalidated(tag);
             }
 
             return;
@@ -139,7 +139,7 @@ internal sealed class CacheInstance : IDisposable
         {
             // After the provider's change (a copy made from now on is read after it), and whatever the outcome: this
             // process's copies of the tag's entries go (other processes hear it from the provider's channel).
-            NearCache?.OnLocalTagInvalidated();
+            NearCache?.OnLocalTagInvalidated(tag);
         }
     }
 

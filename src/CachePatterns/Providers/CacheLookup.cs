@@ -14,6 +14,22 @@ namespace CachePatterns.Providers;
 /// </param>
 public readonly record struct CacheLookup<TValue>(CacheLookupStatus Status, CacheValue<TValue> Value, CacheLease Lease, TimeSpan? ExpiredFor = null)
 {
+    /// <summary>
+    /// Gets, for a <see cref="CacheLookupStatus.Hit"/>, how long a copy of the value may be served without asking the provider
+    /// again, counted from this read: the entry's remaining life on the provider, and for a sliding entry half its window
+    /// (at most its remaining absolute life; a copy's reads do not renew the provider's expiration, so a reader that asks
+    /// again by then renews it in time). A near cache bounds its copy by it. <see langword="null"/> when the provider does not
+    /// tell (the near cache then uses only its own bounds, see docs/architecture.md, "Near cache"); providers with a near cache
+    /// in front must tell (Redis, memcached). Zero when the provider cannot judge it now (nothing is copied).
+    /// </summary>
+    public TimeSpan? FreshFor { get; init; }
+
+    /// <summary>
+    /// Gets, for a <see cref="CacheLookupStatus.Hit"/>, the entry's tags: empty when it has none, <see langword="null"/> when
+    /// the provider does not tell (a near cache then drops its copy on every tag invalidation).
+    /// </summary>
+    public IReadOnlyCollection<string>? Tags { get; init; }
+
     /// <summary>Gets a miss without a lease.</summary>
     public static CacheLookup<TValue> Miss => default;
 
@@ -24,6 +40,14 @@ public readonly record struct CacheLookup<TValue>(CacheLookupStatus Status, Cach
     /// <param name="value">The value found.</param>
     /// <returns>The lookup.</returns>
     public static CacheLookup<TValue> Hit(CacheValue<TValue> value) => new(CacheLookupStatus.Hit, value, CacheLease.None);
+
+    /// <summary>Creates a hit that says how long a copy may be served and which tags the entry carries.</summary>
+    /// <param name="value">The value found.</param>
+    /// <param name="freshFor">See <see cref="FreshFor"/>.</param>
+    /// <param name="tags">See <see cref="Tags"/>.</param>
+    /// <returns>The lookup.</returns>
+    public static CacheLookup<TValue> Hit(CacheValue<TValue> value, TimeSpan? freshFor, IReadOnlyCollection<string>? tags) =>
+        new(CacheLookupStatus.Hit, value, CacheLease.None) { FreshFor = freshFor, Tags = tags };
 
     /// <summary>Creates a stale lookup.</summary>
     /// <param name="value">The expired value still retained.</param>

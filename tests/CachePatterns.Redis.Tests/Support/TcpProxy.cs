@@ -5,7 +5,9 @@ namespace CachePatterns.Redis.Tests.Support;
 
 /// <summary>
 /// A loopback TCP relay in front of a server, to cut one client off (a network partition) while others still reach the
-/// server: <see cref="Cut"/> resets every relayed connection and refuses new ones; <see cref="Restore"/> relays again.
+/// server: <see cref="Cut"/> resets every relayed connection and refuses new ones; <see cref="CutSubscriptions"/> resets only
+/// the connections a client has sent <c>SUBSCRIBE</c> on (StackExchange.Redis' pub/sub connection under RESP2) and refuses
+/// new ones; <see cref="Restore"/> relays again.
 /// </summary>
 public sealed class TcpProxy : IDisposable
 {
@@ -13,6 +15,9 @@ public sealed class TcpProxy : IDisposable
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _sockets = [];
+
+    /// <summary>The client sockets that have sent <c>SUBSCRIBE</c>, with their server side.</summary>
+    private readonly List<(Socket Client, Socket Server)> _subscribed = [];
     private volatile bool _cut;
 
     public TcpProxy(int targetPort)
@@ -39,6 +44,29 @@ public sealed class TcpProxy : IDisposable
             }
 
             _sockets.Clear();
+        }
+    }
+
+    /// <summary>Resets the subscription connections only; the others keep working. New connections are refused until <see cref="Restore"/>.</summary>
+    /// <returns>How many connections were reset.</returns>
+    public int CutSubscriptions()
+    {
+        _cut = true;
+        lock (_sockets)
+        {
+            foreach (var (client, server) in _subscribed)
+            {
+                foreach (var socket in new[] { client, server })
+                {
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Close();
+                    _sockets.Remove(socket);
+                }
+            }
+
+            var count = _subscribed.Count;
+            _subscribed.Clear();
+            return count;
         }
     }
 
@@ -90,12 +118,22 @@ public sealed class TcpProxy : IDisposable
                 _sockets.Add(server);
             }
 
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _ = PumpAsync(client, server, () =>
+            {
+                lock (_sockets)
+                {
+                    if (_sockets.Contains(client))
+                    {
+                        _subscribed.Add((client, server));
+                    }
+                }
+            });
+            _ = PumpAsync(server, client, null);
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    /// <summary>Relays one direction; <paramref name="onSubscribe"/> runs once when the bytes relayed carry <c>SUBSCRIBE</c>.</summary>
+    private static async Task PumpAsync(Socket from, Socket to, Action? onSubscribe)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -106,6 +144,12 @@ public sealed class TcpProxy : IDisposable
                 if (read == 0)
                 {
                     break;
+                }
+
+                if (onSubscribe is not null && buffer.AsSpan(0, read).IndexOf("SUBSCRIBE"u8) >= 0)
+                {
+                    onSubscribe();
+                    onSubscribe = null;
                 }
 
                 await to.SendAsync(buffer.AsMemory(0, read));

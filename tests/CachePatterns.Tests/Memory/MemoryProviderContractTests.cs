@@ -10,6 +10,8 @@ public sealed class MemoryProviderContractTests : CacheProviderContract
 {
     protected override bool LeasesAreExclusive => false;
 
+    protected override bool HitsTellLifeAndTags => false;
+
     protected override ICacheProvider CreateSecondClient(ICacheProvider first) => first;
 
     protected override ICacheProvider CreateProvider(TimeProvider time) => new MemoryCacheProvider(Options.Create(new MemoryCacheProviderOptions()), time);

@@ -323,6 +323,86 @@ public sealed class NearCacheTests : IDisposable
         Assert.Contains(setting, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_tag_invalidation_drops_only_the_copies_carrying_the_tag_in_every_process()
+    {
+        // Before, a tag invalidation dropped every copy of the named cache, in this process and in the others.
+        var (a, _) = Process();
+        var (b, _) = Process();
+        var rows = "v1";
+        ValueTask<string> QueryAsync(TestCacheHost process, string query, params string[] tags) =>
+            process.Services.GetRequiredService<ICache>().GetOrLoadAsync(
+                query, 0, (_, _) => ValueTask.FromResult(Volatile.Read(ref rows)), tags.Length == 0 ? null : new CacheEntryOptions { Tags = tags });
+        using var aHits = a.Counter(CacheDiagnostics.NearHits);
+        using var bHits = b.Counter(CacheDiagnostics.NearHits);
+        using var aFlushes = a.Counter(CacheDiagnostics.NearFlushes);
+        using var bFlushes = b.Counter(CacheDiagnostics.NearFlushes);
+        foreach (var process in new[] { a, b })
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.Equal("v1", await QueryAsync(process, "q1", "red"));
+                Assert.Equal("v1", await QueryAsync(process, "q2", "blue"));
+                Assert.Equal("v1", await QueryAsync(process, "q3"));
+            }
+        }
+
+        Assert.Equal((3, 3), (aHits.Total(), bHits.Total()));
+
+        Volatile.Write(ref rows, "v2");
+        await a.Services.GetRequiredService<ICache>().InvalidateTagAsync("red");
+
+        foreach (var (process, hits) in new[] { (a, aHits), (b, bHits) })
+        {
+            Assert.Equal("v2", await QueryAsync(process, "q1", "red"));
+            Assert.Equal("v1", await QueryAsync(process, "q2", "blue")); // still copies, served from memory
+            Assert.Equal("v1", await QueryAsync(process, "q3"));
+            Assert.Equal(5, hits.Total());
+        }
+
+        Assert.Equal((0, 0), (aFlushes.Total(), bFlushes.Total()));
+    }
+
+    [Fact]
+    public async Task A_copy_whose_remote_read_began_before_its_tag_was_invalidated_is_refused()
+    {
+        var (a, _) = Process();
+        var (b, _) = Process();
+        var rows = "v1";
+        ValueTask<string> QueryAsync(TestCacheHost process, string query, string tag) =>
+            process.Services.GetRequiredService<ICache>().GetOrLoadAsync(
+                query, 0, (_, _) => ValueTask.FromResult(Volatile.Read(ref rows)), new CacheEntryOptions { Tags = [tag] });
+        var aCache = a.Services.GetRequiredService<ICache>();
+        using var bHits = b.Counter(CacheDiagnostics.NearHits);
+        Assert.Equal("v1", await QueryAsync(a, "q1", "red"));
+        Assert.Equal("v1", await QueryAsync(a, "q2", "blue"));
+
+        // B's remote read of q1 has read v1 (tagged red); A invalidates red while B's reply is on its way.
+        var release = new TaskCompletionSource();
+        var readDone = _server.HoldNextRead(release.Task);
+        var bRead = QueryAsync(b, "q1", "red").AsTask();
+        await readDone.WaitAsync(TimeSpan.FromSeconds(10));
+        Volatile.Write(ref rows, "v2");
+        await aCache.InvalidateTagAsync("red");
+        release.SetResult();
+        Assert.Equal("v1", await bRead.WaitAsync(TimeSpan.FromSeconds(10))); // it began before the invalidation
+
+        // No copy of it was made: the next read goes to the server (a miss there too) and loads v2.
+        Assert.Equal("v2", await QueryAsync(b, "q1", "red"));
+        Assert.Equal(0, bHits.Total());
+
+        // The same race with another tag invalidated: the copy is made.
+        release = new TaskCompletionSource();
+        readDone = _server.HoldNextRead(release.Task);
+        bRead = QueryAsync(b, "q2", "blue").AsTask();
+        await readDone.WaitAsync(TimeSpan.FromSeconds(10));
+        await aCache.InvalidateTagAsync("green");
+        release.SetResult();
+        Assert.Equal("v1", await bRead.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("v1", await QueryAsync(b, "q2", "blue"));
+        Assert.Equal(1, bHits.Total());
+    }
+
     private (TestCacheHost Host, FakeRemoteProvider Provider) Process(
         bool push = true,
         Action<NearCacheOptions>? near = null,

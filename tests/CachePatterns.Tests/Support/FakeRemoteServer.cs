@@ -53,8 +53,21 @@ public sealed class FakeRemoteServer : IDisposable
         where TKey : notnull =>
         (ICacheStore<TKey, TValue>)_stores.GetOrAdd((descriptor.KeyPrefix, typeof(TKey), typeof(TValue)), _ => _inner.CreateStore(descriptor));
 
+    /// <summary>Invalidates a tag on the shared stores and publishes it (kind <see cref="CacheInvalidationKind.Tag"/>).</summary>
+    internal async ValueTask InvalidateTagAsync(string tag, FakeRemoteProvider origin, CancellationToken cancellationToken)
+    {
+        await ((ICacheProvider)_inner).InvalidateTagAsync(tag, cancellationToken);
+        Publish(new CacheInvalidation(CacheInvalidationKind.Tag, tag, TimeSpan.FromMilliseconds(1)), origin);
+    }
+
+    /// <summary>The tags each stored key's entry carries (what a remote provider reads back with a hit).</summary>
+    internal ConcurrentDictionary<string, IReadOnlyCollection<string>> Tags { get; } = new(StringComparer.Ordinal);
+
+    internal void Publish(string storeKey, FakeRemoteProvider origin) =>
+        Publish(new CacheInvalidation(CacheInvalidationKind.Key, storeKey, TimeSpan.FromMilliseconds(1)), origin);
+
     /// <summary>Delivers to every client but the one that made the change (as the Redis provider filters its own messages).</summary>
-    internal void Publish(string storeKey, FakeRemoteProvider origin)
+    internal void Publish(CacheInvalidation invalidation, FakeRemoteProvider origin)
     {
         FakeRemoteProvider[] providers;
         lock (_providers)
@@ -66,7 +79,7 @@ public sealed class FakeRemoteServer : IDisposable
         {
             if (!ReferenceEquals(provider, origin))
             {
-                provider.Deliver(storeKey);
+                provider.Deliver(invalidation);
             }
         }
     }
@@ -111,6 +124,10 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
     public int Delivered { get; private set; }
 
     public ICacheInvalidationSource? Invalidations => _push ? this : null;
+
+    public bool SupportsTags => true;
+
+    public ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken) => _server.InvalidateTagAsync(tag, this, cancellationToken);
 
     public bool IsConnected
     {
@@ -178,7 +195,7 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
     {
     }
 
-    internal void Deliver(string storeKey)
+    internal void Deliver(CacheInvalidation invalidation)
     {
         if (!_push)
         {
@@ -195,7 +212,7 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
             Delivered++;
             foreach (var observer in _observers)
             {
-                observer.OnInvalidated(new CacheInvalidation(CacheInvalidationKind.Key, storeKey, TimeSpan.FromMilliseconds(1)));
+                observer.OnInvalidated(invalidation);
             }
         }
     }
@@ -221,7 +238,7 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
             Interlocked.Increment(ref provider._reads);
             var lookup = await inner.GetAsync(key, acquireLease, cancellationToken);
             await provider._server.HoldIfAskedAsync();
-            return lookup;
+            return WithTags(key, lookup);
         }
 
         public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
@@ -229,6 +246,11 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
             Interlocked.Increment(ref provider._reads);
             var lookups = await inner.GetManyAsync(keys, acquireLeases, cancellationToken);
             await provider._server.HoldIfAskedAsync();
+            for (var i = 0; i < lookups.Length; i++)
+            {
+                lookups[i] = WithTags(keys[i], lookups[i]);
+            }
+
             return lookups;
         }
 
@@ -237,6 +259,7 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
             var stored = await inner.FillAsync(key, lease, value, options, cancellationToken);
             if (stored)
             {
+                Remember(key, options);
                 Publish(key);
             }
 
@@ -248,6 +271,7 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
 
         public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
+            Remember(key, options);
             await inner.SetAsync(key, value, options, cancellationToken);
             Publish(key);
         }
@@ -264,6 +288,7 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
 
         public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
         {
+            Remember(key, options);
             var stored = await inner.CompleteWriteAsync(key, token, value, options, cancellationToken);
             Publish(key);
             return stored;
@@ -288,6 +313,16 @@ public sealed class FakeRemoteProvider : ICacheProvider, ICacheInvalidationSourc
             Publish(key);
             return applied;
         }
+
+        /// <summary>A hit says which tags its entry carries, as the Redis and memcached providers' hits do.</summary>
+        private CacheLookup<TValue> WithTags(TKey key, CacheLookup<TValue> lookup) =>
+            lookup.Status == CacheLookupStatus.Hit
+                ? lookup with { Tags = provider._server.Tags.TryGetValue(StoreKey(key), out var tags) ? tags : [] }
+                : lookup;
+
+        private void Remember(TKey key, StoreEntryOptions options) => provider._server.Tags[StoreKey(key)] = options.Tags ?? [];
+
+        private string StoreKey(TKey key) => descriptor.KeyPrefix + descriptor.KeyFormatter(key);
 
         private void Publish(TKey key) => provider._server.Publish(descriptor.KeyPrefix + descriptor.KeyFormatter(key), provider);
     }

@@ -13,6 +13,15 @@ internal sealed class MemoryTagVersions
     private readonly ConcurrentDictionary<string, MemoryTagVersion> _tags = new(StringComparer.Ordinal);
     private long _clock;
 
+    /// <summary>Gets how many tags have a version (the near cache bounds it).</summary>
+    public int Count => _tags.Count;
+
+    /// <summary>
+    /// Forgets every version; the clock goes on. Only safe once nothing can still be stored or served against the versions
+    /// forgotten: the near cache clears them right before it drops every copy and revokes every lease.
+    /// </summary>
+    public void Clear() => _tags.Clear();
+
     /// <summary>The stamp of a lease or a set: the clock now.</summary>
     public long Stamp() => Volatile.Read(ref _clock);
 
@@ -41,6 +50,7 @@ internal sealed class MemoryTagVersions
     }
 
     /// <summary>Whether none of <paramref name="tags"/> was invalidated after <paramref name="stamp"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool AreValid(MemoryTagVersion[] tags, long stamp)
     {
         foreach (var tag in tags)

@@ -13,6 +13,13 @@ internal interface INearCacheTarget
     /// <returns>Whether the key was known to this near cache (a copy or a read in flight).</returns>
     bool Invalidate(string storeKey);
 
+    /// <summary>
+    /// Drops the copies carrying <paramref name="tag"/> and refuses copies in flight whose entry carries it; when the near
+    /// cache cannot tell which copies carry it (its tag index overflowed), drops every copy instead.
+    /// </summary>
+    /// <returns>False when every copy was dropped (counted as a flush).</returns>
+    bool InvalidateTag(string tag);
+
     /// <summary>Drops every copy and revokes every near-cache lease.</summary>
     void Flush();
 }

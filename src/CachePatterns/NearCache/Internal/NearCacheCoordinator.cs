@@ -99,10 +99,11 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
     }
 
     /// <summary>
-    /// This process invalidated a tag (after the provider did): copies carry no tags yet, so every copy goes, and fills in
-    /// flight lose their leases. The provider does not echo the change back to this process.
+    /// This process invalidated <paramref name="tag"/> (after the provider did, whatever the outcome): the copies carrying
+    /// it go, and fills in flight whose entry carries it are refused. The provider does not echo the change back.
     /// </summary>
-    public void OnLocalTagInvalidated() => FlushAll("invalidate_tag");
+    /// <param name="tag">The tag invalidated.</param>
+    public void OnLocalTagInvalidated(string tag) => InvalidateTag(tag);
 
     public void OnInvalidated(CacheInvalidation invalidation)
     {
@@ -132,9 +133,7 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
                 break;
 
             case CacheInvalidationKind.Tag:
-                // Tags are not kept in the near cache yet (docs/architecture.md, "Near cache"): dropping everything is the
-                // only answer that cannot serve an entry of the tag.
-                FlushAll("invalidate_tag");
+                InvalidateTag(invalidation.Value);
                 break;
 
             default:
@@ -187,16 +186,31 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
         Log.NearCacheFlushed(_logger, _cacheName, change.State == CacheConnectionState.Lost ? "the provider lost its connection" : "the provider's connection was restored");
     }
 
+    private void InvalidateTag(string tag)
+    {
+        foreach (var target in Volatile.Read(ref _targets))
+        {
+            if (!target.InvalidateTag(tag))
+            {
+                CountFlush(target, "invalidate_tag");
+            }
+        }
+    }
+
+    /// <summary>Counts a flush of one target (<c>cachepatterns.near_cache.flushes</c>, by <paramref name="reason"/>).</summary>
+    public void CountFlush(INearCacheTarget target, string reason) =>
+        _telemetry.NearFlushes.Add(
+            1,
+            new KeyValuePair<string, object?>(CacheDiagnostics.CacheNameTag, target.Name),
+            _cacheTag,
+            new KeyValuePair<string, object?>("reason", reason));
+
     private void FlushAll(string reason)
     {
         foreach (var target in Volatile.Read(ref _targets))
         {
             target.Flush();
-            _telemetry.NearFlushes.Add(
-                1,
-                new KeyValuePair<string, object?>(CacheDiagnostics.CacheNameTag, target.Name),
-                _cacheTag,
-                new KeyValuePair<string, object?>("reason", reason));
+            CountFlush(target, reason);
         }
     }
 }

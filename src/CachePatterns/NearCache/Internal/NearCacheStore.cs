@@ -18,14 +18,22 @@ namespace CachePatterns.NearCache.Internal;
 /// strategy as they came. A copy lives at most the coordinator's lifetime bound, the entry's expiration, and half a sliding
 /// window (a near-cache hit does not renew the remote sliding expiration; see docs/architecture.md, "Near cache").
 /// </remarks>
-internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, INearCacheTarget, IDisposable
+internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, ISynchronousHitStore<TKey, TValue>, INearCacheTarget, IDisposable
     where TKey : notnull
 {
     private static readonly HashSet<TKey> NoKeys = [];
 
+    /// <summary>The tags of a copy whose provider did not say which it carries: every tag invalidation drops it.</summary>
+    private static readonly string[] UnknownTags = [CacheTags.Wildcard];
+
     private readonly ICacheStore<TKey, TValue> _remote;
     private readonly MemoryCacheStore<TKey, TValue> _local;
     private readonly NearKeyIndex<TKey> _index = new();
+
+    /// <summary>The copies' tag versions, on this near cache's own clock: a tag invalidation raises one version (O(1)).</summary>
+    private readonly MemoryTagVersions _tagVersions = new();
+    private readonly Lock _tagLock = new();
+    private readonly int _maxTags;
     private readonly NearCacheCoordinator _coordinator;
     private readonly StrategyInstruments _instruments;
     private readonly Func<TKey, string> _keyFormatter;
@@ -63,9 +71,11 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
                 MaxKeyLength = int.MaxValue,
                 MaxValueBytes = long.MaxValue,
             },
-            time);
+            time,
+            _tagVersions);
+        _maxTags = options.MaxEntries + 1024;
 
-        // A remote hit does not say when the entry expires: bound its copy by the strategy's default expiration.
+        // For a remote hit that does not say when the entry expires (CacheLookup.FreshFor): the strategy's defaults.
         _hitLifetime = Bound(coordinator.MaxLifetime, strategyOptions.Expiration, strategyOptions.SlidingExpiration);
         _indexCleanupAt = (2 * options.MaxEntries) + 1024;
         _nameTag = new KeyValuePair<string, object?>(Diagnostics.CacheDiagnostics.CacheNameTag, descriptor.Name);
@@ -87,17 +97,39 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
     {
         if (_coordinator.Serving)
         {
-            var local = _local.Lookup(key, acquireLease: false);
-            if (local.Status == CacheLookupStatus.Hit)
+            if (TryGetLocalHit(key, out var value))
             {
-                NearHit();
-                return new ValueTask<CacheLookup<TValue>>(local);
+                return new ValueTask<CacheLookup<TValue>>(CacheLookup<TValue>.Hit(value));
             }
 
             return GetRemoteAsync(key, acquireLease, cancellationToken);
         }
 
         return _remote.GetAsync(key, acquireLease, cancellationToken);
+    }
+
+    /// <summary>A copy served while the invalidation channel is live (the strategies' synchronous hit path).</summary>
+    public bool TryGetHit(TKey key, out CacheValue<TValue> value)
+    {
+        if (_coordinator.Serving)
+        {
+            return TryGetLocalHit(key, out value);
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>The one place a read is served from the copy: <see cref="GetAsync"/> and <see cref="TryGetHit"/> both come here.</summary>
+    private bool TryGetLocalHit(TKey key, out CacheValue<TValue> value)
+    {
+        if (_local.TryGetHit(key, out value))
+        {
+            NearHit();
+            return true;
+        }
+
+        return false;
     }
 
     private async ValueTask<CacheLookup<TValue>> GetRemoteAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
@@ -194,7 +226,7 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         {
             if (stored)
             {
-                CopyLocally(key, near.Local, value, Bound(_hitLifetime, options.AbsoluteExpiration, options.SlidingExpiration));
+                CopyLocally(key, near.Local, value, Bound(_hitLifetime, options.AbsoluteExpiration, options.SlidingExpiration), options.Tags);
             }
             else
             {
@@ -332,8 +364,34 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         return true;
     }
 
+    public bool InvalidateTag(string tag)
+    {
+        lock (_tagLock)
+        {
+            if (_tagVersions.Count < _maxTags)
+            {
+                // Copies carrying the tag are misses from now on, and a copy whose near-cache lease was taken before (its
+                // remote read began before this) is refused if its entry carries the tag. Copies whose tags the provider
+                // did not tell carry the wildcard: every tag invalidation reaches them.
+                _tagVersions.Invalidate(tag);
+                _tagVersions.Invalidate(CacheTags.Wildcard);
+                return true;
+            }
+        }
+
+        // Versions of too many tags: forget them all, with every copy (fail closed).
+        Flush();
+        return false;
+    }
+
     public void Flush()
     {
+        // In this order: a fill that resolved a forgotten version holds a lease taken before the revocation below.
+        lock (_tagLock)
+        {
+            _tagVersions.Clear();
+        }
+
         _local.InvalidateAll();
 
         // Leases still outstanding keep their index entries (their fills are refused by the version bump above).
@@ -362,7 +420,14 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         return bound;
     }
 
-    private void NearHit() => _instruments.Telemetry.NearHits.Add(1, _nameTag, _cacheTag);
+    private void NearHit()
+    {
+        var nearHits = _instruments.Telemetry.NearHits;
+        if (nearHits.Enabled)
+        {
+            nearHits.Add(1, _nameTag, _cacheTag);
+        }
+    }
 
     /// <summary>
     /// Registers the key in the index, then takes a near-cache lease (in this order: an invalidation that arrives after the
@@ -403,7 +468,18 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
     {
         if (remote.Status == CacheLookupStatus.Hit)
         {
-            CopyLocally(key, nearLease, remote.Value, _hitLifetime);
+            // The entry's remaining life on the provider bounds the copy (the provider's expiry publishes nothing); a
+            // provider that does not tell leaves the strategy's defaults.
+            var lifetime = remote.FreshFor is { } fresh ? (fresh < _coordinator.MaxLifetime ? fresh : _coordinator.MaxLifetime) : _hitLifetime;
+            if (lifetime > TimeSpan.Zero)
+            {
+                CopyLocally(key, nearLease, remote.Value, lifetime, remote.Tags ?? UnknownTags);
+            }
+            else
+            {
+                _local.ReleaseLease(key, nearLease);
+            }
+
             NearKeyIndex<TKey>.Release(entry);
             return remote;
         }
@@ -418,7 +494,11 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         return remote;
     }
 
-    private void CopyLocally(TKey key, CacheLease nearLease, CacheValue<TValue> value, TimeSpan lifetime)
+    /// <summary>
+    /// Copies a value in with the near-cache lease taken before its remote read began: refused if the key was invalidated
+    /// since, or one of <paramref name="tags"/> (the entry's) was (the tag versions' stamp is the lease's).
+    /// </summary>
+    private void CopyLocally(TKey key, CacheLease nearLease, CacheValue<TValue> value, TimeSpan lifetime, IReadOnlyCollection<string>? tags)
     {
         if (!_coordinator.Serving)
         {
@@ -429,7 +509,7 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         bool stored;
         try
         {
-            stored = _local.Fill(key, nearLease, value, new StoreEntryOptions(lifetime));
+            stored = _local.Fill(key, nearLease, value, new StoreEntryOptions(lifetime) { Tags = tags is { Count: > 0 } ? tags : null });
         }
         catch (Exception)
         {
@@ -440,6 +520,12 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         if (!stored)
         {
             _instruments.Telemetry.NearFillsFenced.Add(1, _nameTag, _cacheTag);
+        }
+        else if (tags is { Count: > 0 } && _tagVersions.Count > 2 * _maxTags)
+        {
+            // Copies of entries with ever new tags and no tag invalidation to trim them at: bounded here too.
+            Flush();
+            _coordinator.CountFlush(this, "tag_overflow");
         }
     }
 

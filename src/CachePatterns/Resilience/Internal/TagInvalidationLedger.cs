@@ -36,7 +36,7 @@ internal sealed class TagInvalidationLedger : IDisposable
     private readonly CacheResiliencePipeline _pipeline;
     private readonly CacheTelemetry _telemetry;
     private readonly ILogger _logger;
-    private readonly Action? _replayed;
+    private readonly Action<string>? _replayed;
     private readonly int _max;
     private readonly TimeProvider _time;
     private readonly TimeSpan _retryInterval;
@@ -52,7 +52,7 @@ internal sealed class TagInvalidationLedger : IDisposable
     // The read path's only check: set once a tag is added (after it is), cleared only when nothing is seen pending.
     private volatile bool _bypass;
 
-    /// <summary>Creates the ledger of a named cache; <paramref name="replayed"/> runs after pending invalidations reached the provider (the near cache drops its copies).</summary>
+    /// <summary>Creates the ledger of a named cache; <paramref name="replayed"/> runs for each tag whose pending invalidation reached the provider (the near cache drops the tag's copies).</summary>
     public TagInvalidationLedger(
         string cacheName,
         ICacheProvider provider,
@@ -61,7 +61,7 @@ internal sealed class TagInvalidationLedger : IDisposable
         ILogger logger,
         int max,
         TimeSpan retryInterval,
-        Action? replayed)
+        Action<string>? replayed)
     {
         _cacheName = cacheName;
         _provider = provider;
@@ -159,7 +159,7 @@ internal sealed class TagInvalidationLedger : IDisposable
 
         try
         {
-            var replayed = 0;
+            List<string>? replayed = null;
             foreach (var (tag, generation) in _tags.ToArray())
             {
                 if (!await TryInvalidateAsync(tag).ConfigureAwait(false))
@@ -172,7 +172,7 @@ internal sealed class TagInvalidationLedger : IDisposable
                 if (_tags.TryRemove(new KeyValuePair<string, long>(tag, generation)))
                 {
                     Interlocked.Increment(ref _replayedCount);
-                    replayed++;
+                    (replayed ??= []).Add(tag);
                 }
             }
 
@@ -181,11 +181,16 @@ internal sealed class TagInvalidationLedger : IDisposable
                 await SettleOverflowAsync().ConfigureAwait(false);
             }
 
-            if (replayed > 0)
+            if (replayed is not null)
             {
-                // After the provider's change: copies this process made before it go (none should exist: reads were bypassed).
-                _replayed?.Invoke();
-                Log.TagLedgerReplayed(_logger, replayed, _cacheName);
+                // After the provider's change: copies of the tag this process made before it go (none should exist: reads
+                // were bypassed).
+                foreach (var tag in replayed)
+                {
+                    _replayed?.Invoke(tag);
+                }
+
+                Log.TagLedgerReplayed(_logger, replayed.Count, _cacheName);
             }
 
             RefreshBypass();
