@@ -256,7 +256,7 @@ public sealed class CachePatternsBuilder
             };
             if (options.Semantics == DistributedCacheSemantics.Cache)
             {
-                return new CacheSemanticsAdapter(instance.CreateStore(descriptor, instruments), instance.Time, instruments);
+                return new CacheSemanticsAdapter(instance.CreateStore(descriptor, instruments, entriesCarryNoTags: true), instance.Time, instruments);
             }
 
             var store = instance.CreateDurableStore(descriptor, instruments, options.OperationTimeout, options.MaxAttempts, options.RetryDelay);

@@ -214,18 +214,23 @@ internal sealed class CacheInstance : IDisposable
             : store;
     }
 
-    /// <summary>Creates a store with cache semantics from a descriptor the caller built (its own serializer or bounds).</summary>
-    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor, StrategyInstruments instruments)
+    /// <summary>
+    /// Creates a store with cache semantics from a descriptor the caller built (its own serializer or bounds).
+    /// <paramref name="entriesCarryNoTags"/>: no entry under the store's prefix ever carries a tag (<c>IDistributedCache</c>
+    /// has no tags, and the prefix is its own), so a pending tag invalidation does not keep it off the provider.
+    /// </summary>
+    public ICacheStore<TKey, TValue> CreateStore<TKey, TValue>(CacheStoreDescriptor<TKey, TValue> descriptor, StrategyInstruments instruments, bool entriesCarryNoTags = false)
         where TKey : notnull
     {
         var store = Provider.CreateStore(descriptor);
-        if (Pipeline is null || TagLedger is null)
+        if (Pipeline is null)
         {
             return store;
         }
 
-        TagLedger.AddKeyPrefix(descriptor.KeyPrefix);
-        return new ResilientCacheStore<TKey, TValue>(store, Provider, descriptor.KeyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval, TagLedger);
+        var tags = entriesCarryNoTags ? null : TagLedger;
+        tags?.AddKeyPrefix(descriptor.KeyPrefix);
+        return new ResilientCacheStore<TKey, TValue>(store, Provider, descriptor.KeyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval, tags);
     }
 
     /// <summary>

@@ -44,6 +44,7 @@ public sealed class TagLedgerTests : IAsyncDisposable
                 o.Expiration = TimeSpan.FromMinutes(1);
             })
             .DeriveTags<int, string>(row => ["category:" + row.Split('|')[0]])
+            .AddDistributedCache(o => o.Semantics = global::CachePatterns.Distributed.DistributedCacheSemantics.Cache)
             .Services.BuildServiceProvider();
         _products = _services.GetRequiredService<ICacheStrategy<int, string>>();
         _queries = _services.GetRequiredService<ICache>();
@@ -100,6 +101,19 @@ public sealed class TagLedgerTests : IAsyncDisposable
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal(3, _queryLoads);
+    }
+
+    [Fact]
+    public async Task A_pending_tag_does_not_keep_IDistributedCache_off_the_provider_its_entries_carry_no_tags()
+    {
+        var sessions = _services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
+        await sessions.SetAsync("s1", [1, 2, 3], new Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions());
+        Assert.Equal("5|old", await QueryAsync());
+        _provider.FailTagInvalidations = true;
+        await _queries.InvalidateTagAsync("category:5");
+        Assert.Equal("5|old", await QueryAsync());
+        Assert.Equal(2, _queryLoads);
+        Assert.Equal([1, 2, 3], await sessions.GetAsync("s1"));
     }
 
     [Fact]

@@ -23,8 +23,6 @@ namespace CachePatterns.Resilience.Internal;
 internal sealed class InvalidationLedger<TKey> : IDisposable
     where TKey : notnull
 {
-    private const long NoLifetimeSeen = 0;
-    private const long Forever = long.MaxValue;
     private static readonly TimeSpan SweepTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<TKey, long> _keys = new();
@@ -38,12 +36,10 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
     private readonly TimeSpan _retryInterval;
     private readonly ITimer _timer;
     private readonly LogRateLimiter _sweepLog;
+    private readonly LedgerOverflow _overflow;
     private long _generation;
     private long _replayed;
-    private long _lastLossAt;
-    private long _longestLifetimeTicks = NoLifetimeSeen;
     private int _replaying;
-    private volatile bool _overflowed;
 
     // The hit path's check. ConcurrentDictionary.IsEmpty takes every lock of an empty dictionary, so concurrent hits
     // contended on it; this flag is set after a key is added and cleared only when the dictionary is seen empty.
@@ -66,19 +62,20 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
         _max = max;
         _time = pipeline.Time;
         _retryInterval = retryInterval;
+        _overflow = new LedgerOverflow(_time);
         _sweepLog = new LogRateLimiter(_time, LogRateLimiter.DefaultInterval);
         _timer = _time.CreateTimer(static s => _ = ((InvalidationLedger<TKey>)s!).ReplayAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         pipeline.ProviderBack += OnProviderBack;
     }
 
     /// <summary>Gets a value indicating whether nothing is pending (the hit path's only check).</summary>
-    public bool IsEmpty => !_mayHaveKeys && !_overflowed;
+    public bool IsEmpty => !_mayHaveKeys && !_overflow.IsOverflowed;
 
     /// <summary>Gets how many keys wait for a replay.</summary>
     public int Count => _keys.Count;
 
     /// <summary>Gets a value indicating whether the ledger overflowed and the store is bypassed until a sweep (or expiry) accounts for it.</summary>
-    public bool Overflowed => _overflowed;
+    public bool Overflowed => _overflow.IsOverflowed;
 
     /// <summary>Gets how many keys were replayed successfully so far.</summary>
     public long Replayed => Interlocked.Read(ref _replayed);
@@ -87,23 +84,22 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
     public int Sweeps { get; private set; }
 
     /// <summary>Whether a read or fill of this key must skip the cache.</summary>
-    public bool Blocks(TKey key) => _overflowed || (_mayHaveKeys && _keys.ContainsKey(key));
+    public bool Blocks(TKey key) => _overflow.IsOverflowed || (_mayHaveKeys && _keys.ContainsKey(key));
 
     /// <summary>Remembers a key whose invalidation may not have reached the provider.</summary>
     public void Remember(TKey key, ProviderFailure cause)
     {
-        if (_overflowed)
+        if (_overflow.IsOverflowed)
         {
-            Interlocked.Exchange(ref _lastLossAt, _time.GetTimestamp());
+            _overflow.NoteLoss();
         }
         else if (_keys.Count >= _max)
         {
-            Interlocked.Exchange(ref _lastLossAt, _time.GetTimestamp());
-            _overflowed = true;
+            _overflow.Enter();
             _keys.Clear();
             Log.LedgerOverflowed(_instruments.Logger, _instruments.Name, _max, _provider.CanSweep
                 ? $"the cache is not read for this strategy until every key of its prefix '{_keyPrefix}' has been invalidated on the provider (a sweep, run once it answers)."
-                : $"the provider '{_provider.Name}' cannot sweep, so the cache is not read for this strategy until every entry written before the loss has expired ({DescribeLifetime()}).");
+                : $"the provider '{_provider.Name}' cannot sweep, so the cache is not read for this strategy until every entry written before the loss has expired ({_overflow.DescribeLifetime("entries")}).");
         }
         else
         {
@@ -125,27 +121,12 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
     }
 
     /// <summary>Notes the lifetime of an entry this store writes (the bound of a sweep-less overflow).</summary>
-    public void NoteLifetime(StoreEntryOptions options)
-    {
-        var ttl = options.PhysicalTimeToLive();
-        var ticks = ttl is { } t ? (long)(t.TotalSeconds * _time.TimestampFrequency) : Forever;
-        var seen = Volatile.Read(ref _longestLifetimeTicks);
-        while (ticks > seen)
-        {
-            var previous = Interlocked.CompareExchange(ref _longestLifetimeTicks, ticks, seen);
-            if (previous == seen)
-            {
-                break;
-            }
-
-            seen = previous;
-        }
-    }
+    public void NoteLifetime(StoreEntryOptions options) => _overflow.NoteLifetime(options);
 
     /// <summary>Retries one pending key now (a read of it waits); false if it still cannot be invalidated.</summary>
     public async ValueTask<bool> TryReplayAsync(TKey key)
     {
-        if (_overflowed)
+        if (_overflow.IsOverflowed)
         {
             return false;
         }
@@ -192,7 +173,7 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
                 Log.LedgerReplayed(_instruments.Logger, _instruments.Name, replayed);
             }
 
-            if (_overflowed)
+            if (_overflow.IsOverflowed)
             {
                 await SettleOverflowAsync().ConfigureAwait(false);
             }
@@ -225,13 +206,12 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
     private async Task SettleOverflowAsync()
     {
         var started = _time.GetTimestamp();
-        var lastLoss = Interlocked.Read(ref _lastLossAt);
+        var lastLoss = _overflow.LastLoss;
         if (!_provider.CanSweep)
         {
-            var lifetime = Volatile.Read(ref _longestLifetimeTicks);
-            if (lifetime != Forever && started - lastLoss >= Math.Max(lifetime, 1))
+            if (_overflow.ExpiredSince(lastLoss, started))
             {
-                EndOverflow(lastLoss);
+                _overflow.TryEnd(lastLoss);
                 Log.LedgerExpiredOut(_instruments.Logger, _instruments.Name);
             }
 
@@ -248,7 +228,7 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
                 CancellationToken.None).ConfigureAwait(false);
 
             // Only a sweep that started after the last lost invalidation has seen every key it may have left stale.
-            if (lastLoss < started && EndOverflow(lastLoss))
+            if (lastLoss < started && _overflow.TryEnd(lastLoss))
             {
                 Sweeps++;
                 Log.LedgerSwept(_instruments.Logger, _instruments.Name, _keyPrefix, count);
@@ -265,32 +245,6 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
                 Log.LedgerSweepFailed(_instruments.Logger, _instruments.Name, _keyPrefix, _retryInterval, suppressed, _sweepLog.Interval, ex);
             }
         }
-    }
-
-    /// <summary>Leaves the overflow unless a loss came in after <paramref name="lastLoss"/> (which needs a sweep of its own).</summary>
-    private bool EndOverflow(long lastLoss)
-    {
-        if (Interlocked.Read(ref _lastLossAt) != lastLoss)
-        {
-            return false;
-        }
-
-        _overflowed = false;
-        if (Interlocked.Read(ref _lastLossAt) != lastLoss)
-        {
-            _overflowed = true;
-            return false;
-        }
-
-        return true;
-    }
-
-    private string DescribeLifetime()
-    {
-        var lifetime = Volatile.Read(ref _longestLifetimeTicks);
-        return lifetime == Forever
-            ? "entries without expiration were written, so until this process restarts"
-            : $"the longest lifetime written is {TimeSpan.FromSeconds((double)Math.Max(lifetime, 1) / _time.TimestampFrequency)}";
     }
 
     private async ValueTask<bool> TryInvalidateAsync(TKey key)

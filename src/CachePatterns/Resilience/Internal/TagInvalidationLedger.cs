@@ -27,7 +27,6 @@ namespace CachePatterns.Resilience.Internal;
 /// </remarks>
 internal sealed class TagInvalidationLedger : IDisposable
 {
-    private const long Forever = long.MaxValue;
     private static readonly TimeSpan SweepTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, long> _tags = new(StringComparer.Ordinal);
@@ -45,12 +44,10 @@ internal sealed class TagInvalidationLedger : IDisposable
     private readonly LogRateLimiter _deferredLog;
     private readonly LogRateLimiter _sweepLog;
     private readonly KeyValuePair<string, object?> _cacheTag;
+    private readonly LedgerOverflow _overflow;
     private long _generation;
     private long _replayedCount;
-    private long _lastLossAt;
-    private long _longestLifetimeTicks;
     private int _replaying;
-    private volatile bool _overflowed;
 
     // The read path's only check: set once a tag is added (after it is), cleared only when nothing is seen pending.
     private volatile bool _bypass;
@@ -75,6 +72,7 @@ internal sealed class TagInvalidationLedger : IDisposable
         _max = max;
         _time = pipeline.Time;
         _retryInterval = retryInterval;
+        _overflow = new LedgerOverflow(_time);
         _deferredLog = new LogRateLimiter(_time, LogRateLimiter.DefaultInterval);
         _sweepLog = new LogRateLimiter(_time, LogRateLimiter.DefaultInterval);
         _cacheTag = new KeyValuePair<string, object?>(CacheDiagnostics.CacheTag, cacheName);
@@ -89,7 +87,7 @@ internal sealed class TagInvalidationLedger : IDisposable
     public int Count => _tags.Count;
 
     /// <summary>Gets a value indicating whether the ledger overflowed (the cache is bypassed until a sweep or expiry accounts for it).</summary>
-    public bool Overflowed => _overflowed;
+    public bool Overflowed => _overflow.IsOverflowed;
 
     /// <summary>Gets how many tag invalidations were replayed successfully so far.</summary>
     public long Replayed => Interlocked.Read(ref _replayedCount);
@@ -106,39 +104,25 @@ internal sealed class TagInvalidationLedger : IDisposable
     /// <summary>Notes the lifetime of a tagged entry a store writes (the bound of a sweep-less overflow).</summary>
     public void NoteLifetime(StoreEntryOptions options)
     {
-        if (options.Tags is not { Count: > 0 })
+        if (options.Tags is { Count: > 0 })
         {
-            return;
-        }
-
-        var ttl = options.PhysicalTimeToLive();
-        var ticks = ttl is { } t ? (long)(t.TotalSeconds * _time.TimestampFrequency) : Forever;
-        var seen = Volatile.Read(ref _longestLifetimeTicks);
-        while (ticks > seen)
-        {
-            var previous = Interlocked.CompareExchange(ref _longestLifetimeTicks, ticks, seen);
-            if (previous == seen)
-            {
-                break;
-            }
-
-            seen = previous;
+            _overflow.NoteLifetime(options);
         }
     }
 
     /// <summary>Remembers a tag whose invalidation may not have reached the provider (failed, timed out, skipped, cancelled).</summary>
     public void Remember(string tag, Exception cause)
     {
-        Interlocked.Exchange(ref _lastLossAt, _time.GetTimestamp());
-        if (!_overflowed)
+        _overflow.NoteLoss();
+        if (!_overflow.IsOverflowed)
         {
             if (_tags.Count >= _max && !_tags.ContainsKey(tag))
             {
-                _overflowed = true;
+                _overflow.Enter();
                 _tags.Clear();
                 Log.TagLedgerOverflowed(_logger, _max, _cacheName, _provider.CanSweep
                     ? "every key prefix of its stores is swept once the provider answers; until then the cache is not read."
-                    : $"the provider '{_provider.Name}' cannot sweep, so the cache is not read until every tagged entry written before the loss has expired ({DescribeLifetime()}).");
+                    : $"the provider '{_provider.Name}' cannot sweep, so the cache is not read until every tagged entry written before the loss has expired ({_overflow.DescribeLifetime("tagged entries")}).");
             }
             else
             {
@@ -192,7 +176,7 @@ internal sealed class TagInvalidationLedger : IDisposable
                 }
             }
 
-            if (_overflowed)
+            if (_overflow.IsOverflowed)
             {
                 await SettleOverflowAsync().ConfigureAwait(false);
             }
@@ -252,14 +236,14 @@ internal sealed class TagInvalidationLedger : IDisposable
     {
         // Cleared only when nothing is seen pending, then checked again with a full fence between: a tag remembered
         // meanwhile sets it again (Remember adds the tag before it sets the flag). A pending tag never lets it read false.
-        if (!_tags.IsEmpty || _overflowed)
+        if (!_tags.IsEmpty || _overflow.IsOverflowed)
         {
             return;
         }
 
         _bypass = false;
         Interlocked.MemoryBarrier();
-        if (!_tags.IsEmpty || _overflowed)
+        if (!_tags.IsEmpty || _overflow.IsOverflowed)
         {
             _bypass = true;
         }
@@ -283,11 +267,10 @@ internal sealed class TagInvalidationLedger : IDisposable
     private async Task SettleOverflowAsync()
     {
         var started = _time.GetTimestamp();
-        var lastLoss = Interlocked.Read(ref _lastLossAt);
+        var lastLoss = _overflow.LastLoss;
         if (!_provider.CanSweep)
         {
-            var lifetime = Volatile.Read(ref _longestLifetimeTicks);
-            if (lifetime != Forever && started - lastLoss >= Math.Max(lifetime, 1) && EndOverflow(lastLoss))
+            if (_overflow.ExpiredSince(lastLoss, started) && _overflow.TryEnd(lastLoss))
             {
                 Log.TagLedgerExpiredOut(_logger, _cacheName);
             }
@@ -323,36 +306,10 @@ internal sealed class TagInvalidationLedger : IDisposable
         }
 
         // Only sweeps that started after the last lost invalidation have seen every entry it may have left stale.
-        if (lastLoss < started && EndOverflow(lastLoss))
+        if (lastLoss < started && _overflow.TryEnd(lastLoss))
         {
             Sweeps++;
             Log.TagLedgerSwept(_logger, _cacheName, _prefixes.Count, count);
         }
-    }
-
-    /// <summary>Leaves the overflow unless a loss came in after <paramref name="lastLoss"/> (which needs a settlement of its own).</summary>
-    private bool EndOverflow(long lastLoss)
-    {
-        if (Interlocked.Read(ref _lastLossAt) != lastLoss)
-        {
-            return false;
-        }
-
-        _overflowed = false;
-        if (Interlocked.Read(ref _lastLossAt) != lastLoss)
-        {
-            _overflowed = true;
-            return false;
-        }
-
-        return true;
-    }
-
-    private string DescribeLifetime()
-    {
-        var lifetime = Volatile.Read(ref _longestLifetimeTicks);
-        return lifetime == Forever
-            ? "tagged entries without expiration were written, so until this process restarts"
-            : $"the longest lifetime of a tagged entry written is {TimeSpan.FromSeconds((double)Math.Max(lifetime, 1) / _time.TimestampFrequency)}";
     }
 }
