@@ -23,6 +23,7 @@ return args switch
     ["redisstampede", ..] => await RedisStampedeRunner.RunAsync(Console.Out),
     ["gray", .. var grayArgs] => await GrayFailureRunner.RunAsync(Console.Out, grayArgs),
     ["tags", ..] => await TagRunner.RunAsync(Console.Out),
+    ["tagparts", ..] => await TagHitPartsRunner.RunAsync(Console.Out),
     ["nearhit", ..] => await NearHitRunner.RunAsync(Console.Out),
     ["nearthroughput", ..] => await NearThroughputRunner.RunAsync(Console.Out),
     ["neardelay", .. var delayArgs] => await InvalidationDelayRunner.RunAsync(Console.Out, delayArgs),

@@ -22,19 +22,23 @@ public sealed class RedisBenchServer : IDisposable
 
     public string Configuration => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
 
-    public static RedisBenchServer Start()
+    /// <summary>Starts a server; <paramref name="extraArguments"/> are added to its command line (e.g. a Cluster node's).</summary>
+    public static RedisBenchServer Start(params string[] extraArguments)
     {
         int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        do
         {
+            // At most 55535: a Cluster node's bus listens on port + 10000.
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
             port = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
+        while (port > 55535);
 
         var directory = Path.Combine(Path.GetTempPath(), "cachepatterns-bench-redis-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = directory };
-        foreach (var arg in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory })
+        foreach (var arg in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory }.Concat(extraArguments))
         {
             start.ArgumentList.Add(arg);
         }

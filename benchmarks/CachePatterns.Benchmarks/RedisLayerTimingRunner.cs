@@ -144,7 +144,8 @@ public static class RedisLayerTimingRunner
         }
     }
 
-    private static double ServerCpu(string? info) =>
+    /// <summary>redis-server's user + system CPU seconds from <c>INFO cpu</c>.</summary>
+    internal static double ServerCpu(string? info) =>
         (info ?? string.Empty).Split('\n')
             .Where(line => line.StartsWith("used_cpu_sys:", StringComparison.Ordinal) || line.StartsWith("used_cpu_user:", StringComparison.Ordinal))
             .Sum(line => double.Parse(line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture));

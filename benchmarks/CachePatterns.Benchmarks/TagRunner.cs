@@ -6,8 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CachePatterns.Benchmarks;
 
 /// <summary>
-/// The <c>tags</c> mode (issue 13): the cost of a tagged hit next to an untagged one, in memory and on a single Redis,
-/// measured round-robin in one process (each round times a batch of every case back to back; the table shows the median
+/// The <c>tags</c> mode (issue 13): the cost of a tagged hit next to an untagged one, in memory, on a single Redis, on a
+/// 3-primary Redis Cluster and on memcached (servers started here), measured round-robin in one process (each round times a batch of every case back to back; the table shows the median
 /// per-call time over the rounds), and <c>InvalidateTagAsync</c> over 10,000 tagged entries. Tagged and untagged entries
 /// live in two named caches on the same provider kind, so the untagged store never reads by script.
 /// </summary>
@@ -20,9 +20,13 @@ public static class TagRunner
         ArgumentNullException.ThrowIfNull(output);
         output.WriteLine($"load average at start: {LoadAverage()}");
         using var redis = RedisBenchServer.Start();
-        await using var services = Services(redis.Configuration);
-        await HitsAsync(output, "memory", Cache(services, "memory-untagged"), Cache(services, "memory-tagged"), Cache(services, "memory-sliding"), batch: 20_000, rounds: 200);
-        await HitsAsync(output, "redis", Cache(services, "redis-untagged"), Cache(services, "redis-tagged"), Cache(services, "redis-sliding"), batch: 200, rounds: 60);
+        using var cluster = await RedisBenchCluster.StartAsync();
+        using var memcached = ServerProcess.Memcached();
+        await using var services = Services(redis.Configuration, cluster.Configuration, memcached.Address);
+        await HitsAsync(output, "memory", StandardCases(services, "memory"), batch: 20_000, rounds: 200);
+        await HitsAsync(output, "redis", [.. StandardCases(services, "redis"), ("sliding hit, 1 tag (read by script)", Cache(services, "redis-sliding"), "hit1", SlidingOne)], batch: 200, rounds: 100);
+        await HitsAsync(output, "redis cluster", ClusterCases(services, cluster), batch: 200, rounds: 100);
+        await HitsAsync(output, "memcached", StandardCases(services, "memcached"), batch: 200, rounds: 100);
         await InvalidateAsync(output, "memory", services.GetRequiredKeyedService<ICache>("memory-tagged"));
         await InvalidateAsync(output, "redis", services.GetRequiredKeyedService<ICache>("redis-tagged"));
         output.WriteLine($"load average at end: {LoadAverage()}");
@@ -31,44 +35,86 @@ public static class TagRunner
 
     private static ICache Cache(IServiceProvider services, string name) => services.GetRequiredKeyedService<ICache>(name);
 
-    private static ServiceProvider Services(string redis)
+    private static readonly CacheEntryOptions Untagged = CacheEntryOptions.ExpireAfter(TimeSpan.FromHours(1));
+    private static readonly CacheEntryOptions OneTag = new() { Tags = ["category:5"], Expiration = TimeSpan.FromHours(1) };
+    private static readonly CacheEntryOptions ThreeTags = new() { Tags = ["category:5", "shop", "page:1"], Expiration = TimeSpan.FromHours(1) };
+    private static readonly CacheEntryOptions SlidingOne = new() { Tags = ["category:5"], SlidingExpiration = TimeSpan.FromHours(1) };
+
+    /// <summary>The cases every provider runs: an untagged hit (its own named cache: the baseline), 1 and 3 tags, and, where it has one, the untagged sliding hit.</summary>
+    private static List<(string Name, ICache Cache, string Key, CacheEntryOptions Options)> StandardCases(IServiceProvider services, string provider)
+    {
+        List<(string Name, ICache Cache, string Key, CacheEntryOptions Options)> cases =
+        [
+            ("untagged hit (baseline)", Cache(services, provider + "-untagged"), "hit", Untagged),
+            ("hit, 1 tag", Cache(services, provider + "-tagged"), "hit1", OneTag),
+            ("hit, 3 tags", Cache(services, provider + "-tagged"), "hit3", ThreeTags),
+        ];
+        if (services.GetKeyedService<ICache>(provider + "-sliding") is { } sliding)
+        {
+            cases.Add(("untagged sliding hit (read by script)", sliding, "hit", CacheEntryOptions.ExpireAfterIdle(TimeSpan.FromHours(1))));
+        }
+
+        return cases;
+    }
+
+    /// <summary>
+    /// On the Cluster a tagged entry's versions live in the slot <c>{InstanceName~tags}</c>: its hit's GET and MGET go down one
+    /// connection when the entry's slot is on that node, to two nodes at once otherwise. Keys are picked for both.
+    /// </summary>
+    private static List<(string Name, ICache Cache, string Key, CacheEntryOptions Options)> ClusterCases(IServiceProvider services, RedisBenchCluster cluster)
+    {
+        var versionsNode = cluster.NodeOf("{ct:~tags}");
+        string Pick(string stem, bool sameNode) => Enumerable.Range(0, 1_000).Select(i => $"{stem}{i}")
+            .First(key => (cluster.NodeOf("{ct:~cluster-tagged:" + key + "}") == versionsNode) == sameNode);
+        var tagged = Cache(services, "cluster-tagged");
+        return
+        [
+            ("untagged hit (baseline)", Cache(services, "cluster-untagged"), "hit", Untagged),
+            ("hit, 1 tag, entry on the versions' node", tagged, Pick("near", sameNode: true), OneTag),
+            ("hit, 1 tag, entry on another node", tagged, Pick("far", sameNode: false), OneTag),
+            ("hit, 3 tags, entry on another node", tagged, Pick("far3-", sameNode: false), ThreeTags),
+        ];
+    }
+
+    private static ServiceProvider Services(string redis, string cluster, string memcached)
     {
         var services = new ServiceCollection();
         services.AddCachePatterns("memory-untagged").UseMemoryProvider();
         services.AddCachePatterns("memory-sliding").UseMemoryProvider();
-        services.AddCachePatterns("redis-sliding").UseRedis(o => (o.Configuration, o.InstanceName) = (redis, "s:"))
-            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
         services.AddCachePatterns("memory-tagged").UseMemoryProvider(o => o.MaxEntries = 2 * Entries);
+
         // Generous timeouts: the first call also connects, and the machine is shared.
-        services.AddCachePatterns("redis-untagged").UseRedis(o => (o.Configuration, o.InstanceName) = (redis, "u:"))
-            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
-        services.AddCachePatterns("redis-tagged").UseRedis(o => (o.Configuration, o.InstanceName) = (redis, "t:"))
-            .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
+        foreach (var (name, configuration, instance) in new[] { ("redis-untagged", redis, "u:"), ("redis-tagged", redis, "t:"), ("redis-sliding", redis, "s:"), ("cluster-untagged", cluster, "cu:"), ("cluster-tagged", cluster, "ct:") })
+        {
+            services.AddCachePatterns(name).UseRedis(o => (o.Configuration, o.InstanceName) = (configuration, instance))
+                .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
+        }
+
+        foreach (var (name, prefix) in new[] { ("memcached-untagged", "u:"), ("memcached-tagged", "t:") })
+        {
+            services.AddCachePatterns(name).UseMemcached(o =>
+                {
+                    o.Servers.Add(memcached);
+                    o.KeyPrefix = prefix;
+                })
+                .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
+        }
+
         return services.BuildServiceProvider();
     }
 
-    private static async Task HitsAsync(TextWriter output, string provider, ICache untagged, ICache tagged, ICache scripted, int batch, int rounds)
+    private static async Task HitsAsync(TextWriter output, string provider, List<(string Name, ICache Cache, string Key, CacheEntryOptions Options)> cases, int batch, int rounds)
     {
-        var one = new CacheEntryOptions { Tags = ["category:5"], Expiration = TimeSpan.FromHours(1) };
-        var three = new CacheEntryOptions { Tags = ["category:5", "shop", "page:1"], Expiration = TimeSpan.FromHours(1) };
-        await untagged.TryGetAsync<string>("connect");
-        await scripted.TryGetAsync<string>("connect");
-        await tagged.TryGetAsync<string>("connect");
-        await untagged.SetAsync("hit", "value", CacheEntryOptions.ExpireAfter(TimeSpan.FromHours(1)));
-        await scripted.SetAsync("hit", "value", CacheEntryOptions.ExpireAfterIdle(TimeSpan.FromHours(1)));
-        await tagged.SetAsync("hit1", "value", one);
-        await tagged.SetAsync("hit3", "value", three);
-        (string Name, ICache Cache, string Key)[] cases =
-        [
-            ("untagged hit (baseline)", untagged, "hit"),
-            ("hit, 1 tag", tagged, "hit1"),
-            ("hit, 3 tags", tagged, "hit3"),
-            ("untagged sliding hit (read by script)", scripted, "hit"),
-        ];
+        foreach (var (_, cache, key, options) in cases)
+        {
+            await cache.TryGetAsync<string>("connect");
+            await cache.SetAsync(key, "value", options);
+        }
+
         var times = cases.Select(_ => new double[rounds]).ToArray();
         for (var round = -rounds / 5; round < rounds; round++)
         {
-            for (var c = 0; c < cases.Length; c++)
+            for (var c = 0; c < cases.Count; c++)
             {
                 var started = Stopwatch.GetTimestamp();
                 for (var i = 0; i < batch; i++)
@@ -93,7 +139,7 @@ public static class TagRunner
         output.WriteLine("| case | median | p25 | p75 | ratio (median) |");
         output.WriteLine("|---|---:|---:|---:|---:|");
         var baseline = Percentile(times[0], 0.5);
-        for (var c = 0; c < cases.Length; c++)
+        for (var c = 0; c < cases.Count; c++)
         {
             var median = Percentile(times[c], 0.5);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {cases[c].Name} | {Format(median)} | {Format(Percentile(times[c], 0.25))} | {Format(Percentile(times[c], 0.75))} | {median / baseline:0.00} |"));
@@ -149,6 +195,6 @@ public static class TagRunner
         return sorted[(int)Math.Round(p * (sorted.Length - 1))];
     }
 
-    private static string LoadAverage() =>
+    public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 }

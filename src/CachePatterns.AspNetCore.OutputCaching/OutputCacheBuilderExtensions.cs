@@ -48,6 +48,10 @@ public static class OutputCacheBuilderExtensions
                 SizeOf = static b => b.Length,
                 MaxEntries = resolved.MaxEntries,
                 MaxBytes = resolved.MaxBytes,
+
+                // Pages carry their policy's tags: a provider that stamps leases only once it has seen a tagged entry
+                // (memcached) stamps them from the start, or the first page of every process would be fenced, not stored.
+                EntriesCarryTags = true,
             };
             return new CachePatternsOutputCacheStore(instance, instance.CreateStore(descriptor, instruments), instruments, sp.GetService<IHttpContextAccessor>());
         });

@@ -53,10 +53,18 @@ public interface ICache
     /// owner of the cache (strategies, this ad-hoc cache) in any process sharing the provider, is a miss once this returns,
     /// and a value whose load began before this returned is not stored as valid (the fill is fenced, as for a key).
     /// </summary>
+    /// <remarks>
+    /// When the provider cannot be reached (down, hung, circuit open), nothing is thrown, as for <see cref="RemoveAsync"/>:
+    /// the invalidation is remembered and replayed as soon as the provider answers, and until then this process reads
+    /// nothing from the cache, so it never serves an entry from before the call. Other processes may read such entries
+    /// until the replay reaches the provider (docs/architecture.md, "The tag ledger").
+    /// </remarks>
     /// <param name="tag">The tag (see <see cref="CacheTags.Validate"/>; <see cref="CacheTags.Wildcard"/> is reserved).</param>
-    /// <param name="cancellationToken">Cancels the invalidation (which then guarantees nothing).</param>
-    /// <returns>A task that completes when the tag is invalidated.</returns>
+    /// <param name="cancellationToken">
+    /// Cancels the wait. Once the call was sent the invalidation is remembered as if it had failed (it may or may not have
+    /// reached the provider) and the cancellation is thrown.
+    /// </param>
+    /// <returns>A task that completes when the tag is invalidated, or remembered for a replay.</returns>
     /// <exception cref="ArgumentException">The tag is not allowed.</exception>
-    /// <exception cref="CacheUnavailableException">The provider could not be reached; the tag may not be invalidated.</exception>
     ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken = default);
 }

@@ -25,6 +25,58 @@ public sealed class MemcachedStoreTests(ThreeMemcachedFixture fixture) : IClassF
     private static string NewKey() => Guid.NewGuid().ToString("N");
 
     [Fact]
+    public async Task A_tagged_hit_of_a_remembered_key_sees_a_later_invalidation_by_another_client()
+    {
+        using var provider = CreateProvider();
+        using var other = CreateProvider();
+        var store = Store(provider);
+        var (key, tag) = (NewKey(), NewKey());
+        await store.SetAsync(key, CacheValue<string>.Of("page"), FiveMinutes with { Tags = [tag, "shop"] }, default);
+
+        // The first hit learns the entry's tags; the second reads the entry and the versions together.
+        Assert.Equal("page", (await store.GetAsync(key, false, default)).Value.Value);
+        Assert.Equal("page", (await store.GetAsync(key, false, default)).Value.Value);
+
+        await other.InvalidateTagAsync(tag, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(key, false, default)).Status);
+
+        // It was deleted: a lease read finds no entry and is granted the lease.
+        var lease = await store.GetAsync(key, true, default);
+        Assert.Equal(CacheLookupStatus.Miss, lease.Status);
+        Assert.True(lease.Lease.IsGranted);
+    }
+
+    [Fact]
+    public async Task A_tagged_hit_checks_the_tags_the_entry_carries_when_another_client_rewrote_it_with_other_tags()
+    {
+        using var provider = CreateProvider();
+        using var other = CreateProvider();
+        var store = Store(provider);
+        var otherStore = Store(other);
+        var (x, y) = (NewKey(), NewKey());
+        var (a, b, c, d) = (NewKey(), NewKey(), NewKey(), NewKey());
+        await store.SetAsync(x, CacheValue<string>.Of("x1"), FiveMinutes with { Tags = [a] }, default);
+        await store.SetAsync(y, CacheValue<string>.Of("y1"), FiveMinutes with { Tags = [c] }, default);
+        Assert.Equal("x1", (await store.GetAsync(x, false, default)).Value.Value);
+        Assert.Equal("y1", (await store.GetAsync(y, false, default)).Value.Value);
+
+        // This client remembers x: [a] and y: [c]; the other rewrites them with [b] and [d].
+        await otherStore.SetAsync(x, CacheValue<string>.Of("x2"), FiveMinutes with { Tags = [b] }, default);
+        await otherStore.SetAsync(y, CacheValue<string>.Of("y2"), FiveMinutes with { Tags = [d] }, default);
+
+        // x's real tag is invalidated (the remembered one is not): a miss.
+        await other.InvalidateTagAsync(b, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(x, false, default)).Status);
+
+        // y's remembered tag is invalidated, not its real one: still a hit; then its real one.
+        await other.InvalidateTagAsync(c, default);
+        var hit = await store.GetAsync(y, false, default);
+        Assert.Equal((CacheLookupStatus.Hit, "y2"), (hit.Status, hit.Value.Value));
+        await other.InvalidateTagAsync(d, default);
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(y, false, default)).Status);
+    }
+
+    [Fact]
     public async Task Second_provider_instance_sees_the_lease_held_elsewhere_until_it_is_released()
     {
         using var first = CreateProvider();

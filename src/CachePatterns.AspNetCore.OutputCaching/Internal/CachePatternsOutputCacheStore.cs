@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using CachePatterns.Internal;
 using CachePatterns.Providers;
 using Microsoft.AspNetCore.Http;
@@ -6,13 +8,14 @@ using Microsoft.AspNetCore.OutputCaching;
 namespace CachePatterns.AspNetCore.OutputCaching.Internal;
 
 /// <summary>
-/// <see cref="IOutputCacheStore"/> over a CachePatterns named cache (its provider and resilience pipeline).
+/// <see cref="IOutputCacheStore"/> and its buffer form <see cref="IOutputCacheBufferStore"/> over a CachePatterns named
+/// cache (its provider and resilience pipeline); both forms read and write the same entries with the same fencing.
 /// Tag eviction is the cache's tag invalidation (nothing is enumerated). A response is fenced like a fill: the cache miss
 /// that lets the middleware render it takes the provider's lease, kept in the request's <see cref="HttpContext.Items"/>,
 /// and the response is stored with that lease — refused if its key or one of its tags was evicted after the miss, so a
 /// page rendered before an eviction is never stored after it. See docs/outputcaching.md.
 /// </summary>
-internal sealed class CachePatternsOutputCacheStore : IOutputCacheStore
+internal sealed class CachePatternsOutputCacheStore : IOutputCacheBufferStore
 {
     private readonly CacheInstance _instance;
     private readonly ICacheStore<string, byte[]> _store;
@@ -103,6 +106,32 @@ internal sealed class CachePatternsOutputCacheStore : IOutputCacheStore
             Log.ResponseNotStored(_instruments.Logger, _instance.Name, ex.Message);
         }
     }
+
+    /// <summary>
+    /// The lookup of <see cref="GetAsync"/> (a miss takes the render's lease the same way), the page written to
+    /// <paramref name="destination"/> and flushed.
+    /// </summary>
+    public async ValueTask<bool> TryGetAsync(string key, PipeWriter destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (await GetAsync(key, cancellationToken).ConfigureAwait(false) is not { } page)
+        {
+            return false;
+        }
+
+        await destination.WriteAsync(page, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="SetAsync(string, byte[], string[], TimeSpan, CancellationToken)"/> for the middleware's buffers (it calls
+    /// this form when the store implements it). The page is copied once, into an array the cache owns: the sequence is
+    /// only valid during the call, and a provider may serialize it after an await (a timed-out call can still be running
+    /// when this one returns), so it is never handed on borrowed. <paramref name="tags"/> may be a slice of a pooled array:
+    /// only the slice is read.
+    /// </summary>
+    public ValueTask SetAsync(string key, ReadOnlySequence<byte> value, ReadOnlyMemory<string> tags, TimeSpan validFor, CancellationToken cancellationToken) =>
+        SetAsync(key, value.ToArray(), tags.IsEmpty ? null : tags.ToArray(), validFor, cancellationToken);
 
     public ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken) =>
         _instance.InvalidateTagAsync(tag, cancellationToken);

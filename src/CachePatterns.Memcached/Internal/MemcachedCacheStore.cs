@@ -55,7 +55,13 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     private readonly TimeSpan _leaseTime;
     private readonly TimeSpan _writeTimeout;
     private readonly MemcachedTags _tags;
+
+    /// <summary>The tags each recently read tagged key carried: its next hit reads the entry and the versions together.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> _tagGuesses = new(StringComparer.Ordinal);
     private bool _tagsSeen;
+
+    /// <summary>Keys whose tags a store remembers, at most.</summary>
+    internal const int TagGuessCapacity = 4096;
 
     public MemcachedCacheStore(CacheStoreDescriptor<TKey, TValue> descriptor, MemcachedClient client, TimeSpan leaseTime, TimeSpan writeTimeout, TimeProvider time, MemcachedTags tags)
     {
@@ -74,6 +80,11 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         var k = KeyOf(key);
         if (!acquireLease)
         {
+            if (Volatile.Read(ref _tagsSeen) && _tagGuesses.TryGetValue(k, out var guess))
+            {
+                return await GetTaggedAsync(k, guess, cancellationToken).ConfigureAwait(false);
+            }
+
             var response = await _client.GetAsync(k, "v f c", cancellationToken).ConfigureAwait(false);
             return await InterpretAsync(k, response, acquireLease: false, cancellationToken).ConfigureAwait(false);
         }
@@ -331,7 +342,52 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         return Envelope.Write(value, _descriptor.Serializer, deadline, sliding, tagStamp, options.Tags);
     }
 
-    private async ValueTask<CacheLookup<TValue>> InterpretAsync(string key, MetaResponse response, bool acquireLease, CancellationToken cancellationToken)
+    /// <summary>
+    /// The hit of a key whose tags this store remembers: the entry's <c>mg</c> and its remembered tags' versions are sent
+    /// together (one round trip on one server; the two nodes at once otherwise). Both are sent after this read began, so the
+    /// versions reflect every tag invalidation that returned before it (docs/architecture.md, "The tagged hit"); an entry that
+    /// carries other tags than remembered has its own read in a second round trip.
+    /// </summary>
+    private async ValueTask<CacheLookup<TValue>> GetTaggedAsync(string key, string[] guess, CancellationToken cancellationToken)
+    {
+        var versions = _tags.ReadVersionsAsync(guess, cancellationToken);
+        try
+        {
+            var response = await _client.GetAsync(key, "v f c", cancellationToken).ConfigureAwait(false);
+            return await InterpretAsync(key, response, acquireLease: false, cancellationToken, (guess, versions)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!versions.IsCompletedSuccessfully)
+            {
+                // Not used (a miss, another read failed first): its failure must not go unobserved.
+                _ = versions.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>Remembers the tags a tagged entry of <paramref name="key"/> carries (bounded: at <see cref="TagGuessCapacity"/> keys it starts over).</summary>
+    private void RememberTags(string key, List<string> tags)
+    {
+        if (_tagGuesses.TryGetValue(key, out var known) && known.AsSpan().SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tags)))
+        {
+            return;
+        }
+
+        if (_tagGuesses.Count >= TagGuessCapacity)
+        {
+            _tagGuesses.Clear();
+        }
+
+        _tagGuesses[key] = [.. tags];
+    }
+
+    private async ValueTask<CacheLookup<TValue>> InterpretAsync(
+        string key,
+        MetaResponse response,
+        bool acquireLease,
+        CancellationToken cancellationToken,
+        (string[] Tags, Task<MetaResponse[]> Versions)? remembered = null)
     {
         if (response.Status != MetaStatus.Value || response.Value is null)
         {
@@ -374,7 +430,12 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
             return CacheLookup<TValue>.Miss;
         }
 
-        if (tags.Count > 0 && !await TagsValidAsync(key, response.Cas, stamp, tags, cancellationToken).ConfigureAwait(false))
+        if (tags.Count == 0 && remembered is not null)
+        {
+            _tagGuesses.TryRemove(key, out _);
+        }
+
+        if (tags.Count > 0 && !await TagsValidAsync(key, response.Cas, stamp, tags, remembered, cancellationToken).ConfigureAwait(false))
         {
             return CacheLookup<TValue>.Miss;
         }
@@ -411,11 +472,23 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     /// Checks a tagged entry's versions (a second round trip, to the tags' node). Invalidated: the entry is deleted (only
     /// this version of it) and read as a miss. Versions that cannot be read: a miss too (fail closed), the entry kept.
     /// </summary>
-    private async ValueTask<bool> TagsValidAsync(string key, ulong cas, long stamp, List<string> tags, CancellationToken cancellationToken)
+    private async ValueTask<bool> TagsValidAsync(string key, ulong cas, long stamp, List<string> tags, (string[] Tags, Task<MetaResponse[]> Versions)? remembered, CancellationToken cancellationToken)
     {
         try
         {
-            if (await _tags.AreValidAsync(stamp, tags, cancellationToken).ConfigureAwait(false))
+            bool valid;
+            if (remembered is { } read && read.Tags.AsSpan().SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tags)))
+            {
+                // Read together with the entry: the versions of exactly the tags it carries.
+                valid = MemcachedTags.AreValid(await read.Versions.ConfigureAwait(false), stamp);
+            }
+            else
+            {
+                RememberTags(key, tags);
+                valid = await _tags.AreValidAsync(stamp, tags, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (valid)
             {
                 return true;
             }

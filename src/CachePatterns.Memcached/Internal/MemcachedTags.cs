@@ -80,7 +80,11 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
     }
 
     /// <summary>Whether no tag was invalidated after <paramref name="stamp"/> (every version exists and is at most it). One write to the tags' node.</summary>
-    public async Task<bool> AreValidAsync(long stamp, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    public async Task<bool> AreValidAsync(long stamp, IReadOnlyList<string> tags, CancellationToken cancellationToken) =>
+        AreValid(await ReadVersionsAsync(tags, cancellationToken).ConfigureAwait(false), stamp);
+
+    /// <summary>Reads the versions of <paramref name="tags"/>, in their order: one write to the tags' node.</summary>
+    public Task<MetaResponse[]> ReadVersionsAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
         var commands = new MetaCommand[tags.Count];
         for (var i = 0; i < commands.Length; i++)
@@ -88,9 +92,11 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
             commands[i] = new MetaCommand("mg", VersionKey(tags[i]), "v");
         }
 
-        var replies = await client.ExecuteOnNodeOfAsync(Home, commands, cancellationToken).ConfigureAwait(false);
-        return replies.All(r => r.Status == MetaStatus.Value && Number(r) <= stamp);
+        return client.ExecuteOnNodeOfAsync(Home, commands, cancellationToken);
     }
+
+    /// <summary>Whether an entry stamped <paramref name="stamp"/> is valid under the versions read (<see cref="ReadVersionsAsync"/>).</summary>
+    public static bool AreValid(MetaResponse[] versions, long stamp) => versions.All(r => r.Status == MetaStatus.Value && Number(r) <= stamp);
 
     /// <summary>
     /// After a tagged entry is stored: creates missing versions at the clock (entries stamped earlier become misses),

@@ -32,9 +32,22 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         {
             ThrowIfNodeDown(valueKey);
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            if (Volatile.Read(ref _slidingSeen) || (Volatile.Read(ref _tagsSeen) && ScriptsCheckTags) || !_clock.TryNow(db, out _, out _))
+            if (Volatile.Read(ref _slidingSeen) || !_clock.TryNow(db, out _, out _))
             {
                 return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (Volatile.Read(ref _tagsSeen))
+            {
+                if (!_options.ReadFromReplicas && _tagGuesses.TryGet((string)valueKey!, out var guess))
+                {
+                    return await GetTaggedAsync(db, valueKey, guess, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (ScriptsCheckTags)
+                {
+                    return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             var flags = _options.ReadFromReplicas ? CommandFlags.PreferReplica : CommandFlags.None;
@@ -45,7 +58,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
                     return CacheLookup<TValue>.Miss;
                 }
 
-                if (TryJudgeByClientClock(db, valueKey, lease.Memory, out var lookup, out var corrupt))
+                if (TryJudgeByClientClock(db, valueKey, lease.Memory, tagsCheckedByCaller: false, out var lookup, out var corrupt))
                 {
                     // Only on a Cluster does a tagged entry get here (on a single server the script checks its tags).
                     return RedisEnvelope.IsTagged(lease.Memory.Span)
@@ -71,10 +84,83 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     }
 
     /// <summary>
+    /// The tagged hit of a key whose tags this store remembers (<see cref="RedisTagGuesses"/>): its <c>GET</c> and an
+    /// <c>MGET</c> of the remembered tags' versions sent together — one round trip on a single server, the two nodes at once
+    /// on a Cluster, no script. Both are sent after this read began, so each sees every tag invalidation that returned before
+    /// it (docs/architecture.md, "The tagged hit"). When the entry carries other tags than remembered, their versions are
+    /// read in a second round trip; an invalidated entry is deleted (only if unchanged) and read as a miss.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<CacheLookup<TValue>> GetTaggedAsync(IDatabase db, RedisKey valueKey, TagGuess guess, CancellationToken cancellationToken)
+    {
+        // Two commands rather than a batch: the same round trip (pipelined on one connection, or two nodes at once), less
+        // to allocate (docs/benchmarks.md, "Tags": the tagparts mode).
+        var read = db.StringGetLeaseAsync(valueKey);
+        var versionsRead = db.StringGetAsync(guess.VersionKeys);
+        Lease<byte>? entry;
+        try
+        {
+            entry = await PooledTaskWait<Lease<byte>?>.WaitAsync(read, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The caller gets this failure; the versions' read may fail too, unobserved otherwise.
+            _ = versionsRead.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
+        RedisValue[] versions;
+        using (var lease = entry)
+        {
+            versions = await PooledTaskWait<RedisValue[]>.WaitAsync(versionsRead, cancellationToken).ConfigureAwait(false);
+            if (lease is null)
+            {
+                return CacheLookup<TValue>.Miss;
+            }
+
+            if (!TryJudgeByClientClock(db, valueKey, lease.Memory, tagsCheckedByCaller: true, out var lookup, out var corrupt))
+            {
+                if (corrupt)
+                {
+                    await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [valueKey], [lease.Memory.ToArray()])
+                        .WaitAsync(cancellationToken).ConfigureAwait(false);
+                    return CacheLookup<TValue>.Miss;
+                }
+
+                // Sliding, near its deadline, or not an envelope: the script decides (and checks the tags on a single server).
+                return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
+            }
+
+            var stored = lease.Memory;
+            if (!RedisEnvelope.IsTagged(stored.Span))
+            {
+                _tagGuesses.Forget((string)valueKey!);
+                return lookup;
+            }
+
+            if (TagGuess.TryGetTagList(stored.Span, out var stamp, out var tagList) && guess.Matches(tagList))
+            {
+                if (RedisTags.AreValid(versions, stamp))
+                {
+                    return lookup;
+                }
+
+                await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [valueKey], [stored.ToArray()]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                return CacheLookup<TValue>.Miss;
+            }
+
+            // Other tags than remembered: read theirs (CheckTagsAsync remembers them).
+            return await CheckTagsAsync(db, [valueKey], stored.ToArray(), lookup, CommandFlags.None, clientChecks: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Judges a plain <c>GET</c>'s bytes against the estimated server clock: a hit or a stale value when the deadline is
     /// clearly past or ahead; false (the script decides) for a sliding entry, no clock, or a deadline within the error bound.
+    /// A tagged entry's tags are not checked here: by the caller when <paramref name="tagsCheckedByCaller"/> or on a Cluster
+    /// (the caller checks them after), else the script decides.
     /// </summary>
-    private bool TryJudgeByClientClock(IDatabase db, RedisKey valueKey, ReadOnlyMemory<byte> stored, out CacheLookup<TValue> lookup, out bool corrupt)
+    private bool TryJudgeByClientClock(IDatabase db, RedisKey valueKey, ReadOnlyMemory<byte> stored, bool tagsCheckedByCaller, out CacheLookup<TValue> lookup, out bool corrupt)
     {
         lookup = default;
         corrupt = false;
@@ -86,7 +172,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         if (RedisEnvelope.IsTagged(stored.Span))
         {
             NoteTagged();
-            if (ScriptsCheckTags)
+            if (ScriptsCheckTags && !tagsCheckedByCaller)
             {
                 // Tagged entries of this store go to the script from now on: it checks their tags in the same round trip.
                 return false;
@@ -133,6 +219,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     }
 
     /// <summary>The plain read by script: one value key, the lean script (or the read-only one on a replica).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<CacheLookup<TValue>> GetByScriptAsync(IDatabase db, RedisKey valueKey, CancellationToken cancellationToken)
     {
         RedisKey[] keys = [valueKey];
@@ -166,6 +253,12 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             var stored = (byte[])result!;
             if (TryDecode(keys[0], stored, out var value))
             {
+                if (ScriptsCheckTags && RedisEnvelope.IsTagged(stored) && !Volatile.Read(ref _slidingSeen))
+                {
+                    // Checked by the script; its next hits read the entry and the versions together (GetTaggedAsync).
+                    _tagGuesses.Remember((string)valueKey!, stored);
+                }
+
                 return await CheckTagsAsync(db, keys, stored, Hit(db, stored, value), CommandFlags.None, cancellationToken).ConfigureAwait(false);
             }
 
@@ -325,14 +418,27 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     /// Checks the tags of an entry the script could not check (a Cluster, a replica): valid → <paramref name="lookup"/>;
     /// invalidated → the entry is deleted (only if unchanged) and the read is a miss.
     /// </summary>
-    private async ValueTask<CacheLookup<TValue>> CheckTagsAsync(IDatabase db, RedisKey[] keys, byte[] stored, CacheLookup<TValue> lookup, CommandFlags flags, CancellationToken cancellationToken)
+    private ValueTask<CacheLookup<TValue>> CheckTagsAsync(IDatabase db, RedisKey[] keys, byte[] stored, CacheLookup<TValue> lookup, CommandFlags flags, CancellationToken cancellationToken) =>
+        CheckTagsAsync(db, keys, stored, lookup, flags, clientChecks: !ScriptsCheckTags || (flags & CommandFlags.PreferReplica) != 0, cancellationToken);
+
+    /// <summary>
+    /// <see cref="CheckTagsAsync(IDatabase, RedisKey[], byte[], CacheLookup{TValue}, CommandFlags, CancellationToken)"/>, told
+    /// whether the client checks (<paramref name="clientChecks"/>: false when the script already did). Remembers the entry's tags
+    /// for its next hit (<see cref="RedisTagGuesses"/>).
+    /// </summary>
+    private async ValueTask<CacheLookup<TValue>> CheckTagsAsync(IDatabase db, RedisKey[] keys, byte[] stored, CacheLookup<TValue> lookup, CommandFlags flags, bool clientChecks, CancellationToken cancellationToken)
     {
-        if ((ScriptsCheckTags && (flags & CommandFlags.PreferReplica) == 0) || !RedisEnvelope.IsTagged(stored))
+        if (!clientChecks || !RedisEnvelope.IsTagged(stored))
         {
             return lookup;
         }
 
         NoteTagged();
+        if ((flags & CommandFlags.PreferReplica) == 0 && !Volatile.Read(ref _slidingSeen))
+        {
+            _tagGuesses.Remember((string)keys[0]!, stored);
+        }
+
         if (await _tags.AreValidAsync(db, stored, flags).WaitAsync(cancellationToken).ConfigureAwait(false))
         {
             return lookup;

@@ -36,6 +36,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
     private readonly RedisServerClock _clock;
     private readonly RedisClusterNodes _nodes;
     private readonly RedisTags _tags;
+    private readonly RedisTagGuesses _tagGuesses;
     private readonly RedisValue _publishChannel;
     private readonly RedisValue _publishSource;
     private bool _slidingSeen;
@@ -51,6 +52,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue> : ICacheStore<TKey, 
         RedisInvalidationChannel invalidations)
     {
         _tags = tags;
+        _tagGuesses = new RedisTagGuesses(tags);
         _publishChannel = invalidations.ChannelArgument;
         _publishSource = invalidations.Source;
         _clock = clock;

@@ -108,7 +108,7 @@ internal sealed class RedisTags(string instanceName)
     private readonly string _slot = "{" + instanceName + "~tags}";
 
     /// <summary>Gets the prefix of every tag version key: <c>{InstanceName~tags}:t:</c>.</summary>
-    public string VersionKeyPrefix => _slot + ":t:";
+    public string VersionKeyPrefix { get; } = "{" + instanceName + "~tags}:t:";
 
     private RedisKey ClockKey => _slot + ":clock";
 
@@ -156,10 +156,15 @@ internal sealed class RedisTags(string instanceName)
             keys[i] = VersionKey(tags[i]);
         }
 
-        var versions = await db.StringGetAsync(keys, flags).ConfigureAwait(false);
+        return AreValid(await db.StringGetAsync(keys, flags).ConfigureAwait(false), stamp);
+    }
+
+    /// <summary>Whether an entry stamped <paramref name="stamp"/> is valid under its tags' versions: each exists and is at most the stamp.</summary>
+    public static bool AreValid(RedisValue[] versions, long stamp)
+    {
         foreach (var version in versions)
         {
-            if (version.IsNull || (long)version > stamp)
+            if (version.IsNull || !version.TryParse(out long value) || value > stamp)
             {
                 return false;
             }

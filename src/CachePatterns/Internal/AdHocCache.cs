@@ -56,8 +56,20 @@ internal sealed class AdHocCache : ICache
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return StrategyFor<TValue>().GetOrLoadAsync(key, (State: state, Factory: factory, Options: options), static (_, s, ct) => LoadAsync(s.Factory(s.State, ct), s.Options), cancellationToken)!;
+        var strategy = StrategyFor<TValue>();
+        return strategy.TryGetHit(key, out var value) ? new ValueTask<TValue>(value!) : LookUpOrLoadAsync(strategy, key, state, factory, options, cancellationToken);
     }
+
+    /// <summary>The miss path, out of line so the hit above keeps a small frame (docs/benchmarks.md, "HybridCache implementations side by side").</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ValueTask<TValue> LookUpOrLoadAsync<TState, TValue>(
+        CacheStrategy<string, TValue> strategy,
+        string key,
+        TState state,
+        Func<TState, CancellationToken, ValueTask<TValue>> factory,
+        CacheEntryOptions? options,
+        CancellationToken cancellationToken) =>
+        strategy.LookUpOrLoadAsync(key, (State: state, Factory: factory, Options: options), static (_, s, ct) => LoadAsync(s.Factory(s.State, ct), s.Options), cancellationToken)!;
 
     public ValueTask<(bool Found, TValue? Value)> TryGetAsync<TValue>(string key, CancellationToken cancellationToken = default) =>
         StrategyFor<TValue>().TryGetAsync(key, cancellationToken);

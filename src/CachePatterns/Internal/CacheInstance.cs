@@ -55,7 +55,18 @@ internal sealed class CacheInstance : IDisposable
         {
             NearCache = new NearCacheCoordinator(name, provider, nearCache, telemetry, Logger, time);
         }
+
+        if (Pipeline is not null)
+        {
+            TagLedger = new TagInvalidationLedger(name, provider, Pipeline, telemetry, Logger, resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval, replayed: NearCache is { } near ? near.OnLocalTagInvalidated : null);
+        }
     }
+
+    /// <summary>
+    /// Gets the tag invalidations of this cache that may not have reached the provider (an out-of-process provider only):
+    /// while any is pending, no store of this cache reads the provider (docs/architecture.md, "The tag ledger").
+    /// </summary>
+    public TagInvalidationLedger? TagLedger { get; }
 
     /// <summary>Gets the near cache of this cache, or <see langword="null"/> when it has none.</summary>
     public NearCacheCoordinator? NearCache { get; }
@@ -82,8 +93,9 @@ internal sealed class CacheInstance : IDisposable
 
     /// <summary>
     /// Invalidates a tag in this named cache (every owner's entries): through the timeout and circuit breaker for a remote
-    /// provider. A failure is thrown as <see cref="CacheUnavailableException"/>: a lost tag invalidation is not remembered
-    /// for a replay (docs/architecture.md, "Tags").
+    /// provider. A provider failure is not thrown: the tag is remembered in <see cref="TagLedger"/> and replayed, and until
+    /// it is, this process reads nothing from the cache (as a failed key invalidation, which <c>RemoveAsync</c> does not
+    /// throw either). A caller's cancellation is thrown, after the tag was remembered unless nothing had been sent.
     /// </summary>
     public async ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken)
     {
@@ -93,19 +105,35 @@ internal sealed class CacheInstance : IDisposable
             throw new NotSupportedException($"The cache provider '{Provider.Name}' of cache '{Name}' does not support tags.");
         }
 
-        try
+        if (Pipeline is null || TagLedger is null)
         {
-            if (Pipeline is null)
+            try
             {
                 await Provider.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
-                return;
+            }
+            finally
+            {
+                NearCache?.OnLocalTagInvalidated(tag);
             }
 
-            await Pipeline.ExecuteAsync(static (s, ct) => s.Provider.InvalidateTagAsync(s.Tag, ct), (Provider, Tag: tag), cancellationToken).ConfigureAwait(false);
+            return;
         }
-        catch (Exception ex) when (Pipeline is not null && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+
+        cancellationToken.ThrowIfCancellationRequested();
+        try
         {
-            throw new CacheUnavailableException(Name, "invalidate-tag", ex is Resilience.Internal.CacheCircuitOpenException ? 0 : 1, ex);
+            await Pipeline.ExecuteAsync(static (s, ct) => s.Provider.InvalidateTagAsync(s.Tag, ct), (Provider, Tag: tag), cancellationToken).ConfigureAwait(false);
+            TagLedger.Forget(tag);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            // Failed, timed out, skipped by the open circuit, or cancelled by the caller after it was sent: it may not
+            // have reached the provider. Remembered before the near cache is dropped below, so no copy is made after.
+            TagLedger.Remember(tag, ex);
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
         }
         finally
         {
@@ -191,9 +219,13 @@ internal sealed class CacheInstance : IDisposable
         where TKey : notnull
     {
         var store = Provider.CreateStore(descriptor);
-        return Pipeline is null
-            ? store
-            : new ResilientCacheStore<TKey, TValue>(store, Provider, descriptor.KeyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval);
+        if (Pipeline is null || TagLedger is null)
+        {
+            return store;
+        }
+
+        TagLedger.AddKeyPrefix(descriptor.KeyPrefix);
+        return new ResilientCacheStore<TKey, TValue>(store, Provider, descriptor.KeyPrefix, Pipeline, instruments, _resilienceOptions.MaxPendingInvalidations, LedgerRetryInterval, TagLedger);
     }
 
     /// <summary>
@@ -272,6 +304,7 @@ internal sealed class CacheInstance : IDisposable
     public void Dispose()
     {
         NearCache?.Dispose();
+        TagLedger?.Dispose();
         if (Pipeline is not null)
         {
             Provider.ConnectionChanged -= OnConnectionChanged;

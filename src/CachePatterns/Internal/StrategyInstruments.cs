@@ -36,7 +36,15 @@ internal sealed class StrategyInstruments : ICacheStoreObserver
     /// <summary>Gets the clock of the log rate limits.</summary>
     public TimeProvider Time { get; }
 
-    public void Hit() => Telemetry.Hits.Add(1, _nameTag, _cacheTag);
+    /// <summary>Counts a hit; the check of <see cref="System.Diagnostics.Metrics.Instrument.Enabled"/> keeps the call (and its tag span) off the hit path when nothing listens.</summary>
+    public void Hit()
+    {
+        var hits = Telemetry.Hits;
+        if (hits.Enabled)
+        {
+            hits.Add(1, _nameTag, _cacheTag);
+        }
+    }
 
     public void Miss(int count = 1) => Telemetry.Misses.Add(count, _nameTag, _cacheTag);
 

@@ -17,9 +17,39 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
         CancellationToken cancellationToken = default)
     {
-        Guard.NotNullKey(key);
         ArgumentNullException.ThrowIfNull(factory);
+        return TryGetHit(key, out var value) ? new ValueTask<TValue?>(value) : LookUpOrLoadAsync(key, state, factory, cancellationToken);
+    }
 
+    /// <summary>
+    /// A fresh hit answered synchronously by an in-memory or near-cache store (<see cref="ISynchronousHitStore{TKey, TValue}"/>),
+    /// counted as a hit; <see langword="false"/> when the store cannot answer so (the caller then looks the key up as usual).
+    /// Kept apart from the lookup so the hit runs in a small frame: the lookup's <see cref="CacheLookup{TValue}"/> copies
+    /// and its large zeroed frame were most of a hit's cost (docs/benchmarks.md).
+    /// </summary>
+    internal bool TryGetHit(TKey key, out TValue? value)
+    {
+        Guard.NotNullKey(key);
+        CacheValue<TValue> cached;
+        if (_memoryHits is { } memory ? memory.TryGetHit(key, out cached) : _hits is { } hits && hits.TryGetHit(key, out cached))
+        {
+            _instruments.Hit();
+            value = cached.Value;
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary><see cref="GetOrLoadAsync{TState}"/> after <see cref="TryGetHit"/> found no hit: the full lookup, then the load.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    internal ValueTask<TValue?> LookUpOrLoadAsync<TState>(
+        TKey key,
+        TState state,
+        Func<TKey, TState, CancellationToken, ValueTask<LoadResult<TValue>>> factory,
+        CancellationToken cancellationToken)
+    {
         // The hit path completes synchronously for in-process providers: no state machine, no allocation.
         // The store's ValueTask is consumed exactly once: read here when it completed, awaited by GetSlowAsync otherwise.
         ValueTask<CacheLookup<TValue>> pending;

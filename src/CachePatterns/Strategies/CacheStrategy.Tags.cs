@@ -55,7 +55,11 @@ internal sealed partial class CacheStrategy<TKey, TValue>
         return tags;
     }
 
-    /// <summary>After the database write: invalidates <paramref name="tags"/>; failures are logged and counted.</summary>
+    /// <summary>
+    /// After the database write: invalidates <paramref name="tags"/>. A provider failure is remembered by the named cache's
+    /// tag ledger (replayed; the cache is not read by this process until it is), so nothing is thrown for it; anything
+    /// else (a provider that stopped supporting tags) is logged and counted.
+    /// </summary>
     private async ValueTask InvalidateTagsQuietlyAsync(HashSet<string>? tags)
     {
         if (tags is null || TagInvalidator is null)

@@ -16,6 +16,10 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
         static (key, loader, ct) => loader.LoadAsync(key, ct);
 
     private readonly ICacheStore<TKey, TValue> _store;
+    private readonly ISynchronousHitStore<TKey, TValue>? _hits;
+
+    /// <summary>The in-memory provider's store when it is <see cref="_store"/>: its hits are called directly (sealed, inlinable).</summary>
+    private readonly Memory.Internal.MemoryCacheStore<TKey, TValue>? _memoryHits;
     private readonly ICacheLoader<TKey, TValue>? _loader;
     private readonly ICacheWriter<TKey, TValue>? _writer;
     private readonly CacheStrategyOptions _options;
@@ -35,6 +39,8 @@ internal sealed partial class CacheStrategy<TKey, TValue> : ICacheStrategy<TKey,
     {
         Name = name;
         _store = store;
+        _memoryHits = store as Memory.Internal.MemoryCacheStore<TKey, TValue>;
+        _hits = _memoryHits is null ? store as ISynchronousHitStore<TKey, TValue> : null;
         _loader = loader;
         _writer = writer;
         _options = options;

@@ -23,6 +23,7 @@ public sealed class FlakyProvider : ICacheProvider
 {
     private readonly MemoryCacheProvider _inner;
     private int _calls;
+    private int _tagInvalidations;
 
     public FlakyProvider(TimeProvider time) =>
         _inner = new MemoryCacheProvider(Microsoft.Extensions.Options.Options.Create(new MemoryCacheProviderOptions()), time);
@@ -42,6 +43,26 @@ public sealed class FlakyProvider : ICacheProvider
         ValueTask.FromResult(new CacheProviderHealth(Mode is ProviderMode.Up or ProviderMode.Full, Mode == ProviderMode.Full ? "answers" : Mode.ToString()));
 
     public event EventHandler<CacheConnectionChangedEventArgs>? ConnectionChanged;
+
+    public bool SupportsTags => true;
+
+    /// <summary>Gets or sets a value indicating whether tag invalidations fail (connection refused) while everything else works.</summary>
+    public bool FailTagInvalidations { get; set; }
+
+    /// <summary>Gets how many tag invalidations reached the provider and succeeded.</summary>
+    public int TagInvalidations => Volatile.Read(ref _tagInvalidations);
+
+    public async ValueTask InvalidateTagAsync(string tag, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken);
+        if (FailTagInvalidations)
+        {
+            throw new CacheProviderException(CacheProviderFailureReason.ConnectionRefused, "connection refused (simulated, tag invalidations only)");
+        }
+
+        await _inner.InvalidateTagAsync(tag, cancellationToken);
+        Interlocked.Increment(ref _tagInvalidations);
+    }
 
     /// <summary>Gets or sets a value indicating whether the provider says it can sweep.</summary>
     public bool CanSweep { get; set; } = true;

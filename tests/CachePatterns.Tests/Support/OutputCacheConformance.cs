@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -90,6 +92,32 @@ public abstract class OutputCacheConformance
     }
 
     [Fact]
+    public async Task The_buffer_interface_stores_a_sequence_and_writes_the_page_to_a_pipe()
+    {
+        await using var app = await ShopApp.StartAsync(UseProvider);
+
+        // The middleware stores through IOutputCacheBufferStore when the registered store implements it (ASP.NET Core's
+        // OutputCacheEntryFormatter: `store is IOutputCacheBufferStore`), so every page test above ran through it too.
+        var store = Assert.IsAssignableFrom<IOutputCacheBufferStore>(app.Store);
+
+        // A page in three segments; tags as the middleware passes them: a slice of a pooled array with stale entries after it.
+        var page = Segments([1, 2], [3, 4, 5], [6]);
+        var pooled = new[] { "a", "b", "stale" };
+        await store.SetAsync("k1", page, pooled.AsMemory(0, 2), TimeSpan.FromMinutes(5), CancellationToken.None);
+        await store.SetAsync("k2", Segments([7]), ReadOnlyMemory<string>.Empty, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Assert.Equal([1, 2, 3, 4, 5, 6], await TryGetAsync(store, "k1"));
+        Assert.Equal([1, 2, 3, 4, 5, 6], await store.GetAsync("k1", CancellationToken.None));
+
+        await store.EvictByTagAsync("stale", CancellationToken.None);
+        Assert.Equal([1, 2, 3, 4, 5, 6], await TryGetAsync(store, "k1"));
+
+        await store.EvictByTagAsync("b", CancellationToken.None);
+        Assert.Null(await TryGetAsync(store, "k1"));
+        Assert.Equal([7], await TryGetAsync(store, "k2"));
+    }
+
+    [Fact]
     public async Task A_tag_eviction_in_one_app_instance_makes_the_other_render_the_page_again()
     {
         await using var first = await ShopApp.StartAsync(UseProvider);
@@ -126,6 +154,53 @@ public abstract class OutputCacheConformance
 
         Assert.Equal("catalogue:2", await app.GetAsync("/catalogue"));
         Assert.Equal(2, app.Renders("catalogue"));
+    }
+
+    /// <summary>The page <c>TryGetAsync</c> wrote to a pipe; <see langword="null"/> when it found none (and then wrote nothing).</summary>
+    private static async Task<byte[]?> TryGetAsync(IOutputCacheBufferStore store, string key)
+    {
+        var pipe = new Pipe();
+        var found = await store.TryGetAsync(key, pipe.Writer, CancellationToken.None);
+        await pipe.Writer.CompleteAsync();
+        var read = await pipe.Reader.ReadAtLeastAsync(int.MaxValue);
+        var written = read.Buffer.ToArray();
+        pipe.Reader.AdvanceTo(read.Buffer.End);
+        await pipe.Reader.CompleteAsync();
+        if (!found)
+        {
+            Assert.Empty(written);
+            return null;
+        }
+
+        return written;
+    }
+
+    private static ReadOnlySequence<byte> Segments(params byte[][] parts)
+    {
+        var first = new Segment(parts[0], 0);
+        var last = first;
+        foreach (var part in parts.Skip(1))
+        {
+            last = last.Append(part);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(byte[] bytes, long runningIndex)
+        {
+            Memory = bytes;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(byte[] bytes)
+        {
+            var next = new Segment(bytes, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
     }
 
     /// <summary>A small shop app: pages that count their renders, can be held mid-render or fail once.</summary>

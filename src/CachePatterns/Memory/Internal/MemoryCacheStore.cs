@@ -3,6 +3,7 @@ using BitFaster.Caching;
 using BitFaster.Caching.Lfu;
 using BitFaster.Caching.Lru;
 using BitFaster.Caching.Scheduler;
+using CachePatterns.Internal;
 using CachePatterns.Providers;
 
 namespace CachePatterns.Memory.Internal;
@@ -17,7 +18,7 @@ namespace CachePatterns.Memory.Internal;
 /// (fill, set, invalidation, write) happens under the key's stripe lock, so checking a lease and storing
 /// the value are one atomic step.
 /// </remarks>
-internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, IDisposable
+internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, ISynchronousHitStore<TKey, TValue>, IDisposable
     where TKey : notnull
 {
     private const int StripeCount = 64;
@@ -30,6 +31,12 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     private static CacheEvictionReason t_trimReason;
 
     private readonly ICache<TKey, MemoryEntry<TValue>> _entries;
+
+    /// <summary><see cref="_entries"/> when it is the LRU: a hit calls it directly (no interface dispatch).</summary>
+    private readonly Lru? _lru;
+
+    /// <summary>Whether <see cref="_time"/> is <see cref="TimeProvider.System"/>: a hit then reads the stopwatch directly.</summary>
+    private readonly bool _systemClock;
     private readonly Lock[] _stripes = new Lock[StripeCount];
     private readonly Dictionary<TKey, Fence>[] _fences = new Dictionary<TKey, Fence>[StripeCount];
     private readonly EqualityComparer<TKey> _comparer = EqualityComparer<TKey>.Default;
@@ -56,6 +63,8 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         }
 
         _entries = CreateEntries(options);
+        _lru = _entries as Lru;
+        _systemClock = ReferenceEquals(time, TimeProvider.System);
         var events = _entries.Events.Value!;
         events.ItemRemoved += OnItemRemoved;
         events.ItemUpdated += OnItemUpdated;
@@ -77,8 +86,15 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
                 // Maintenance on the caller's thread: with the thread-pool scheduler, bursts of reads overflow the
                 // read buffer before it is drained and the frequencies that protect hot keys are lost.
                 .WithScheduler(new ForegroundScheduler()).Build()
-            : new ConcurrentLruBuilder<TKey, MemoryEntry<TValue>>().WithCapacity(capacity).WithMetrics().Build();
+            : new Lru(capacity);
     }
+
+    /// <summary>
+    /// Ordinal for string keys: the dictionary then hashes them with the runtime's non-randomized string hash (randomized
+    /// only after a collision flood), as <c>MemoryCache</c> does; the default comparer hashes every lookup with Marvin.
+    /// </summary>
+    private static IEqualityComparer<TKey> KeyComparer =>
+        typeof(TKey) == typeof(string) ? (IEqualityComparer<TKey>)(object)StringComparer.Ordinal : EqualityComparer<TKey>.Default;
 
     public long TotalBytes => Interlocked.Read(ref _totalBytes);
 
@@ -103,7 +119,36 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
     public ValueTask<CacheLookup<TValue>> GetAsync(TKey key, bool acquireLease, CancellationToken cancellationToken) =>
         new(Lookup(key, acquireLease));
 
+    /// <summary>
+    /// The hit branch of <see cref="Lookup"/> alone (<see cref="ISynchronousHitStore{TKey, TValue}"/>): a fresh entry whose tags are valid, its sliding window renewed.
+    /// Small enough to be inlined into the strategies' hit path (no <see cref="CacheLookup{TValue}"/> is built).
+    /// </summary>
+    public bool TryGetHit(TKey key, out CacheValue<TValue> value)
+    {
+        ValidateKey(key);
+        if ((_lru is { } lru ? lru.TryGet(key, out var entry) : _entries.TryGet(key, out entry)) && IsTagValid(key, entry))
+        {
+            var now = _systemClock ? System.Diagnostics.Stopwatch.GetTimestamp() : _time.GetTimestamp();
+            if (now < entry.ExpiresAt && (entry.Payload is null || !_options.SerializeValues ? Read(entry, out value) : TryRead(key, entry, out value)))
+            {
+                entry.Touch(now);
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>The value of an entry stored as an object (always readable).</summary>
+    private static bool Read(MemoryEntry<TValue> entry, out CacheValue<TValue> value)
+    {
+        value = entry.Value;
+        return true;
+    }
+
     /// <summary>The lookup, synchronously (the near cache's hit path).</summary>
+    /// <remarks>Its hit branch is <see cref="TryGetHit"/>'s, kept inline so a miss reads the dictionary once.</remarks>
     internal CacheLookup<TValue> Lookup(TKey key, bool acquireLease)
     {
         ValidateKey(key);
@@ -567,15 +612,25 @@ internal sealed partial class MemoryCacheStore<TKey, TValue> : ICacheStore<TKey,
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void ValidateKey(TKey key)
     {
         if (key is string s && s.Length > _options.MaxKeyLength)
         {
-            throw new ArgumentException(
-                $"The cache key '{s[..Math.Min(s.Length, 64)]}…' is {s.Length} characters long, over the in-memory provider's limit of {_options.MaxKeyLength}.",
-                nameof(key));
+            ThrowKeyTooLong(s, _options.MaxKeyLength);
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowKeyTooLong(string key, int maxKeyLength) =>
+        throw new ArgumentException(
+            $"The cache key '{key[..Math.Min(key.Length, 64)]}…' is {key.Length} characters long, over the in-memory provider's limit of {maxKeyLength}.",
+            nameof(key));
+
+    /// <summary>The LRU with events and without per-hit counters (<see cref="EventsOnlyTelemetry{TKey, TValue}"/>).</summary>
+    private sealed class Lru(int capacity)
+        : ConcurrentLruCore<TKey, MemoryEntry<TValue>, LruItem<TKey, MemoryEntry<TValue>>, LruPolicy<TKey, MemoryEntry<TValue>>, EventsOnlyTelemetry<TKey, MemoryEntry<TValue>>>(
+            Environment.ProcessorCount, new FavorWarmPartition(capacity), KeyComparer, default, default);
 
     private string FormatKey(TKey key) => _descriptor.KeyPrefix + _descriptor.KeyFormatter(key);
 

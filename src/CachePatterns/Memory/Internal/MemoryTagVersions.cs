@@ -50,6 +50,7 @@ internal sealed class MemoryTagVersions
     }
 
     /// <summary>Whether none of <paramref name="tags"/> was invalidated after <paramref name="stamp"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool AreValid(MemoryTagVersion[] tags, long stamp)
     {
         foreach (var tag in tags)

@@ -18,7 +18,7 @@ namespace CachePatterns.NearCache.Internal;
 /// strategy as they came. A copy lives at most the coordinator's lifetime bound, the entry's expiration, and half a sliding
 /// window (a near-cache hit does not renew the remote sliding expiration; see docs/architecture.md, "Near cache").
 /// </remarks>
-internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, INearCacheTarget, IDisposable
+internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, TValue>, ISynchronousHitStore<TKey, TValue>, INearCacheTarget, IDisposable
     where TKey : notnull
 {
     private static readonly HashSet<TKey> NoKeys = [];
@@ -97,17 +97,39 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
     {
         if (_coordinator.Serving)
         {
-            var local = _local.Lookup(key, acquireLease: false);
-            if (local.Status == CacheLookupStatus.Hit)
+            if (TryGetLocalHit(key, out var value))
             {
-                NearHit();
-                return new ValueTask<CacheLookup<TValue>>(local);
+                return new ValueTask<CacheLookup<TValue>>(CacheLookup<TValue>.Hit(value));
             }
 
             return GetRemoteAsync(key, acquireLease, cancellationToken);
         }
 
         return _remote.GetAsync(key, acquireLease, cancellationToken);
+    }
+
+    /// <summary>A copy served while the invalidation channel is live (the strategies' synchronous hit path).</summary>
+    public bool TryGetHit(TKey key, out CacheValue<TValue> value)
+    {
+        if (_coordinator.Serving)
+        {
+            return TryGetLocalHit(key, out value);
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>The one place a read is served from the copy: <see cref="GetAsync"/> and <see cref="TryGetHit"/> both come here.</summary>
+    private bool TryGetLocalHit(TKey key, out CacheValue<TValue> value)
+    {
+        if (_local.TryGetHit(key, out value))
+        {
+            NearHit();
+            return true;
+        }
+
+        return false;
     }
 
     private async ValueTask<CacheLookup<TValue>> GetRemoteAsync(TKey key, bool acquireLease, CancellationToken cancellationToken)
@@ -398,7 +420,14 @@ internal sealed partial class NearCacheStore<TKey, TValue> : ICacheStore<TKey, T
         return bound;
     }
 
-    private void NearHit() => _instruments.Telemetry.NearHits.Add(1, _nameTag, _cacheTag);
+    private void NearHit()
+    {
+        var nearHits = _instruments.Telemetry.NearHits;
+        if (nearHits.Enabled)
+        {
+            nearHits.Add(1, _nameTag, _cacheTag);
+        }
+    }
 
     /// <summary>
     /// Registers the key in the index, then takes a near-cache lease (in this order: an invalidation that arrives after the

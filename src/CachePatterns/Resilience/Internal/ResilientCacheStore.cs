@@ -20,6 +20,7 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
     private readonly CacheResiliencePipeline _pipeline;
     private readonly StrategyInstruments _instruments;
     private readonly InvalidationLedger<TKey> _ledger;
+    private readonly TagInvalidationLedger? _tags;
 
     public ResilientCacheStore(
         ICacheStore<TKey, TValue> inner,
@@ -28,9 +29,11 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
         CacheResiliencePipeline pipeline,
         StrategyInstruments instruments,
         int maxPending,
-        TimeSpan retryInterval)
+        TimeSpan retryInterval,
+        TagInvalidationLedger? tags = null)
     {
         _inner = inner;
+        _tags = tags;
         _pipeline = pipeline;
         _instruments = instruments;
         _ledger = new InvalidationLedger<TKey>(keyPrefix, provider, pipeline, instruments, maxPending, retryInterval, key => InvalidateCoreAsync(key, CancellationToken.None));
@@ -46,6 +49,13 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
         if (!_ledger.IsEmpty && _ledger.Blocks(key))
         {
             return GetPendingKeyAsync(key, acquireLease, cancellationToken);
+        }
+
+        if (TagsPending)
+        {
+            // A tag invalidation of this cache has not reached the provider: any hit may carry that tag.
+            _tags!.OnBypassedRead();
+            return new(CacheLookup<TValue>.Unavailable);
         }
 
         // No state machine of its own: on a closed circuit a remote hit is the pipeline's one call.
@@ -73,6 +83,12 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
 
     public async ValueTask<CacheLookup<TValue>[]> GetManyAsync(IReadOnlyList<TKey> keys, bool acquireLeases, CancellationToken cancellationToken)
     {
+        if (TagsPending)
+        {
+            _tags!.OnBypassedRead();
+            return Enumerable.Repeat(CacheLookup<TValue>.Unavailable, keys.Count).ToArray();
+        }
+
         CacheLookup<TValue>[] results;
         try
         {
@@ -104,8 +120,8 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
 
     public async ValueTask<bool> FillAsync(TKey key, CacheLease lease, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
-        _ledger.NoteLifetime(options);
-        if (!_ledger.IsEmpty && _ledger.Blocks(key))
+        NoteLifetime(options);
+        if ((!_ledger.IsEmpty && _ledger.Blocks(key)) || TagsPending)
         {
             // A lease taken before an invalidation that has not reached the provider would store the older value.
             await ReleaseLeaseAsync(key, lease, CancellationToken.None).ConfigureAwait(false);
@@ -154,7 +170,7 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
 
     public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
-        _ledger.NoteLifetime(options);
+        NoteLifetime(options);
         try
         {
             await _pipeline.ExecuteAsync(
@@ -225,7 +241,7 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
 
     public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
-        _ledger.NoteLifetime(options);
+        NoteLifetime(options);
         try
         {
             var stored = await _pipeline.ExecuteAsync(
@@ -266,6 +282,15 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
         {
             _ledger.Remember(key, Failed("abort-write", ex));
         }
+    }
+
+    /// <summary>Whether a tag invalidation of this cache is pending: the provider is not read (one volatile read).</summary>
+    private bool TagsPending => _tags is { IsEmpty: false };
+
+    private void NoteLifetime(StoreEntryOptions options)
+    {
+        _ledger.NoteLifetime(options);
+        _tags?.NoteLifetime(options);
     }
 
     /// <summary>Retries every remembered invalidation (tests; the ledger also does it on its own).</summary>

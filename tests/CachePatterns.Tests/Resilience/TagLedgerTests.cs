@@ -1,0 +1,208 @@
+using CachePatterns.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CachePatterns.Tests.Resilience;
+
+/// <summary>
+/// A tag invalidation that fails is never lost (docs/architecture.md, "The tag ledger"): it is remembered for the named
+/// cache, no read of this process serves an entry from before it and no fill stores one while it is pending, and it is
+/// replayed when the provider answers again. Rows are <c>"category|name"</c>, the product strategy derives
+/// <c>category:N</c>, and the category query is an ad-hoc entry tagged with it. On a fake clock.
+/// </summary>
+public sealed class TagLedgerTests : IAsyncDisposable
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 6, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeDatabase _database = new();
+    private readonly FlakyProvider _provider;
+    private readonly ServiceProvider _services;
+    private readonly ICacheStrategy<int, string> _products;
+    private readonly ICache _queries;
+    private readonly FakeLogCollector _logs;
+    private int _queryLoads;
+
+    public TagLedgerTests()
+    {
+        _provider = new FlakyProvider(_time);
+        _services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(_time)
+            .AddMetrics()
+            .AddLogging(b => b.AddFakeLogging())
+            .AddCachePatterns()
+            .UseProvider(_ => _provider)
+            .ConfigureResilience(o =>
+            {
+                o.OperationTimeout = TimeSpan.FromMilliseconds(200);
+                o.BreakDuration = TimeSpan.FromSeconds(5);
+                o.MaxPendingInvalidations = 2;
+            })
+            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => _database, _ => _database, o =>
+            {
+                o.Jitter = 0;
+                o.Expiration = TimeSpan.FromMinutes(1);
+            })
+            .DeriveTags<int, string>(row => ["category:" + row.Split('|')[0]])
+            .Services.BuildServiceProvider();
+        _products = _services.GetRequiredService<ICacheStrategy<int, string>>();
+        _queries = _services.GetRequiredService<ICache>();
+        _logs = _services.GetRequiredService<FakeLogCollector>();
+        _database.Seed(1, "5|old");
+    }
+
+    [Fact]
+    public async Task A_write_whose_tag_invalidation_failed_never_lets_the_category_query_return_the_old_row_and_is_replayed_when_the_provider_answers()
+    {
+        Assert.Equal("5|old", await QueryAsync());
+        Assert.Equal("5|old", await QueryAsync());
+        Assert.Equal(1, _queryLoads);
+
+        _provider.Mode = ProviderMode.Down;
+        await _products.WriteAsync(1, "5|new");
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 70 && r.Level == LogLevel.Warning && r.Message.Contains("'category:5'", StringComparison.Ordinal));
+
+        // The provider answers again; nobody reads: the timer replays it, and the provider's copy is invalidated.
+        _provider.Mode = ProviderMode.Up;
+        await AdvanceUntilAsync(() => _provider.TagInvalidations == 1 && _logs.GetSnapshot().Any(r => r.Id.Id == 72));
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal(2, _queryLoads);
+
+        // Lost again; a read before any replay is loaded (never the cached row) and starts the replay itself.
+        _provider.FailTagInvalidations = true;
+        await _products.WriteAsync(1, "5|newer");
+        _provider.FailTagInvalidations = false;
+        Assert.Equal("5|newer", await QueryAsync());
+        Assert.Equal(3, _queryLoads);
+        Assert.Equal(2, _provider.TagInvalidations);
+        Assert.Equal("5|newer", await QueryAsync());
+        Assert.Equal("5|newer", await QueryAsync());
+        Assert.Equal(4, _queryLoads);
+    }
+
+    [Fact]
+    public async Task An_ad_hoc_tag_invalidation_that_fails_is_not_thrown_but_remembered_and_replayed_when_the_provider_reports_it_is_back()
+    {
+        Assert.Equal("5|old", await QueryAsync());
+        _database.Seed(1, "5|new");
+        _provider.FailTagInvalidations = true;
+
+        // Like RemoveAsync for a key: the caller is not told "done" falsely, the invalidation is pending, not lost.
+        await _queries.InvalidateTagAsync("category:5");
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal(2, _queryLoads);
+
+        _provider.FailTagInvalidations = false;
+        _provider.Signal(Providers.CacheConnectionState.Restored);
+        await AdvanceUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 72));
+        Assert.Equal(1, _provider.TagInvalidations);
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal(3, _queryLoads);
+    }
+
+    [Fact]
+    public async Task A_cancelled_tag_invalidation_is_thrown_to_the_caller_and_still_remembered()
+    {
+        Assert.Equal("5|old", await QueryAsync());
+        _database.Seed(1, "5|new");
+        _provider.Mode = ProviderMode.Hanging;
+        using var cancel = new CancellationTokenSource();
+        var invalidation = _queries.InvalidateTagAsync("category:5", cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => invalidation);
+
+        // It may have reached the provider or not: this process treats it as pending.
+        _provider.Mode = ProviderMode.Up;
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal(2, _queryLoads);
+        await AdvanceUntilAsync(() => _provider.TagInvalidations == 1);
+
+        // Nothing sent at all (already cancelled): thrown, nothing pending.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _queries.InvalidateTagAsync("category:7", new CancellationToken(canceled: true)));
+        Assert.Equal(1, _provider.TagInvalidations);
+    }
+
+    [Fact]
+    public async Task A_fill_whose_load_began_before_a_write_with_a_lost_tag_invalidation_is_not_stored()
+    {
+        // The query's load reads the old row, then the write commits and its tag invalidation fails, then the load ends.
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slow = _queries.GetOrLoadAsync(
+            "page:5",
+            async ct =>
+            {
+                var row = _database.Rows[1];
+                loading.TrySetResult();
+                await release.Task.WaitAsync(ct);
+                Interlocked.Increment(ref _queryLoads);
+                return row;
+            },
+            new CacheEntryOptions { Tags = ["category:5"] }).AsTask();
+        await loading.Task;
+        _provider.FailTagInvalidations = true;
+        await _products.WriteAsync(1, "5|new");
+        release.SetResult();
+        await slow;
+
+        // Whatever that reader got (it began before the write), nothing later returns the old row, before or after the replay.
+        Assert.Equal("5|new", await QueryAsync());
+        _provider.FailTagInvalidations = false;
+        await AdvanceUntilAsync(() => _provider.TagInvalidations == 1);
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal("5|new", await QueryAsync());
+    }
+
+    [Fact]
+    public async Task Overflow_is_logged_once_bypasses_the_cache_and_sweeps_every_prefix_once_the_provider_answers()
+    {
+        Assert.Equal("5|old", await QueryAsync());
+        Assert.Equal("5|old", await _products.GetAsync(1));
+        _provider.Mode = ProviderMode.Down;
+        foreach (var tag in new[] { "a", "b", "c", "d" })
+        {
+            await _queries.InvalidateTagAsync(tag);
+        }
+
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 71);
+        // Nothing swept yet: the read is loaded (and starts the replay, which sweeps).
+        _provider.Mode = ProviderMode.Up;
+        Assert.Empty(_provider.Swept);
+        var loads = _queryLoads;
+        Assert.Equal("5|old", await QueryAsync());
+        Assert.Equal(loads + 1, _queryLoads);
+
+        await AdvanceUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 73));
+        // Every prefix of the named cache (a sweep that started in the same tick as the last loss does not count: swept again).
+        Assert.Equal(["String:", "~default:"], _provider.Swept.Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal("5|old", await QueryAsync());
+        loads = _queryLoads;
+        Assert.Equal("5|old", await QueryAsync());
+        Assert.Equal(loads, _queryLoads);
+    }
+
+    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+
+    private async Task<string> QueryAsync() =>
+        await _queries.GetOrLoadAsync(
+            "page:5",
+            _ =>
+            {
+                Interlocked.Increment(ref _queryLoads);
+                return ValueTask.FromResult(_database.Rows[1]);
+            },
+            new CacheEntryOptions { Tags = ["category:5"] });
+
+    private async Task AdvanceUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 2000 && !condition(); i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(1);
+        }
+
+        Assert.True(condition(), "the condition never became true on the fake clock");
+    }
+}
