@@ -105,12 +105,6 @@ internal sealed class NearCacheCoordinator : ICacheInvalidationObserver, IDispos
     /// <param name="tag">The tag invalidated.</param>
     public void OnLocalTagInvalidated(string tag) => InvalidateTag(tag);
 
-    /// <summary>
-    /// Drops every copy and refuses every fill in flight, for a tag invalidation this process could not make sure of (the
-    /// tag ledger: while it is pending the cache is not read, and its replay may name several tags).
-    /// </summary>
-    public void OnLocalTagInvalidated() => FlushAll("invalidate_tag");
-
     public void OnInvalidated(CacheInvalidation invalidation)
     {
         var kind = invalidation.Kind switch
