@@ -120,10 +120,11 @@ internal sealed class CacheInstance : IDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        var generation = TagLedger.Generation;
         try
         {
             await Pipeline.ExecuteAsync(static (s, ct) => s.Provider.InvalidateTagAsync(s.Tag, ct), (Provider, Tag: tag), cancellationToken).ConfigureAwait(false);
-            TagLedger.Forget(tag);
+            TagLedger.Forget(tag, generation);
         }
         catch (Exception ex) when (ex is not ArgumentException)
         {

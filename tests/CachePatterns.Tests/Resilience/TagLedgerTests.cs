@@ -199,6 +199,30 @@ public sealed class TagLedgerTests : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();
 
+    [Fact]
+    public async Task A_tag_invalidation_applied_before_a_failed_one_but_answered_after_it_does_not_settle_it()
+    {
+        Assert.Equal("5|old", await QueryAsync());
+
+        // B: an invalidation of the tag the server applies now, whose reply comes late.
+        var reply = _provider.HoldNextTagInvalidationReply();
+        var b = _queries.InvalidateTagAsync("category:5").AsTask();
+
+        // A: a product write (after B was applied) whose tag invalidation fails: remembered.
+        _provider.FailTagInvalidations = true;
+        await _products.WriteAsync(1, "5|new");
+
+        // B's reply arrives: it was applied before A's database write, so it proves nothing about A.
+        reply.SetResult();
+        await b.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // A is still pending: the query is loaded, never filled and read back from the cache.
+        var loads = _queryLoads;
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal("5|new", await QueryAsync());
+        Assert.Equal(loads + 2, _queryLoads);
+    }
+
     private async Task<string> QueryAsync() =>
         await _queries.GetOrLoadAsync(
             "page:5",

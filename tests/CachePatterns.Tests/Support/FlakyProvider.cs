@@ -49,6 +49,8 @@ public sealed class FlakyProvider : ICacheProvider
     /// <summary>Gets or sets a value indicating whether tag invalidations fail (connection refused) while everything else works.</summary>
     public bool FailTagInvalidations { get; set; }
 
+    private TaskCompletionSource? _tagReplyHeld;
+
     /// <summary>Gets how many tag invalidations reached the provider and succeeded.</summary>
     public int TagInvalidations => Volatile.Read(ref _tagInvalidations);
 
@@ -62,6 +64,19 @@ public sealed class FlakyProvider : ICacheProvider
 
         await _inner.InvalidateTagAsync(tag, cancellationToken);
         Interlocked.Increment(ref _tagInvalidations);
+        if (Interlocked.Exchange(ref _tagReplyHeld, null) is { } held)
+        {
+            // Applied by the server, its reply late.
+            await held.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The next successful tag invalidation is applied at once but returns only when the returned source is completed.</summary>
+    public TaskCompletionSource HoldNextTagInvalidationReply()
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _tagReplyHeld, held);
+        return held;
     }
 
     /// <summary>Gets or sets a value indicating whether the provider says it can sweep.</summary>

@@ -111,10 +111,19 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
         _timer.Change(_retryInterval, _retryInterval);
     }
 
-    /// <summary>An invalidation (or a set) of the key reached the provider: it is no longer pending.</summary>
-    public void Forget(TKey key)
+    /// <summary>Gets the generation of the last remembered key: read before a call whose success may settle a key (<see cref="Forget"/>).</summary>
+    public long Generation => Volatile.Read(ref _generation);
+
+    /// <summary>
+    /// An invalidation (or a set) of the key that started at <paramref name="startedAt"/> (<see cref="Generation"/> then)
+    /// reached the provider: a loss remembered before it started is settled. A loss remembered after it started stays
+    /// pending: this call may have been applied before that loss's database write (its reply arriving late), so it proves
+    /// nothing about it; the replay settles it.
+    /// </summary>
+    public void Forget(TKey key, long startedAt)
     {
-        if (_mayHaveKeys && _keys.TryRemove(key, out _))
+        if (_mayHaveKeys && _keys.TryGetValue(key, out var generation) && generation <= startedAt
+            && _keys.TryRemove(new KeyValuePair<TKey, long>(key, generation)))
         {
             RefreshMayHaveKeys();
         }

@@ -171,13 +171,14 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
     public async ValueTask SetAsync(TKey key, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
         NoteLifetime(options);
+        var generation = _ledger.Generation;
         try
         {
             await _pipeline.ExecuteAsync(
                 static (s, ct) => s.Inner.SetAsync(s.Key, s.Value, s.Options, ct),
                 (Inner: _inner, Key: key, Value: value, Options: options),
                 cancellationToken).ConfigureAwait(false);
-            _ledger.Forget(key);
+            _ledger.Forget(key, generation);
         }
         catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
@@ -211,10 +212,11 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
 
     public async ValueTask InvalidateAsync(TKey key, CancellationToken cancellationToken)
     {
+        var generation = _ledger.Generation;
         try
         {
             await InvalidateCoreAsync(key, cancellationToken).ConfigureAwait(false);
-            _ledger.Forget(key);
+            _ledger.Forget(key, generation);
         }
         catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {
@@ -242,13 +244,14 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
     public async ValueTask<bool> CompleteWriteAsync(TKey key, CacheWriteToken token, CacheValue<TValue> value, StoreEntryOptions options, CancellationToken cancellationToken)
     {
         NoteLifetime(options);
+        var generation = _ledger.Generation;
         try
         {
             var stored = await _pipeline.ExecuteAsync(
                 static (s, ct) => s.Inner.CompleteWriteAsync(s.Key, s.Token, s.Value, s.Options, ct),
                 (Inner: _inner, Key: key, Token: token, Value: value, Options: options),
                 cancellationToken).ConfigureAwait(false);
-            _ledger.Forget(key);
+            _ledger.Forget(key, generation);
             return stored;
         }
         catch (Exception ex) when (IsFailure(ex, cancellationToken))
@@ -270,13 +273,14 @@ internal sealed partial class ResilientCacheStore<TKey, TValue> : ICacheStore<TK
 
     public async ValueTask AbortWriteAsync(TKey key, CacheWriteToken token, CancellationToken cancellationToken)
     {
+        var generation = _ledger.Generation;
         try
         {
             await _pipeline.ExecuteAsync(
                 static (s, ct) => s.Inner.AbortWriteAsync(s.Key, s.Token, ct),
                 (Inner: _inner, Key: key, Token: token),
                 cancellationToken).ConfigureAwait(false);
-            _ledger.Forget(key);
+            _ledger.Forget(key, generation);
         }
         catch (Exception ex) when (IsFailure(ex, cancellationToken))
         {

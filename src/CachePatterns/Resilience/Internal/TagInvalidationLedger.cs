@@ -140,14 +140,23 @@ internal sealed class TagInvalidationLedger : IDisposable
         _timer.Change(_retryInterval, _retryInterval);
     }
 
-    /// <summary>An invalidation of the tag reached the provider: what was pending for it is settled.</summary>
-    public void Forget(string tag)
+    /// <summary>
+    /// An invalidation of the tag that started at <paramref name="startedAt"/> (<see cref="Generation"/> then) reached the
+    /// provider: a loss remembered before it started is settled. One remembered after it started stays pending: this
+    /// invalidation may have been applied before that loss's database write (its reply arriving late), so the replay
+    /// settles it.
+    /// </summary>
+    public void Forget(string tag, long startedAt)
     {
-        if (_bypass && _tags.TryRemove(tag, out _))
+        if (_bypass && _tags.TryGetValue(tag, out var generation) && generation <= startedAt
+            && _tags.TryRemove(new KeyValuePair<string, long>(tag, generation)))
         {
             RefreshBypass();
         }
     }
+
+    /// <summary>Gets the generation of the last remembered tag: read before an invalidation whose success may settle a tag (<see cref="Forget"/>).</summary>
+    public long Generation => Volatile.Read(ref _generation);
 
     /// <summary>Replays every pending tag, and sweeps after an overflow; one run at a time, no exception escapes.</summary>
     public async Task ReplayAsync()
