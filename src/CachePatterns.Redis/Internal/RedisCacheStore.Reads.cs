@@ -118,7 +118,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
                 return CacheLookup<TValue>.Miss;
             }
 
-            if (!TryJudgeByClientClock(db, valueKey, lease.Memory, tagsCheckedByCaller: true, out var lookup, out var corrupt))
+            if (!TryJudgeByClientClock(db, valueKey, lease.Memory, tagsCheckedByCaller: true, out var lookup, out var corrupt, guess))
             {
                 if (corrupt)
                 {
@@ -160,7 +160,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     /// A tagged entry's tags are not checked here: by the caller when <paramref name="tagsCheckedByCaller"/> or on a Cluster
     /// (the caller checks them after), else the script decides.
     /// </summary>
-    private bool TryJudgeByClientClock(IDatabase db, RedisKey valueKey, ReadOnlyMemory<byte> stored, bool tagsCheckedByCaller, out CacheLookup<TValue> lookup, out bool corrupt)
+    private bool TryJudgeByClientClock(IDatabase db, RedisKey valueKey, ReadOnlyMemory<byte> stored, bool tagsCheckedByCaller, out CacheLookup<TValue> lookup, out bool corrupt, TagGuess? guess = null)
     {
         lookup = default;
         corrupt = false;
@@ -196,7 +196,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         {
             if (TryDecode(valueKey, stored, out var value))
             {
-                lookup = Hit(db, stored.Span, value);
+                lookup = Hit(db, stored.Span, value, guess);
                 return true;
             }
         }
@@ -494,10 +494,12 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     /// A hit saying how long a copy may be served and which tags the entry carries (for a near cache). Without an estimate
     /// of the server's clock the remaining life is unknown: zero, so nothing is copied.
     /// </summary>
-    private CacheLookup<TValue> Hit(IDatabase db, ReadOnlySpan<byte> stored, CacheValue<TValue> value)
+    private CacheLookup<TValue> Hit(IDatabase db, ReadOnlySpan<byte> stored, CacheValue<TValue> value, TagGuess? guess = null)
     {
         var freshFor = _clock.TryNow(db, out var now, out var margin) ? RedisEnvelope.FreshFor(stored, now, margin) : TimeSpan.Zero;
-        IReadOnlyCollection<string>? tags = !RedisEnvelope.IsTagged(stored) ? [] : RedisTags.TryReadSection(stored, out _, out var read) ? read : null;
+        IReadOnlyCollection<string>? tags = !RedisEnvelope.IsTagged(stored) ? []
+            : guess is not null && TagGuess.TryGetTagList(stored, out _, out var list) && guess.Matches(list) ? guess.Names
+            : RedisTags.TryReadSection(stored, out _, out var read) ? read : null;
         return CacheLookup<TValue>.Hit(value, freshFor, tags);
     }
 

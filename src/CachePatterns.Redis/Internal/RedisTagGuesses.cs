@@ -64,11 +64,15 @@ internal sealed class TagGuess
 {
     private readonly byte[] _tagList;
 
-    private TagGuess(byte[] tagList, RedisKey[] versionKeys)
+    private TagGuess(byte[] tagList, string[] names, RedisKey[] versionKeys)
     {
         _tagList = tagList;
+        Names = names;
         VersionKeys = versionKeys;
     }
+
+    /// <summary>Gets the tags, decoded once (a hit reports them to a near cache without decoding the entry's section again).</summary>
+    public string[] Names { get; }
 
     /// <summary>Gets the version keys to <c>MGET</c>, in the order the entry lists its tags.</summary>
     public RedisKey[] VersionKeys { get; }
@@ -101,7 +105,7 @@ internal sealed class TagGuess
             keys[i] = tags.VersionKeyPrefix + names[i];
         }
 
-        return new TagGuess(tagList.ToArray(), keys);
+        return new TagGuess(tagList.ToArray(), [.. names], keys);
     }
 
     /// <summary>Whether an entry's tag list is this one, tag for tag in the same order (so the versions read match its tags).</summary>
