@@ -34,12 +34,11 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
     private readonly int _max;
     private readonly TimeProvider _time;
     private readonly TimeSpan _retryInterval;
-    private readonly ITimer _timer;
+    private readonly LedgerReplayer _replayer;
     private readonly LogRateLimiter _sweepLog;
     private readonly LedgerOverflow _overflow;
     private long _generation;
     private long _replayed;
-    private int _replaying;
 
     // The hit path's check. ConcurrentDictionary.IsEmpty takes every lock of an empty dictionary, so concurrent hits
     // contended on it; this flag is set after a key is added and cleared only when the dictionary is seen empty.
@@ -64,8 +63,7 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
         _retryInterval = retryInterval;
         _overflow = new LedgerOverflow(_time);
         _sweepLog = new LogRateLimiter(_time, LogRateLimiter.DefaultInterval);
-        _timer = _time.CreateTimer(static s => _ = ((InvalidationLedger<TKey>)s!).ReplayAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        pipeline.ProviderBack += OnProviderBack;
+        _replayer = new LedgerReplayer(pipeline, retryInterval, ReplayPendingAsync, () => IsEmpty);
     }
 
     /// <summary>Gets a value indicating whether nothing is pending (the hit path's only check).</summary>
@@ -108,7 +106,7 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
         }
 
         _instruments.InvalidationDeferred(ProviderFailure.Describe(cause.Reason), _keys.Count);
-        _timer.Change(_retryInterval, _retryInterval);
+        _replayer.Arm();
     }
 
     /// <summary>Gets the generation of the last remembered key: read before a call whose success may settle a key (<see cref="Forget"/>).</summary>
@@ -155,61 +153,36 @@ internal sealed class InvalidationLedger<TKey> : IDisposable
     }
 
     /// <summary>Replays every pending key, and sweeps after an overflow; one run at a time, no exception escapes.</summary>
-    public async Task ReplayAsync()
+    public Task ReplayAsync() => _replayer.RunAsync();
+
+    public void Dispose() => _replayer.Dispose();
+
+    /// <summary>One replay (<see cref="LedgerReplayer"/> runs one at a time).</summary>
+    private async Task ReplayPendingAsync()
     {
-        if (IsEmpty || Interlocked.Exchange(ref _replaying, 1) == 1)
+        var replayed = 0;
+        foreach (var (key, generation) in _keys.ToArray())
         {
-            return;
+            if (!await TryInvalidateAsync(key).ConfigureAwait(false))
+            {
+                // Still failing (or the circuit is open): the timer tries again; one failure is enough to tell.
+                break;
+            }
+
+            Done(key, generation);
+            replayed++;
         }
 
-        try
+        if (replayed > 0)
         {
-            var replayed = 0;
-            foreach (var (key, generation) in _keys.ToArray())
-            {
-                if (!await TryInvalidateAsync(key).ConfigureAwait(false))
-                {
-                    // Still failing (or the circuit is open): the timer tries again; one failure is enough to tell.
-                    break;
-                }
-
-                Done(key, generation);
-                replayed++;
-            }
-
-            if (replayed > 0)
-            {
-                Log.LedgerReplayed(_instruments.Logger, _instruments.Name, replayed);
-            }
-
-            if (_overflow.IsOverflowed)
-            {
-                await SettleOverflowAsync().ConfigureAwait(false);
-            }
+            Log.LedgerReplayed(_instruments.Logger, _instruments.Name, replayed);
         }
-        finally
-        {
-            Volatile.Write(ref _replaying, 0);
-            if (IsEmpty)
-            {
-                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
-                // A key remembered while the timer was being stopped must not wait for the next failure.
-                if (!IsEmpty)
-                {
-                    _timer.Change(_retryInterval, _retryInterval);
-                }
-            }
+        if (_overflow.IsOverflowed)
+        {
+            await SettleOverflowAsync().ConfigureAwait(false);
         }
     }
-
-    public void Dispose()
-    {
-        _pipeline.ProviderBack -= OnProviderBack;
-        _timer.Dispose();
-    }
-
-    private void OnProviderBack() => _ = ReplayAsync();
 
     /// <summary>Ends an overflow: by a sweep that started after the last loss, or, without a sweep, by expiry.</summary>
     private async Task SettleOverflowAsync()

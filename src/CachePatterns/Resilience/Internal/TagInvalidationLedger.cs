@@ -40,14 +40,13 @@ internal sealed class TagInvalidationLedger : IDisposable
     private readonly int _max;
     private readonly TimeProvider _time;
     private readonly TimeSpan _retryInterval;
-    private readonly ITimer _timer;
+    private readonly LedgerReplayer _replayer;
     private readonly LogRateLimiter _deferredLog;
     private readonly LogRateLimiter _sweepLog;
     private readonly KeyValuePair<string, object?> _cacheTag;
     private readonly LedgerOverflow _overflow;
     private long _generation;
     private long _replayedCount;
-    private int _replaying;
 
     // The read path's only check: set once a tag is added (after it is), cleared only when nothing is seen pending.
     private volatile bool _bypass;
@@ -76,8 +75,7 @@ internal sealed class TagInvalidationLedger : IDisposable
         _deferredLog = new LogRateLimiter(_time, LogRateLimiter.DefaultInterval);
         _sweepLog = new LogRateLimiter(_time, LogRateLimiter.DefaultInterval);
         _cacheTag = new KeyValuePair<string, object?>(CacheDiagnostics.CacheTag, cacheName);
-        _timer = _time.CreateTimer(static s => _ = ((TagInvalidationLedger)s!).ReplayAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        pipeline.ProviderBack += OnProviderBack;
+        _replayer = new LedgerReplayer(pipeline, retryInterval, ReplayPendingAsync, () => IsEmpty);
     }
 
     /// <summary>Gets a value indicating whether nothing is pending (the read path's only check: one volatile read).</summary>
@@ -137,7 +135,7 @@ internal sealed class TagInvalidationLedger : IDisposable
             Log.TagInvalidationDeferred(_logger, tag, _cacheName, ProviderFailure.Describe(ProviderFailure.Classify(cause).Reason), suppressed, _deferredLog.Interval, _tags.Count);
         }
 
-        _timer.Change(_retryInterval, _retryInterval);
+        _replayer.Arm();
     }
 
     /// <summary>
@@ -159,66 +157,7 @@ internal sealed class TagInvalidationLedger : IDisposable
     public long Generation => Volatile.Read(ref _generation);
 
     /// <summary>Replays every pending tag, and sweeps after an overflow; one run at a time, no exception escapes.</summary>
-    public async Task ReplayAsync()
-    {
-        if (IsEmpty || Interlocked.Exchange(ref _replaying, 1) == 1)
-        {
-            return;
-        }
-
-        try
-        {
-            List<string>? replayed = null;
-            foreach (var (tag, generation) in _tags.ToArray())
-            {
-                if (!await TryInvalidateAsync(tag).ConfigureAwait(false))
-                {
-                    // Still failing (or the circuit is open): the timer tries again; one failure is enough to tell.
-                    break;
-                }
-
-                // A failure remembered again while the replay was on its way keeps the tag pending.
-                if (_tags.TryRemove(new KeyValuePair<string, long>(tag, generation)))
-                {
-                    Interlocked.Increment(ref _replayedCount);
-                    (replayed ??= []).Add(tag);
-                }
-            }
-
-            if (_overflow.IsOverflowed)
-            {
-                await SettleOverflowAsync().ConfigureAwait(false);
-            }
-
-            if (replayed is not null)
-            {
-                // After the provider's change: copies of the tag this process made before it go (none should exist: reads
-                // were bypassed).
-                foreach (var tag in replayed)
-                {
-                    _replayed?.Invoke(tag);
-                }
-
-                Log.TagLedgerReplayed(_logger, replayed.Count, _cacheName);
-            }
-
-            RefreshBypass();
-        }
-        finally
-        {
-            Volatile.Write(ref _replaying, 0);
-            if (IsEmpty)
-            {
-                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-
-                // A tag remembered while the timer was being stopped must not wait for the next failure.
-                if (!IsEmpty)
-                {
-                    _timer.Change(_retryInterval, _retryInterval);
-                }
-            }
-        }
-    }
+    public Task ReplayAsync() => _replayer.RunAsync();
 
     /// <summary>
     /// A read skipped the provider because something is pending: try the replay now (in the background, one run at a
@@ -227,19 +166,53 @@ internal sealed class TagInvalidationLedger : IDisposable
     /// </summary>
     public void OnBypassedRead()
     {
-        if (Volatile.Read(ref _replaying) == 0 && !_pipeline.IsCircuitOpen)
+        if (!_replayer.IsReplaying && !_pipeline.IsCircuitOpen)
         {
             _ = ReplayAsync();
         }
     }
 
-    public void Dispose()
-    {
-        _pipeline.ProviderBack -= OnProviderBack;
-        _timer.Dispose();
-    }
+    public void Dispose() => _replayer.Dispose();
 
-    private void OnProviderBack() => _ = ReplayAsync();
+    /// <summary>One replay (<see cref="LedgerReplayer"/> runs one at a time).</summary>
+    private async Task ReplayPendingAsync()
+    {
+        List<string>? replayed = null;
+        foreach (var (tag, generation) in _tags.ToArray())
+        {
+            if (!await TryInvalidateAsync(tag).ConfigureAwait(false))
+            {
+                // Still failing (or the circuit is open): the timer tries again; one failure is enough to tell.
+                break;
+            }
+
+            // A failure remembered again while the replay was on its way keeps the tag pending.
+            if (_tags.TryRemove(new KeyValuePair<string, long>(tag, generation)))
+            {
+                Interlocked.Increment(ref _replayedCount);
+                (replayed ??= []).Add(tag);
+            }
+        }
+
+        if (_overflow.IsOverflowed)
+        {
+            await SettleOverflowAsync().ConfigureAwait(false);
+        }
+
+        if (replayed is not null)
+        {
+            // After the provider's change: copies of the tag this process made before it go (none should exist: reads
+            // were bypassed).
+            foreach (var tag in replayed)
+            {
+                _replayed?.Invoke(tag);
+            }
+
+            Log.TagLedgerReplayed(_logger, replayed.Count, _cacheName);
+        }
+
+        RefreshBypass();
+    }
 
     private void RefreshBypass()
     {
