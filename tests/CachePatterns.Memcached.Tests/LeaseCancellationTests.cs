@@ -113,20 +113,34 @@ public sealed class LeaseCancellationTests(ThreeMemcachedFixture fixture) : ICla
         var cancelled = 0;
         var returned = 0;
         var ticksPerMicrosecond = Stopwatch.Frequency / 1_000_000.0;
-        await Task.WhenAll(keys.Select(key => Task.Run(async () =>
+        await Task.WhenAll(keys.Select((key, i) => Task.Run(async () =>
         {
             using var cts = new CancellationTokenSource();
-            var delay = (long)(Random.Shared.Next(0, 400) * ticksPerMicrosecond);
-            var canceller = Task.Run(() =>
-            {
-                var start = Stopwatch.GetTimestamp();
-                while (Stopwatch.GetTimestamp() - start < delay)
-                {
-                    Thread.SpinWait(10);
-                }
 
-                cts.Cancel();
-            });
+            // Most callers give up within 0.4 ms, spinning so every await of the lease path is hit; every tenth gives up after
+            // 5–100 ms (a timer, no spinning), so some reads also finish first on a slow machine (with 0.4 ms for
+            // all, a loaded run once saw none finish).
+            Task canceller;
+            if (i % 10 == 0)
+            {
+                cts.CancelAfter(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 100)));
+                canceller = Task.CompletedTask;
+            }
+            else
+            {
+                var delay = (long)(Random.Shared.Next(0, 400) * ticksPerMicrosecond);
+                canceller = Task.Run(() =>
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    while (Stopwatch.GetTimestamp() - start < delay)
+                    {
+                        Thread.SpinWait(10);
+                    }
+
+                    cts.Cancel();
+                });
+            }
+
             try
             {
                 var lookup = await call(key, cts.Token);
