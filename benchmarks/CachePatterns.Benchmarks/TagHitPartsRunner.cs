@@ -37,6 +37,7 @@ public static class TagHitPartsRunner
         var tagged = provider.GetRequiredKeyedService<ICache>("t");
         await untagged.SetAsync("hit", "value", CacheEntryOptions.ExpireAfter(TimeSpan.FromHours(1)));
         await tagged.SetAsync("hit1", "value", new CacheEntryOptions { Tags = ["category:5"], Expiration = TimeSpan.FromHours(1) });
+        await tagged.SetAsync("hit3", "value", new CacheEntryOptions { Tags = ["category:5", "shop", "page:1"], Expiration = TimeSpan.FromHours(1) });
 
         var configuration = ConfigurationOptions.Parse(redis.Configuration);
         configuration.AbortOnConnectFail = false;
@@ -60,11 +61,13 @@ public static class TagHitPartsRunner
         RedisKey[] taggedKeys = [taggedKey];
         RedisValue[] prefixArgs = [tagPrefix];
         RedisKey[] versionKeys = [(string)tagPrefix! + "category:5"];
+        RedisKey[] threeVersionKeys = [(string)tagPrefix! + "category:5", (string)tagPrefix! + "shop", (string)tagPrefix! + "page:1"];
 
         using var storeProvider = new RedisCacheProvider(Microsoft.Extensions.Options.Options.Create(new RedisCacheProviderOptions { Configuration = redis.Configuration, InstanceName = "s:" }));
         var storeUntagged = await RedisHitFixture.CreateWarmStoreAsync(storeProvider);
         var storeTagged = storeProvider.CreateStore(new CacheStoreDescriptor<int, Product>("TaggedProduct", "TaggedProduct:", Serializer()));
         await storeTagged.SetAsync(RedisHitFixture.Key, CacheValue<Product>.Of(Product.Sample), new StoreEntryOptions(TimeSpan.FromHours(1)) { Tags = ["category:5"] }, default);
+        await storeTagged.SetAsync(RedisHitFixture.Key + 1, CacheValue<Product>.Of(Product.Sample), new StoreEntryOptions(TimeSpan.FromHours(1)) { Tags = ["category:5", "shop", "page:1"] }, default);
         using var cancellable = new CancellationTokenSource();
 
         var rows = new (string Name, string Command, Func<ValueTask> Call)[]
@@ -75,10 +78,13 @@ public static class TagHitPartsRunner
             ("raw EVALSHA read script, tagged entry", "evalsha", async () => await db.ScriptEvaluateAsync(plainScript, taggedKeys, prefixArgs)),
             ("raw GET + MGET versions, one batch", "get", async () => await GetAndVersionsAsync(db, taggedKey, versionKeys)),
             ("raw GET + MGET versions, two commands", "get", async () => await GetThenVersionsAsync(db, taggedKey, versionKeys)),
+            ("raw GET + MGET 3 versions, two commands", "get", async () => await GetThenVersionsAsync(db, taggedKey, threeVersionKeys)),
             ("store GetAsync, untagged", "get", async () => await storeUntagged.GetAsync(RedisHitFixture.Key, false, cancellable.Token)),
             ("store GetAsync, 1 tag", "evalsha", async () => await storeTagged.GetAsync(RedisHitFixture.Key, false, cancellable.Token)),
+            ("store GetAsync, 3 tags", "evalsha", async () => await storeTagged.GetAsync(RedisHitFixture.Key + 1, false, cancellable.Token)),
             ("ICache hit, untagged", "get", async () => await untagged.TryGetAsync<string>("hit")),
             ("ICache hit, 1 tag", "evalsha", async () => await tagged.TryGetAsync<string>("hit1")),
+            ("ICache hit, 3 tags", "evalsha", async () => await tagged.TryGetAsync<string>("hit3")),
         };
 
         var means = rows.Select(_ => new double[Rounds]).ToArray();

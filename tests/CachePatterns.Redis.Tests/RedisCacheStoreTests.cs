@@ -545,7 +545,7 @@ public abstract class RedisCacheStoreContract(IRedisTarget redis)
     }
 
     [Fact]
-    public async Task A_tagged_hit_reads_the_entry_and_its_tag_versions_together_without_a_script_and_sees_a_later_invalidation()
+    public async Task A_tagged_hit_reads_the_entry_and_its_tag_versions_in_one_round_trip_without_a_script_and_sees_a_later_invalidation()
     {
         var instance = redis.NewInstanceName();
         using var provider = redis.CreateProvider(instanceName: instance);
@@ -554,18 +554,20 @@ public abstract class RedisCacheStoreContract(IRedisTarget redis)
         await store.SetAsync("q", CacheValue<string>.Of("page"), Minute with { Tags = ["category:5", "shop"] }, default);
 
         // The first hits run the read script (on a Cluster: read the versions after the entry) while the server's clock
-        // and the entry's tags are learnt; from then on a hit is one GET and one MGET of the versions, sent together.
+        // and the entry's tags are learnt; from then on a hit is one MGET of the entry and the versions on a single server,
+        // and on a Cluster (other slots) one GET and one MGET of the versions, sent together.
         // (Asked again until one hit shows exactly that: a command of another client of the server would blur one count.)
+        var expected = redis is RedisCluster ? (1, 1, 0) : (0, 1, 0);
         await Wait.UntilAsync(
             async () =>
             {
                 var (gets, mgets, scripts) = (await CommandCallsAsync("get"), await CommandCallsAsync("mget"), await CommandCallsAsync("evalsha"));
                 var hit = await store.GetAsync("q", false, default);
                 Assert.Equal((CacheLookupStatus.Hit, "page"), (hit.Status, hit.Value.Value));
-                return (await CommandCallsAsync("get") - gets, await CommandCallsAsync("mget") - mgets, await CommandCallsAsync("evalsha") - scripts) == (1, 1, 0);
+                return (await CommandCallsAsync("get") - gets, await CommandCallsAsync("mget") - mgets, await CommandCallsAsync("evalsha") - scripts) == expected;
             },
             TimeSpan.FromSeconds(30),
-            "a tagged hit is one GET and one MGET without a script");
+            $"a tagged hit is {expected.Item1} GET and {expected.Item2} MGET without a script");
 
         // Another client invalidates one of its tags: the next read (its versions read after the invalidation returned) misses
         // and deletes the entry.

@@ -68,10 +68,8 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
 
                 if (corrupt)
                 {
-                    // The payload cannot be read: delete exactly what we read (a newer entry written meanwhile stays).
-                    await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [valueKey], [lease.Memory.ToArray()])
-                        .WaitAsync(cancellationToken).ConfigureAwait(false);
-                    return CacheLookup<TValue>.Miss;
+                    // The payload cannot be read: delete exactly what we read.
+                    return await DeleteAsMissAsync(db, valueKey, lease.Memory.ToArray(), cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -84,19 +82,26 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     }
 
     /// <summary>
-    /// The tagged hit of a key whose tags this store remembers (<see cref="RedisTagGuesses"/>): its <c>GET</c> and an
-    /// <c>MGET</c> of the remembered tags' versions sent together — one round trip on a single server, the two nodes at once
-    /// on a Cluster, no script. Both are sent after this read began, so each sees every tag invalidation that returned before
-    /// it (docs/architecture.md, "The tagged hit"). When the entry carries other tags than remembered, their versions are
-    /// read in a second round trip; an invalidated entry is deleted (only if unchanged) and read as a miss.
+    /// The tagged hit of a key whose tags this store remembers (<see cref="RedisTagGuesses"/>), without a script. On a single
+    /// server the entry and the remembered tags' versions are one <c>MGET</c> (one command, read at one instant); on a Cluster,
+    /// where they live in different slots, the entry's <c>GET</c> and an <c>MGET</c> of the versions are sent together (one
+    /// round trip when both slots are on one node, the two nodes at once otherwise). Either way every read is sent after this
+    /// read began, so it sees every tag invalidation that returned before it (docs/architecture.md, "The tagged hit").
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<CacheLookup<TValue>> GetTaggedAsync(IDatabase db, RedisKey valueKey, TagGuess guess, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup<TValue>> GetTaggedAsync(IDatabase db, RedisKey valueKey, KeyTagGuess guess, CancellationToken cancellationToken)
     {
-        // Two commands rather than a batch: the same round trip (pipelined on one connection, or two nodes at once), less
-        // to allocate (docs/benchmarks.md, "Tags": the tagparts mode).
+        if (ScriptsCheckTags)
+        {
+            var reply = await PooledTaskWait<RedisValue[]>.WaitAsync(db.StringGetAsync(guess.ReadKeys), cancellationToken).ConfigureAwait(false);
+            return reply[0].IsNull
+                ? CacheLookup<TValue>.Miss
+                : await JudgeTaggedHitAsync(db, valueKey, guess.Tags, reply[0], reply.AsSpan(1), cancellationToken).ConfigureAwait(false);
+        }
+
+        // Two commands rather than a batch: the same round trip, less to allocate (docs/benchmarks.md, "Tags": tagparts).
         var read = db.StringGetLeaseAsync(valueKey);
-        var versionsRead = db.StringGetAsync(guess.VersionKeys);
+        var versionsRead = db.StringGetAsync(guess.Tags.VersionKeys);
         Lease<byte>? entry;
         try
         {
@@ -109,49 +114,48 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             throw;
         }
 
-        RedisValue[] versions;
-        using (var lease = entry)
+        using (entry)
         {
-            versions = await PooledTaskWait<RedisValue[]>.WaitAsync(versionsRead, cancellationToken).ConfigureAwait(false);
-            if (lease is null)
-            {
-                return CacheLookup<TValue>.Miss;
-            }
-
-            if (!TryJudgeByClientClock(db, valueKey, lease.Memory, tagsCheckedByCaller: true, out var lookup, out var corrupt, guess))
-            {
-                if (corrupt)
-                {
-                    await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [valueKey], [lease.Memory.ToArray()])
-                        .WaitAsync(cancellationToken).ConfigureAwait(false);
-                    return CacheLookup<TValue>.Miss;
-                }
-
-                // Sliding, near its deadline, or not an envelope: the script decides (and checks the tags on a single server).
-                return await GetByScriptAsync(db, valueKey, cancellationToken).ConfigureAwait(false);
-            }
-
-            var stored = lease.Memory;
-            if (!RedisEnvelope.IsTagged(stored.Span))
-            {
-                _tagGuesses.Forget((string)valueKey!);
-                return lookup;
-            }
-
-            if (TagGuess.TryGetTagList(stored.Span, out var stamp, out var tagList) && guess.Matches(tagList))
-            {
-                if (RedisTags.AreValid(versions, stamp))
-                {
-                    return lookup;
-                }
-
-                await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [valueKey], [stored.ToArray()]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                return CacheLookup<TValue>.Miss;
-            }
-
-            // Other tags than remembered: read theirs (CheckTagsAsync remembers them).
-            return await CheckTagsAsync(db, [valueKey], stored.ToArray(), lookup, CommandFlags.None, clientChecks: true, cancellationToken).ConfigureAwait(false);
+            var versions = await PooledTaskWait<RedisValue[]>.WaitAsync(versionsRead, cancellationToken).ConfigureAwait(false);
+            return entry is null
+                ? CacheLookup<TValue>.Miss
+                : await JudgeTaggedHitAsync(db, valueKey, guess.Tags, entry.Memory, versions, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Judges an entry read together with the versions of the tags remembered for it: a hit when it carries exactly those
+    /// tags and none was invalidated after its stamp; an invalidated entry is deleted (only if unchanged) and read as a miss;
+    /// other tags than remembered are checked in a second round trip; sliding, near its deadline or unreadable: the script.
+    /// </summary>
+    private ValueTask<CacheLookup<TValue>> JudgeTaggedHitAsync(IDatabase db, RedisKey valueKey, TagGuess tags, ReadOnlyMemory<byte> stored, ReadOnlySpan<RedisValue> versions, CancellationToken cancellationToken)
+    {
+        if (!TryJudgeByClientClock(db, valueKey, stored, tagsCheckedByCaller: true, out var lookup, out var corrupt, tags))
+        {
+            // Sliding, near its deadline, or not an envelope: the script decides (and checks the tags on a single server).
+            return corrupt ? DeleteAsMissAsync(db, valueKey, stored.ToArray(), cancellationToken) : GetByScriptAsync(db, valueKey, cancellationToken);
+        }
+
+        if (!RedisEnvelope.IsTagged(stored.Span))
+        {
+            _tagGuesses.Forget((string)valueKey!);
+            return new(lookup);
+        }
+
+        if (TagGuess.TryGetTagList(stored.Span, out var stamp, out var tagList) && tags.Matches(tagList))
+        {
+            return RedisTags.AreValid(versions, stamp) ? new(lookup) : DeleteAsMissAsync(db, valueKey, stored.ToArray(), cancellationToken);
+        }
+
+        // Other tags than remembered: read theirs (CheckTagsAsync remembers them).
+        return CheckTagsAsync(db, [valueKey], stored.ToArray(), lookup, CommandFlags.None, clientChecks: true, cancellationToken);
+    }
+
+    /// <summary>Deletes exactly the bytes read (a newer entry written meanwhile stays) and answers a miss.</summary>
+    private static async ValueTask<CacheLookup<TValue>> DeleteAsMissAsync(IDatabase db, RedisKey valueKey, byte[] stored, CancellationToken cancellationToken)
+    {
+        await db.ScriptEvaluateAsync(RedisScripts.DeleteIfEqual, [valueKey], [stored]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return CacheLookup<TValue>.Miss;
     }
 
     /// <summary>

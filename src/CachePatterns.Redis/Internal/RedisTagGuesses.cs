@@ -17,7 +17,7 @@ internal sealed class RedisTagGuesses(RedisTags tags)
     /// <summary>Keys remembered per store, at most.</summary>
     public const int Capacity = 4096;
 
-    private readonly ConcurrentDictionary<string, TagGuess> _byKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, KeyTagGuess> _byKey = new(StringComparer.Ordinal);
 
     /// <summary>The last guess made: keys with the same tags share it (a query cache's pages usually carry one tag set).</summary>
     private TagGuess? _last;
@@ -25,7 +25,7 @@ internal sealed class RedisTagGuesses(RedisTags tags)
     /// <summary>Gets how many keys are remembered (tests).</summary>
     public int Count => _byKey.Count;
 
-    public bool TryGet(string valueKey, [NotNullWhen(true)] out TagGuess? guess) => _byKey.TryGetValue(valueKey, out guess);
+    public bool TryGet(string valueKey, [NotNullWhen(true)] out KeyTagGuess? guess) => _byKey.TryGetValue(valueKey, out guess);
 
     /// <summary>Remembers the tags of a tagged entry just read (its header says tagged); forgets the key if the section is unreadable.</summary>
     public void Remember(string valueKey, ReadOnlySpan<byte> stored)
@@ -36,7 +36,7 @@ internal sealed class RedisTagGuesses(RedisTags tags)
             return;
         }
 
-        if (_byKey.TryGetValue(valueKey, out var known) && known.Matches(list))
+        if (_byKey.TryGetValue(valueKey, out var known) && known.Tags.Matches(list))
         {
             return;
         }
@@ -53,11 +53,17 @@ internal sealed class RedisTagGuesses(RedisTags tags)
             _byKey.Clear();
         }
 
-        _byKey[valueKey] = guess;
+        _byKey[valueKey] = new KeyTagGuess(guess, [valueKey, .. guess.VersionKeys]);
     }
 
     public void Forget(string valueKey) => _byKey.TryRemove(valueKey, out _);
 }
+
+/// <summary>
+/// What a store remembers of one key: its tags (<paramref name="Tags"/>, shared by keys with the same tags) and the keys a
+/// single server's tagged hit reads in one <c>MGET</c> (<paramref name="ReadKeys"/>: the value key, then the versions).
+/// </summary>
+internal sealed record KeyTagGuess(TagGuess Tags, RedisKey[] ReadKeys);
 
 /// <summary>A set of tags as an entry stores it (count and tags of its tag section) and the keys of their versions, in that order.</summary>
 internal sealed class TagGuess

@@ -162,7 +162,7 @@ internal sealed class RedisTags(string instanceName)
     }
 
     /// <summary>Whether an entry stamped <paramref name="stamp"/> is valid under its tags' versions: each exists and is at most the stamp.</summary>
-    public static bool AreValid(RedisValue[] versions, long stamp)
+    public static bool AreValid(ReadOnlySpan<RedisValue> versions, long stamp)
     {
         foreach (var version in versions)
         {
