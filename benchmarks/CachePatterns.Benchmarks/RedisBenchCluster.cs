@@ -1,12 +1,13 @@
 using System.Diagnostics;
+using CachePatterns.Redis.Tests.Support;
 using StackExchange.Redis;
 
 namespace CachePatterns.Benchmarks;
 
 /// <summary>
 /// A throw-away 3-primary Redis Cluster on loopback, made as the tests make theirs (tests/CachePatterns.Redis.Tests/Support/RedisCluster.cs):
-/// three <c>redis-server --cluster-enabled yes</c>, joined by <c>redis-cli --cluster create</c>, used once every node
-/// reports <c>cluster_state:ok</c>. Killed on dispose.
+/// three <c>redis-server --cluster-enabled yes</c>, joined by <c>redis-cli --cluster create</c>, used once it is usable
+/// (the tests' <see cref="RedisClusterReadiness"/>, linked source). Killed on dispose.
 /// </summary>
 public sealed class RedisBenchCluster : IDisposable
 {
@@ -45,20 +46,7 @@ public sealed class RedisBenchCluster : IDisposable
                 }
             }
 
-            var watch = Stopwatch.StartNew();
-            foreach (var node in cluster._nodes)
-            {
-                await using var connection = await ConnectionMultiplexer.ConnectAsync(node.Configuration + ",allowAdmin=true");
-                while (!((string)(await connection.GetDatabase().ExecuteAsync("CLUSTER", "INFO"))!).Contains("cluster_state:ok", StringComparison.Ordinal))
-                {
-                    if (watch.Elapsed > TimeSpan.FromSeconds(30))
-                    {
-                        throw new InvalidOperationException($"node {node.Configuration} did not report cluster_state:ok within 30 s.");
-                    }
-
-                    await Task.Delay(50);
-                }
-            }
+            await RedisClusterReadiness.WaitUntilUsableAsync([.. cluster._nodes.Select(n => n.Configuration)], TimeSpan.FromSeconds(30));
 
             cluster._raw = await ConnectionMultiplexer.ConnectAsync(cluster.Configuration);
             return cluster;

@@ -8,7 +8,8 @@ namespace CachePatterns.Redis.Tests.Support;
 /// <summary>
 /// A 3-primary Redis Cluster made the way users make one: three <c>redis-server --cluster-enabled yes</c> on free
 /// loopback ports (at most 55535: the bus listens on port + 10000), joined by <c>redis-cli --cluster create</c>,
-/// used once <c>cluster_state:ok</c> on every node. The node timeout is long (2 minutes): on a saturated 2-core machine
+/// used once it is usable (<see cref="RedisClusterReadiness"/>: <c>cluster_state:ok</c> and one slot map on every node,
+/// a key of each primary written and read; polled, at most 30 s). The node timeout is long (2 minutes): on a saturated 2-core machine
 /// a short one lets nodes mark each other failed and the cluster answers CLUSTERDOWN.
 /// </summary>
 public sealed class RedisCluster : IAsyncLifetime, IRedisTarget
@@ -49,14 +50,7 @@ public sealed class RedisCluster : IAsyncLifetime, IRedisTarget
             }
         }
 
-        foreach (var node in _nodes)
-        {
-            await Wait.UntilAsync(
-                async () => ((string)(await node.Database.ExecuteAsync("CLUSTER", "INFO"))!).Contains("cluster_state:ok", StringComparison.Ordinal),
-                TimeSpan.FromSeconds(30),
-                $"node {node.Configuration} reports cluster_state:ok");
-        }
-
+        await RedisClusterReadiness.WaitUntilUsableAsync([.. _nodes.Select(n => n.Configuration)], TimeSpan.FromSeconds(30));
         Raw = await ConnectionMultiplexer.ConnectAsync(Configuration + ",allowAdmin=true");
         Assert.Equal(3, Raw.GetEndPoints().Length);
         Assert.Equal(ServerType.Cluster, Raw.GetServer(Raw.GetEndPoints()[0]).ServerType);
