@@ -1,8 +1,6 @@
 using CachePatterns.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
-using Microsoft.Extensions.Time.Testing;
 
 namespace CachePatterns.Tests.Resilience;
 
@@ -14,42 +12,18 @@ namespace CachePatterns.Tests.Resilience;
 /// </summary>
 public sealed class TagLedgerTests : IAsyncDisposable
 {
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 6, 0, 0, 0, TimeSpan.Zero));
-    private readonly FakeDatabase _database = new();
-    private readonly FlakyProvider _provider;
-    private readonly ServiceProvider _services;
+    private readonly LedgerTestHost _host = LedgerTestHost.Create(b => b
+        .DeriveTags<int, string>(row => ["category:" + row.Split('|')[0]])
+        .AddDistributedCache(o => o.Semantics = global::CachePatterns.Distributed.DistributedCacheSemantics.Cache));
     private readonly ICacheStrategy<int, string> _products;
     private readonly ICache _queries;
-    private readonly FakeLogCollector _logs;
     private int _queryLoads;
 
     public TagLedgerTests()
     {
-        _provider = new FlakyProvider(_time);
-        _services = new ServiceCollection()
-            .AddSingleton<TimeProvider>(_time)
-            .AddMetrics()
-            .AddLogging(b => b.AddFakeLogging())
-            .AddCachePatterns()
-            .UseProvider(_ => _provider)
-            .ConfigureResilience(o =>
-            {
-                o.OperationTimeout = TimeSpan.FromMilliseconds(200);
-                o.BreakDuration = TimeSpan.FromSeconds(5);
-                o.MaxPendingInvalidations = 2;
-            })
-            .AddStrategy<int, string>(CacheStrategyKind.CacheAside, _ => _database, _ => _database, o =>
-            {
-                o.Jitter = 0;
-                o.Expiration = TimeSpan.FromMinutes(1);
-            })
-            .DeriveTags<int, string>(row => ["category:" + row.Split('|')[0]])
-            .AddDistributedCache(o => o.Semantics = global::CachePatterns.Distributed.DistributedCacheSemantics.Cache)
-            .Services.BuildServiceProvider();
-        _products = _services.GetRequiredService<ICacheStrategy<int, string>>();
-        _queries = _services.GetRequiredService<ICache>();
-        _logs = _services.GetRequiredService<FakeLogCollector>();
-        _database.Seed(1, "5|old");
+        _products = _host.Strategy;
+        _queries = _host.Services.GetRequiredService<ICache>();
+        _host.Database.Seed(1, "5|old");
     }
 
     [Fact]
@@ -59,24 +33,24 @@ public sealed class TagLedgerTests : IAsyncDisposable
         Assert.Equal("5|old", await QueryAsync());
         Assert.Equal(1, _queryLoads);
 
-        _provider.Mode = ProviderMode.Down;
+        _host.Provider.Mode = ProviderMode.Down;
         await _products.WriteAsync(1, "5|new");
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 70 && r.Level == LogLevel.Warning && r.Message.Contains("'category:5'", StringComparison.Ordinal));
+        Assert.Contains(_host.Logs.GetSnapshot(), r => r.Id.Id == 70 && r.Level == LogLevel.Warning && r.Message.Contains("'category:5'", StringComparison.Ordinal));
 
         // The provider answers again; nobody reads: the timer replays it, and the provider's copy is invalidated.
-        _provider.Mode = ProviderMode.Up;
-        await AdvanceUntilAsync(() => _provider.TagInvalidations == 1 && _logs.GetSnapshot().Any(r => r.Id.Id == 72));
+        _host.Provider.Mode = ProviderMode.Up;
+        await _host.AdvanceUntilAsync(() => _host.Provider.TagInvalidations == 1 && _host.Logs.GetSnapshot().Any(r => r.Id.Id == 72));
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal(2, _queryLoads);
 
         // Lost again; a read before any replay is loaded (never the cached row) and starts the replay itself.
-        _provider.FailTagInvalidations = true;
+        _host.Provider.FailTagInvalidations = true;
         await _products.WriteAsync(1, "5|newer");
-        _provider.FailTagInvalidations = false;
+        _host.Provider.FailTagInvalidations = false;
         Assert.Equal("5|newer", await QueryAsync());
         Assert.Equal(3, _queryLoads);
-        Assert.Equal(2, _provider.TagInvalidations);
+        Assert.Equal(2, _host.Provider.TagInvalidations);
         Assert.Equal("5|newer", await QueryAsync());
         Assert.Equal("5|newer", await QueryAsync());
         Assert.Equal(4, _queryLoads);
@@ -86,18 +60,18 @@ public sealed class TagLedgerTests : IAsyncDisposable
     public async Task An_ad_hoc_tag_invalidation_that_fails_is_not_thrown_but_remembered_and_replayed_when_the_provider_reports_it_is_back()
     {
         Assert.Equal("5|old", await QueryAsync());
-        _database.Seed(1, "5|new");
-        _provider.FailTagInvalidations = true;
+        _host.Database.Seed(1, "5|new");
+        _host.Provider.FailTagInvalidations = true;
 
         // Like RemoveAsync for a key: the caller is not told "done" falsely, the invalidation is pending, not lost.
         await _queries.InvalidateTagAsync("category:5");
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal(2, _queryLoads);
 
-        _provider.FailTagInvalidations = false;
-        _provider.Signal(Providers.CacheConnectionState.Restored);
-        await AdvanceUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 72));
-        Assert.Equal(1, _provider.TagInvalidations);
+        _host.Provider.FailTagInvalidations = false;
+        _host.Provider.Signal(Providers.CacheConnectionState.Restored);
+        await _host.AdvanceUntilAsync(() => _host.Logs.GetSnapshot().Any(r => r.Id.Id == 72));
+        Assert.Equal(1, _host.Provider.TagInvalidations);
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal(3, _queryLoads);
@@ -106,10 +80,10 @@ public sealed class TagLedgerTests : IAsyncDisposable
     [Fact]
     public async Task A_pending_tag_does_not_keep_IDistributedCache_off_the_provider_its_entries_carry_no_tags()
     {
-        var sessions = _services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
+        var sessions = _host.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
         await sessions.SetAsync("s1", [1, 2, 3], new Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions());
         Assert.Equal("5|old", await QueryAsync());
-        _provider.FailTagInvalidations = true;
+        _host.Provider.FailTagInvalidations = true;
         await _queries.InvalidateTagAsync("category:5");
         Assert.Equal("5|old", await QueryAsync());
         Assert.Equal(2, _queryLoads);
@@ -120,22 +94,22 @@ public sealed class TagLedgerTests : IAsyncDisposable
     public async Task A_cancelled_tag_invalidation_is_thrown_to_the_caller_and_still_remembered()
     {
         Assert.Equal("5|old", await QueryAsync());
-        _database.Seed(1, "5|new");
-        _provider.Mode = ProviderMode.Hanging;
+        _host.Database.Seed(1, "5|new");
+        _host.Provider.Mode = ProviderMode.Hanging;
         using var cancel = new CancellationTokenSource();
         var invalidation = _queries.InvalidateTagAsync("category:5", cancel.Token).AsTask();
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => invalidation);
 
         // It may have reached the provider or not: this process treats it as pending.
-        _provider.Mode = ProviderMode.Up;
+        _host.Provider.Mode = ProviderMode.Up;
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal(2, _queryLoads);
-        await AdvanceUntilAsync(() => _provider.TagInvalidations == 1);
+        await _host.AdvanceUntilAsync(() => _host.Provider.TagInvalidations == 1);
 
         // Nothing sent at all (already cancelled): thrown, nothing pending.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _queries.InvalidateTagAsync("category:7", new CancellationToken(canceled: true)));
-        Assert.Equal(1, _provider.TagInvalidations);
+        Assert.Equal(1, _host.Provider.TagInvalidations);
     }
 
     [Fact]
@@ -148,7 +122,7 @@ public sealed class TagLedgerTests : IAsyncDisposable
             "page:5",
             async ct =>
             {
-                var row = _database.Rows[1];
+                var row = _host.Database.Rows[1];
                 loading.TrySetResult();
                 await release.Task.WaitAsync(ct);
                 Interlocked.Increment(ref _queryLoads);
@@ -156,15 +130,15 @@ public sealed class TagLedgerTests : IAsyncDisposable
             },
             new CacheEntryOptions { Tags = ["category:5"] }).AsTask();
         await loading.Task;
-        _provider.FailTagInvalidations = true;
+        _host.Provider.FailTagInvalidations = true;
         await _products.WriteAsync(1, "5|new");
         release.SetResult();
         await slow;
 
         // Whatever that reader got (it began before the write), nothing later returns the old row, before or after the replay.
         Assert.Equal("5|new", await QueryAsync());
-        _provider.FailTagInvalidations = false;
-        await AdvanceUntilAsync(() => _provider.TagInvalidations == 1);
+        _host.Provider.FailTagInvalidations = false;
+        await _host.AdvanceUntilAsync(() => _host.Provider.TagInvalidations == 1);
         Assert.Equal("5|new", await QueryAsync());
         Assert.Equal("5|new", await QueryAsync());
     }
@@ -174,30 +148,30 @@ public sealed class TagLedgerTests : IAsyncDisposable
     {
         Assert.Equal("5|old", await QueryAsync());
         Assert.Equal("5|old", await _products.GetAsync(1));
-        _provider.Mode = ProviderMode.Down;
+        _host.Provider.Mode = ProviderMode.Down;
         foreach (var tag in new[] { "a", "b", "c", "d" })
         {
             await _queries.InvalidateTagAsync(tag);
         }
 
-        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 71);
+        Assert.Single(_host.Logs.GetSnapshot(), r => r.Id.Id == 71);
         // Nothing swept yet: the read is loaded (and starts the replay, which sweeps).
-        _provider.Mode = ProviderMode.Up;
-        Assert.Empty(_provider.Swept);
+        _host.Provider.Mode = ProviderMode.Up;
+        Assert.Empty(_host.Provider.Swept);
         var loads = _queryLoads;
         Assert.Equal("5|old", await QueryAsync());
         Assert.Equal(loads + 1, _queryLoads);
 
-        await AdvanceUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 73));
+        await _host.AdvanceUntilAsync(() => _host.Logs.GetSnapshot().Any(r => r.Id.Id == 73));
         // Every prefix of the named cache (a sweep that started in the same tick as the last loss does not count: swept again).
-        Assert.Equal(["String:", "~default:"], _provider.Swept.Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(["String:", "~default:"], _host.Provider.Swept.Distinct().Order(StringComparer.Ordinal));
         Assert.Equal("5|old", await QueryAsync());
         loads = _queryLoads;
         Assert.Equal("5|old", await QueryAsync());
         Assert.Equal(loads, _queryLoads);
     }
 
-    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     [Fact]
     public async Task A_tag_invalidation_applied_before_a_failed_one_but_answered_after_it_does_not_settle_it()
@@ -205,11 +179,11 @@ public sealed class TagLedgerTests : IAsyncDisposable
         Assert.Equal("5|old", await QueryAsync());
 
         // B: an invalidation of the tag the server applies now, whose reply comes late.
-        var reply = _provider.HoldNextTagInvalidationReply();
+        var reply = _host.Provider.HoldNextTagInvalidationReply();
         var b = _queries.InvalidateTagAsync("category:5").AsTask();
 
         // A: a product write (after B was applied) whose tag invalidation fails: remembered.
-        _provider.FailTagInvalidations = true;
+        _host.Provider.FailTagInvalidations = true;
         await _products.WriteAsync(1, "5|new");
 
         // B's reply arrives: it was applied before A's database write, so it proves nothing about A.
@@ -229,18 +203,7 @@ public sealed class TagLedgerTests : IAsyncDisposable
             _ =>
             {
                 Interlocked.Increment(ref _queryLoads);
-                return ValueTask.FromResult(_database.Rows[1]);
+                return ValueTask.FromResult(_host.Database.Rows[1]);
             },
             new CacheEntryOptions { Tags = ["category:5"] });
-
-    private async Task AdvanceUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 2000 && !condition(); i++)
-        {
-            _time.Advance(TimeSpan.FromMilliseconds(500));
-            await Task.Delay(1);
-        }
-
-        Assert.True(condition(), "the condition never became true on the fake clock");
-    }
 }
