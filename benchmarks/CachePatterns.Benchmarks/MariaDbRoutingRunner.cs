@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using CachePatterns.Routing;
 using CachePatterns.Routing.Tests.Support;
@@ -18,6 +17,7 @@ namespace CachePatterns.Benchmarks;
 public static class MariaDbRoutingRunner
 {
     private const int Batch = 200;
+    private const int WarmupRounds = 2;
     private const int Rounds = 100;
     private const int Epochs = 4;
     private const int PerCallPairs = 10_000;
@@ -67,33 +67,14 @@ public static class MariaDbRoutingRunner
             ("write: router.ExecuteAsync (writer)", async _ => await subjects.Router.ExecuteAsync(WriteSql)),
         ];
 
-        var loadBefore = RoutingRunner.LoadAverage();
-        var wall = cases.Select(_ => new double[Rounds]).ToArray();
-        for (var pair = 0; pair < cases.Length; pair += 2)
+        async Task NewEpochAsync()
         {
-            for (var epoch = 0; epoch < Epochs; epoch++)
-            {
-                await subjects.DisposeAsync();
-                subjects = await Subjects.CreateAsync(primary, replica);
-                for (var round = -2; round < Rounds / Epochs; round++)
-                {
-                    var first = pair + (Math.Abs(round) % 2);
-                    foreach (var c in new[] { first, first ^ 1 })
-                    {
-                        var started = Stopwatch.GetTimestamp();
-                        for (var i = 0; i < Batch; i++)
-                        {
-                            await cases[c].Run(i);
-                        }
-
-                        if (round >= 0)
-                        {
-                            wall[c][(epoch * (Rounds / Epochs)) + round] = Stopwatch.GetElapsedTime(started).TotalMicroseconds / Batch;
-                        }
-                    }
-                }
-            }
+            await subjects.DisposeAsync();
+            subjects = await Subjects.CreateAsync(primary, replica);
         }
+
+        var loadBefore = RoutingRunner.LoadAverage();
+        var wall = (await RoutingMeasurement.AlternatingBatchesAsync(cases, NewEpochAsync, Epochs, Rounds, WarmupRounds, Batch)).Wall;
 
         output.WriteLine($"MariaDB routing overhead, batches: {Rounds} rounds of {Batch} sequential calls per case in {Epochs} epochs (new data sources and router each), direct and routed batches alternating; load average {loadBefore} before, {RoutingRunner.LoadAverage()} after.");
         output.WriteLine();
@@ -109,30 +90,7 @@ public static class MariaDbRoutingRunner
 
         output.WriteLine();
         loadBefore = RoutingRunner.LoadAverage();
-        var calls = cases.Select(_ => new double[PerCallPairs]).ToArray();
-        for (var pair = 0; pair < cases.Length; pair += 2)
-        {
-            for (var epoch = 0; epoch < Epochs; epoch++)
-            {
-                await subjects.DisposeAsync();
-                subjects = await Subjects.CreateAsync(primary, replica);
-                const int perEpoch = PerCallPairs / Epochs;
-                for (var k = -perEpoch / 10; k < perEpoch; k++)
-                {
-                    var first = pair + (Math.Abs(k) % 2);
-                    foreach (var c in new[] { first, first ^ 1 })
-                    {
-                        var started = Stopwatch.GetTimestamp();
-                        await cases[c].Run(k);
-                        if (k >= 0)
-                        {
-                            calls[c][(epoch * perEpoch) + k] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-                        }
-                    }
-                }
-            }
-        }
-
+        var calls = (await RoutingMeasurement.AlternatingCallsAsync(cases, NewEpochAsync, Epochs, PerCallPairs)).Wall;
         await subjects.DisposeAsync();
         output.WriteLine($"MariaDB routing overhead, per call: {PerCallPairs:N0} adjacent direct/routed pairs per case pair in {Epochs} epochs; load average {loadBefore} before, {RoutingRunner.LoadAverage()} after.");
         output.WriteLine();
@@ -172,27 +130,9 @@ public static class MariaDbRoutingRunner
             await router.ExecuteAsync(WriteSql);
             await cluster.WaitForReplicasAsync(TimeSpan.FromSeconds(60));
 
-            var watch = Stopwatch.StartNew();
-            await primary.KillAsync();
-            await replica.PromoteAsync();
-            var promoted = watch.Elapsed;
-            var failed = 0;
-            while (true)
-            {
-                try
-                {
-                    await router.ExecuteAsync(WriteSql);
-                    break;
-                }
-                catch (RoutingException) when (watch.Elapsed < TimeSpan.FromSeconds(60))
-                {
-                    failed++;
-                    await Task.Delay(50);
-                }
-            }
-
-            totals.Add(watch.Elapsed.TotalMilliseconds);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {run} | {promoted.TotalMilliseconds:0} ms | {(watch.Elapsed - promoted).TotalMilliseconds:0} ms | {watch.Elapsed.TotalMilliseconds:0} ms | {failed} |"));
+            var failover = await RoutingMeasurement.FailoverAsync(primary.KillAsync, replica.PromoteAsync, async () => await router.ExecuteAsync(WriteSql));
+            totals.Add(failover.FirstWrite.TotalMilliseconds);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {run} | {failover.Promoted.TotalMilliseconds:0} ms | {(failover.FirstWrite - failover.Promoted).TotalMilliseconds:0} ms | {failover.FirstWrite.TotalMilliseconds:0} ms | {failover.FailedAttempts} |"));
         }
 
         var all = totals.ToArray();

@@ -64,40 +64,14 @@ public static class RoutingRunner
         // drifting load, and each routed batch is compared with the direct batch of its own round. Wall time per call is
         // what the application sees; the process's CPU time per call (client side: the router, Npgsql, Dapper, the
         // thread pool) is what the router adds to. CPU time comes from CLOCK_PROCESS_CPUTIME_ID (nanoseconds).
-        var loadBefore = LoadAverage();
-        var wall = cases.Select(_ => new double[Rounds]).ToArray();
-        var cpu = cases.Select(_ => new double[Rounds]).ToArray();
-        // Every epoch starts on new data sources and a new router (new connections, so new server backends wherever the
-        // scheduler puts them): what one placement of the backends favours averages out over the epochs.
-        for (var pair = 0; pair < cases.Length; pair += 2)
+        async Task NewEpochAsync()
         {
-            for (var epoch = 0; epoch < Epochs; epoch++)
-            {
-                await subjects.DisposeAsync();
-                subjects = await Subjects.CreateAsync(primary, replica);
-                for (var round = -WarmupRounds; round < Rounds / Epochs; round++)
-                {
-                    var first = pair + (Math.Abs(round) % 2);
-                    foreach (var c in new[] { first, first ^ 1 })
-                    {
-                        var cpuBefore = ProcessCpuTime.Nanoseconds();
-                        var started = Stopwatch.GetTimestamp();
-                        for (var i = 0; i < Batch; i++)
-                        {
-                            await cases[c].Run(i);
-                        }
-
-                        var elapsed = Stopwatch.GetElapsedTime(started);
-                        if (round >= 0)
-                        {
-                            var index = (epoch * (Rounds / Epochs)) + round;
-                            wall[c][index] = elapsed.TotalMicroseconds / Batch;
-                            cpu[c][index] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0 / Batch;
-                        }
-                    }
-                }
-            }
+            await subjects.DisposeAsync();
+            subjects = await Subjects.CreateAsync(primary, replica);
         }
+
+        var loadBefore = LoadAverage();
+        var (wall, cpu) = await RoutingMeasurement.AlternatingBatchesAsync(cases, NewEpochAsync, Epochs, Rounds, WarmupRounds, Batch);
 
         output.WriteLine($"Routing overhead: {Rounds} rounds of {Batch} sequential calls per case in {Epochs} epochs (each on new data sources and a new router, after {WarmupRounds} warm-up rounds), direct and routed batches alternating; per-round means; load average {loadBefore} before, {LoadAverage()} after.");
         output.WriteLine();
@@ -125,11 +99,7 @@ public static class RoutingRunner
         }
 
         output.WriteLine();
-        await MeasurePerCallAsync(output, cases, async () =>
-        {
-            await subjects.DisposeAsync();
-            subjects = await Subjects.CreateAsync(primary, replica);
-        });
+        await MeasurePerCallAsync(output, cases, NewEpochAsync);
         await subjects.DisposeAsync();
     }
 
@@ -140,33 +110,7 @@ public static class RoutingRunner
     private static async Task MeasurePerCallAsync(TextWriter output, (string Name, Func<int, Task> Run)[] cases, Func<Task> newEpoch)
     {
         var loadBefore = LoadAverage();
-        var wall = cases.Select(_ => new double[PerCallPairs]).ToArray();
-        var cpu = cases.Select(_ => new double[PerCallPairs]).ToArray();
-        for (var pair = 0; pair < cases.Length; pair += 2)
-        {
-            for (var epoch = 0; epoch < Epochs; epoch++)
-            {
-                await newEpoch();
-                const int pairsPerEpoch = PerCallPairs / Epochs;
-                for (var k = -pairsPerEpoch / 10; k < pairsPerEpoch; k++)
-                {
-                    var first = pair + (Math.Abs(k) % 2);
-                    foreach (var c in new[] { first, first ^ 1 })
-                    {
-                        var cpuBefore = ProcessCpuTime.Nanoseconds();
-                        var started = Stopwatch.GetTimestamp();
-                        await cases[c].Run(k);
-                        var elapsed = Stopwatch.GetElapsedTime(started);
-                        if (k >= 0)
-                        {
-                            var n = (epoch * pairsPerEpoch) + k;
-                            wall[c][n] = elapsed.TotalMicroseconds;
-                            cpu[c][n] = (ProcessCpuTime.Nanoseconds() - cpuBefore) / 1000.0;
-                        }
-                    }
-                }
-            }
-        }
+        var (wall, cpu) = await RoutingMeasurement.AlternatingCallsAsync(cases, newEpoch, Epochs, PerCallPairs);
 
         output.WriteLine($"Per-call alternation: {PerCallPairs:N0} pairs per case pair in {Epochs} epochs as above (each after {PerCallPairs / Epochs / 10:N0} warm-up pairs), direct and routed calls alternating one by one; load average {loadBefore} before, {LoadAverage()} after. Ratio of the medians; per-pair ratio: median of routed / direct over adjacent calls.");
         output.WriteLine();
@@ -277,26 +221,8 @@ public static class RoutingRunner
             });
             await router.ExecuteAsync(WriteSql);
 
-            var watch = Stopwatch.StartNew();
-            await primary.KillAsync();
-            await replica.PromoteAsync();
-            var promoted = watch.Elapsed;
-            var failed = 0;
-            while (true)
-            {
-                try
-                {
-                    await router.ExecuteAsync(WriteSql);
-                    break;
-                }
-                catch (RoutingException) when (watch.Elapsed < TimeSpan.FromSeconds(60))
-                {
-                    failed++;
-                    await Task.Delay(50);
-                }
-            }
-
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {run} | {promoted.TotalMilliseconds:0} ms | {(watch.Elapsed - promoted).TotalMilliseconds:0} ms | {watch.Elapsed.TotalMilliseconds:0} ms | {failed} |"));
+            var failover = await RoutingMeasurement.FailoverAsync(primary.KillAsync, replica.PromoteAsync, async () => await router.ExecuteAsync(WriteSql));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {run} | {failover.Promoted.TotalMilliseconds:0} ms | {(failover.FirstWrite - failover.Promoted).TotalMilliseconds:0} ms | {failover.FirstWrite.TotalMilliseconds:0} ms | {failover.FailedAttempts} |"));
         }
     }
 
