@@ -19,7 +19,8 @@ namespace CachePatterns.Redis.Internal;
 /// earlier become misses: conservative) and extends them to the entry's lifetime (<see cref="CheckAfterStoreAsync"/>), and
 /// an invalidation only raises versions that exist (a missing one already fails every entry).</para>
 /// <para>The check is made where the entry is read: for a key whose tags the store remembers (<see cref="RedisTagGuesses"/>),
-/// by an <c>MGET</c> of the versions sent with the entry's <c>GET</c> (one round trip; two nodes at once on a Cluster);
+/// on a single server by one <c>MGET</c> of the entry and the versions, on a Cluster by an <c>MGET</c> of the versions' copies
+/// in the entry's slot bucket sent with the entry's <c>GET</c> (<see cref="CopyKeys"/>: one round trip to the entry's node);
 /// otherwise inside the read scripts on a single server (one round trip), or by one <c>MGET</c> in the tags' slot after the
 /// entry on a Cluster or a replica (a second round trip).</para>
 /// </remarks>
