@@ -29,6 +29,7 @@ public static class TagRunner
         await HitsAsync(output, "memcached", StandardCases(services, "memcached"), batch: 200, rounds: 100);
         await InvalidateAsync(output, "memory", services.GetRequiredKeyedService<ICache>("memory-tagged"));
         await InvalidateAsync(output, "redis", services.GetRequiredKeyedService<ICache>("redis-tagged"));
+        await InvalidateAsync(output, "redis cluster", services.GetRequiredKeyedService<ICache>("cluster-tagged"));
         output.WriteLine($"load average at end: {LoadAverage()}");
         return 0;
     }

@@ -105,7 +105,7 @@ public sealed class RedisCacheProvider : ICacheProvider
         try
         {
             var db = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            await _tags.InvalidateAsync(db, tag, _invalidations).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _tags.InvalidateAsync(db, tag, _invalidations, _nodes.IsCluster).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
         {

@@ -27,8 +27,12 @@ internal sealed class RedisTagGuesses(RedisTags tags)
 
     public bool TryGet(string valueKey, [NotNullWhen(true)] out KeyTagGuess? guess) => _byKey.TryGetValue(valueKey, out guess);
 
-    /// <summary>Remembers the tags of a tagged entry just read (its header says tagged); forgets the key if the section is unreadable.</summary>
-    public void Remember(string valueKey, ReadOnlySpan<byte> stored)
+    /// <summary>
+    /// Remembers the tags of a tagged entry just read (its header says tagged); forgets the key if the section is unreadable.
+    /// On a Cluster (<paramref name="cluster"/> given) its hits will read the copies of the versions in the entry's bucket
+    /// (<see cref="RedisTags.CopyKeys"/>), on a single server the entry and the versions in one <c>MGET</c>.
+    /// </summary>
+    public void Remember(string valueKey, ReadOnlySpan<byte> stored, IConnectionMultiplexer? cluster)
     {
         if (!TagGuess.TryGetTagList(stored, out _, out var list))
         {
@@ -53,15 +57,16 @@ internal sealed class RedisTagGuesses(RedisTags tags)
             _byKey.Clear();
         }
 
-        _byKey[valueKey] = new KeyTagGuess(guess, [valueKey, .. guess.VersionKeys]);
+        _byKey[valueKey] = new KeyTagGuess(guess, cluster is null ? [valueKey, .. guess.VersionKeys] : tags.CopyKeys(cluster, valueKey, guess.Names));
     }
 
     public void Forget(string valueKey) => _byKey.TryRemove(valueKey, out _);
 }
 
 /// <summary>
-/// What a store remembers of one key: its tags (<paramref name="Tags"/>, shared by keys with the same tags) and the keys a
-/// single server's tagged hit reads in one <c>MGET</c> (<paramref name="ReadKeys"/>: the value key, then the versions).
+/// What a store remembers of one key: its tags (<paramref name="Tags"/>, shared by keys with the same tags) and the keys its
+/// tagged hit reads in one <c>MGET</c> (<paramref name="ReadKeys"/>): on a single server the value key, then the versions; on
+/// a Cluster the copies of the versions in the entry's bucket (<see cref="RedisTags.CopyKeys"/>), read next to its <c>GET</c>.
 /// </summary>
 internal sealed record KeyTagGuess(TagGuess Tags, RedisKey[] ReadKeys);
 

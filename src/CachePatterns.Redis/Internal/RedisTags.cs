@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CachePatterns.Providers;
 using StackExchange.Redis;
 
@@ -18,7 +19,8 @@ namespace CachePatterns.Redis.Internal;
 /// earlier become misses: conservative) and extends them to the entry's lifetime (<see cref="CheckAfterStoreAsync"/>), and
 /// an invalidation only raises versions that exist (a missing one already fails every entry).</para>
 /// <para>The check is made where the entry is read: for a key whose tags the store remembers (<see cref="RedisTagGuesses"/>),
-/// by an <c>MGET</c> of the versions sent with the entry's <c>GET</c> (one round trip; two nodes at once on a Cluster);
+/// on a single server by one <c>MGET</c> of the entry and the versions, on a Cluster by an <c>MGET</c> of the versions' copies
+/// in the entry's slot bucket sent with the entry's <c>GET</c> (<see cref="CopyKeys"/>: one round trip to the entry's node);
 /// otherwise inside the read scripts on a single server (one round trip), or by one <c>MGET</c> in the tags' slot after the
 /// entry on a Cluster or a replica (a second round trip).</para>
 /// </remarks>
@@ -45,19 +47,59 @@ internal sealed class RedisTags(string instanceName)
         return string.format('%d', read_clock(KEYS[1]))
         """;
 
+    /// <summary>Publishes a tag's invalidation (kind <c>t</c> of <see cref="RedisInvalidationMessage"/>); ARGV: channel, source, tag.</summary>
+    private const string PublishTag = """
+        if ARGV[1] ~= '' then
+          local t = redis.call('TIME')
+          redis.pcall('PUBLISH', ARGV[1], '1|t|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[2] .. '|' .. ARGV[3])
+        end
+
+        """;
+
     /// <summary>
-    /// KEYS[1] = clock, KEYS[2] = the tag's version; ARGV: the near caches' channel ('' for none), this client's source id,
-    /// the tag. Advances the clock, raises the version if it exists, then publishes the tag's invalidation (kind <c>t</c> of
-    /// <see cref="RedisInvalidationMessage"/>), so no near cache hears it before the version is raised.
+    /// KEYS[1] = clock, KEYS[2] = the tag's version; ARGV: the near caches' channel ('' for none: a Cluster publishes after its
+    /// copies, <see cref="PublishTagScript"/>), this client's source id, the tag. Advances the clock, raises the version if it
+    /// exists, then publishes the tag's invalidation, so no near cache hears it before the version is raised. Returns the
+    /// new version.
     /// </summary>
     public const string InvalidateScript = "#!lua flags=allow-oom\n" + ClockFunctions + """
         local n = math.max(read_clock(KEYS[1]) + 1, now_ms())
         redis.call('SET', KEYS[1], string.format('%d', n))
         if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[2], string.format('%d', n), 'KEEPTTL') end
-        if ARGV[1] ~= '' then
-          local t = redis.call('TIME')
-          redis.pcall('PUBLISH', ARGV[1], '1|t|' .. t[1] .. string.format('%06d', tonumber(t[2])) .. '|' .. ARGV[2] .. '|' .. ARGV[3])
-        end
+
+        """ + PublishTag + """
+        return string.format('%d', n)
+        """;
+
+    /// <summary>No keys; ARGV as <see cref="InvalidateScript"/>: a Cluster's publish, sent once every copy is raised.</summary>
+    public const string PublishTagScript = "#!lua flags=allow-oom\n" + PublishTag + "return 1";
+
+    /// <summary>
+    /// KEYS[1] = one copy of a tag's version (<see cref="CopyKeys"/>), ARGV[1] = the version an invalidation just set. Raises
+    /// the copy if it exists (a pending one becomes that version); a missing copy stays missing (its readers ask the version).
+    /// </summary>
+    public const string RaiseCopyScript = """
+        #!lua flags=allow-oom
+        local c = redis.call('GET', KEYS[1])
+        if c and (not tonumber(c) or tonumber(c) < tonumber(ARGV[1])) then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
+        return 1
+        """;
+
+    /// <summary>KEYS[1] = a tag's version. Returns the version (false when missing) and its remaining life in ms.</summary>
+    public const string ReadVersionScript = """
+        return { redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]) }
+        """;
+
+    /// <summary>
+    /// KEYS[1] = a copy being made; ARGV: its pending mark, the version read after the mark was set ('' when missing), that
+    /// version's remaining life in ms (negative: none). Only if the copy still holds this mark (no invalidation raised it
+    /// meanwhile): sets it to the version with at most the version's life, or deletes it when the version is missing.
+    /// </summary>
+    public const string ConfirmCopyScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        if ARGV[2] == '' then redis.call('DEL', KEYS[1]) return 0 end
+        local ttl = tonumber(ARGV[3])
+        if ttl > 0 then redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[2]) end
         return 1
         """;
 
@@ -107,7 +149,21 @@ internal sealed class RedisTags(string instanceName)
 
         """;
 
+    /// <summary>How many sets of version copies a Cluster keeps: one per range of 256 hash slots.</summary>
+    public const int CopyBuckets = 64;
+
+    /// <summary>How long a copy may stay pending (its maker died between the mark and the confirmation).</summary>
+    private const long PendingCopyMs = 10_000;
+
+    private const int SlotsPerBucket = 16_384 / CopyBuckets;
+
     private readonly string _slot = "{" + instanceName + "~tags}";
+
+    /// <summary>Per bucket, the prefix of its copies' keys (<c>{InstanceName~tags~i}:t:</c>, i found so its slot is in the bucket).</summary>
+    private string[]? _copyPrefixes;
+
+    /// <summary>The copies being made by this process, so that concurrent hits start one maker per copy.</summary>
+    private readonly ConcurrentDictionary<string, byte> _copiesBeingMade = new(StringComparer.Ordinal);
 
     /// <summary>Gets the prefix of every tag version key: <c>{InstanceName~tags}:t:</c>.</summary>
     public string VersionKeyPrefix { get; } = "{" + instanceName + "~tags}:t:";
@@ -122,9 +178,121 @@ internal sealed class RedisTags(string instanceName)
     /// <summary>Parses <see cref="ReadStampAsync"/>'s reply.</summary>
     public static long ParseStamp(RedisResult result) => long.Parse((string)result!, System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Invalidates <paramref name="tag"/> and publishes it to the near caches (<see cref="InvalidateScript"/>).</summary>
-    public Task<RedisResult> InvalidateAsync(IDatabaseAsync db, string tag, RedisInvalidationChannel invalidations) =>
-        db.ScriptEvaluateAsync(InvalidateScript, [ClockKey, VersionKey(tag)], [invalidations.ChannelArgument, invalidations.Source, tag]);
+    /// <summary>
+    /// Invalidates <paramref name="tag"/> and publishes it to the near caches (<see cref="InvalidateScript"/>). On a Cluster
+    /// it then raises every existing copy of the version (<see cref="CopyKeys"/>), and publishes only after that: returned
+    /// (or heard by a near cache), every copy a read can trust is raised.
+    /// </summary>
+    public async Task InvalidateAsync(IDatabase db, string tag, RedisInvalidationChannel invalidations, bool cluster)
+    {
+        if (!cluster)
+        {
+            await db.ScriptEvaluateAsync(InvalidateScript, [ClockKey, VersionKey(tag)], [invalidations.ChannelArgument, invalidations.Source, tag]).ConfigureAwait(false);
+            return;
+        }
+
+        var version = (RedisValue)await db.ScriptEvaluateAsync(InvalidateScript, [ClockKey, VersionKey(tag)], [RedisValue.EmptyString, invalidations.Source, tag]).ConfigureAwait(false);
+        var prefixes = CopyPrefixes(db.Multiplexer);
+        var raises = new Task[prefixes.Length];
+        for (var i = 0; i < prefixes.Length; i++)
+        {
+            raises[i] = db.ScriptEvaluateAsync(RaiseCopyScript, [prefixes[i] + tag], [version]);
+        }
+
+        await Task.WhenAll(raises).ConfigureAwait(false);
+        if (invalidations.ChannelArgument.Length > 0)
+        {
+            await db.ScriptEvaluateAsync(PublishTagScript, null, [invalidations.ChannelArgument, invalidations.Source, tag]).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The keys of the copies of <paramref name="tags"/>' versions a Cluster's tagged hit of <paramref name="valueKey"/> reads:
+    /// those of the entry's bucket (256 hash slots), whose slot is almost always on the entry's node, so the entry's
+    /// <c>GET</c> and this <c>MGET</c> go down one connection (docs/architecture.md, "The tagged hit on a Cluster").
+    /// </summary>
+    public RedisKey[] CopyKeys(IConnectionMultiplexer multiplexer, RedisKey valueKey, string[] tags)
+    {
+        var prefix = CopyPrefixes(multiplexer)[multiplexer.HashSlot(valueKey) / SlotsPerBucket];
+        var keys = new RedisKey[tags.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = prefix + tags[i];
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// Makes the copies a hit found missing or pending (<paramref name="copies"/>[i] read as <paramref name="read"/>[i]), in
+    /// the background: mark the copy pending (only if missing), then read the version, then confirm the copy with that value
+    /// only if it still holds the mark. An invalidation that raised the copy in between made it hold its new version instead.
+    /// </summary>
+    public void MakeMissingCopies(IDatabase db, RedisKey[] copies, ReadOnlySpan<RedisValue> read, string[] tags)
+    {
+        for (var i = 0; i < copies.Length; i++)
+        {
+            if (!read[i].IsNull)
+            {
+                continue; // Pending: its maker confirms it (or it expires).
+            }
+
+            var copy = (string)copies[i]!;
+            if (_copiesBeingMade.TryAdd(copy, 0))
+            {
+                _ = MakeCopyAsync(db, copy, VersionKey(tags[i]));
+            }
+        }
+    }
+
+    private async Task MakeCopyAsync(IDatabase db, string copy, RedisKey version)
+    {
+        try
+        {
+            var mark = "p" + Random.Shared.NextInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!await db.StringSetAsync(copy, mark, TimeSpan.FromMilliseconds(PendingCopyMs), When.NotExists).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            var current = (RedisResult[])(await db.ScriptEvaluateAsync(ReadVersionScript, [version]).ConfigureAwait(false))!;
+            var value = current[0].IsNull ? RedisValue.EmptyString : (RedisValue)current[0];
+            await db.ScriptEvaluateAsync(ConfirmCopyScript, [copy], [mark, value, (long)current[1]]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisFailures.IsRedisFailure(ex))
+        {
+            // The copy stays missing or pending (its mark expires): its readers keep asking the version.
+        }
+        finally
+        {
+            _copiesBeingMade.TryRemove(copy, out _);
+        }
+    }
+
+    /// <summary>Per bucket, a hash tag whose slot lies in the bucket (the same for every client: it depends on the name only).</summary>
+    private string[] CopyPrefixes(IConnectionMultiplexer multiplexer)
+    {
+        if (Volatile.Read(ref _copyPrefixes) is { } known)
+        {
+            return known;
+        }
+
+        var prefixes = new string[CopyBuckets];
+        var found = 0;
+        for (var i = 0; found < CopyBuckets; i++)
+        {
+            var hashTag = "{" + instanceName + "~tags~" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}";
+            var bucket = multiplexer.HashSlot(hashTag) / SlotsPerBucket;
+            if (prefixes[bucket] is null)
+            {
+                prefixes[bucket] = hashTag + ":t:";
+                found++;
+            }
+        }
+
+        Volatile.Write(ref _copyPrefixes, prefixes);
+        return prefixes;
+    }
 
     /// <summary>After a tagged entry is stored (<see cref="CheckAfterStoreScript"/>): 1 if it is valid.</summary>
     public Task<RedisResult> CheckAfterStoreAsync(IDatabaseAsync db, long stamp, IReadOnlyCollection<string> tags, long lifetimeMs)
@@ -162,17 +330,28 @@ internal sealed class RedisTags(string instanceName)
     }
 
     /// <summary>Whether an entry stamped <paramref name="stamp"/> is valid under its tags' versions: each exists and is at most the stamp.</summary>
-    public static bool AreValid(ReadOnlySpan<RedisValue> versions, long stamp)
+    public static bool AreValid(ReadOnlySpan<RedisValue> versions, long stamp) => Judge(versions, stamp) == TagCheck.Valid;
+
+    /// <summary>
+    /// Judges an entry stamped <paramref name="stamp"/> by versions or copies of them: invalidated when one is above the
+    /// stamp, unknown when one is missing or not a number (a pending copy), else valid.
+    /// </summary>
+    public static TagCheck Judge(ReadOnlySpan<RedisValue> versions, long stamp)
     {
+        var check = TagCheck.Valid;
         foreach (var version in versions)
         {
-            if (version.IsNull || !version.TryParse(out long value) || value > stamp)
+            if (version.IsNull || !version.TryParse(out long value))
             {
-                return false;
+                check = TagCheck.Unknown;
+            }
+            else if (value > stamp)
+            {
+                return TagCheck.Invalidated;
             }
         }
 
-        return true;
+        return check;
     }
 
     /// <summary>The tag section (<see cref="CacheTagSection"/>) followed by the payload: what the scripts get as the payload.</summary>
@@ -199,4 +378,17 @@ internal sealed class RedisTags(string instanceName)
         tags = [.. list];
         return ok;
     }
+}
+
+/// <summary>What an entry's tag versions (or copies of them) say of it.</summary>
+internal enum TagCheck
+{
+    /// <summary>Every version exists and is at most the entry's stamp.</summary>
+    Valid,
+
+    /// <summary>A version is above the entry's stamp: a tag was invalidated after its load began.</summary>
+    Invalidated,
+
+    /// <summary>A version is missing or unreadable: on the versions themselves fail closed; a copy: ask the versions.</summary>
+    Unknown,
 }
