@@ -61,7 +61,10 @@ public static class TagHitPartsRunner
         RedisKey[] taggedKeys = [taggedKey];
         RedisValue[] prefixArgs = [tagPrefix];
         RedisKey[] versionKeys = [(string)tagPrefix! + "category:5"];
+        RedisKey[] entryAndVersion = [taggedKey, .. versionKeys];
         RedisKey[] threeVersionKeys = [(string)tagPrefix! + "category:5", (string)tagPrefix! + "shop", (string)tagPrefix! + "page:1"];
+
+        RedisKey[] entryAndThreeVersions = [taggedKey, .. threeVersionKeys];
 
         using var storeProvider = new RedisCacheProvider(Microsoft.Extensions.Options.Options.Create(new RedisCacheProviderOptions { Configuration = redis.Configuration, InstanceName = "s:" }));
         var storeUntagged = await RedisHitFixture.CreateWarmStoreAsync(storeProvider);
@@ -79,6 +82,9 @@ public static class TagHitPartsRunner
             ("raw GET + MGET versions, one batch", "get", async () => await GetAndVersionsAsync(db, taggedKey, versionKeys)),
             ("raw GET + MGET versions, two commands", "get", async () => await GetThenVersionsAsync(db, taggedKey, versionKeys)),
             ("raw GET + MGET 3 versions, two commands", "get", async () => await GetThenVersionsAsync(db, taggedKey, threeVersionKeys)),
+            ("raw GET + MGET 3 versions, one batch", "get", async () => await GetAndVersionsAsync(db, taggedKey, threeVersionKeys)),
+            ("raw MGET entry + 1 version", "mget", async () => await db.StringGetAsync(entryAndVersion)),
+            ("raw MGET entry + 3 versions", "mget", async () => await db.StringGetAsync(entryAndThreeVersions)),
             ("store GetAsync, untagged", "get", async () => await storeUntagged.GetAsync(RedisHitFixture.Key, false, cancellable.Token)),
             ("store GetAsync, 1 tag", "evalsha", async () => await storeTagged.GetAsync(RedisHitFixture.Key, false, cancellable.Token)),
             ("store GetAsync, 3 tags", "evalsha", async () => await storeTagged.GetAsync(RedisHitFixture.Key + 1, false, cancellable.Token)),
