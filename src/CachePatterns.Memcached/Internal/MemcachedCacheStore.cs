@@ -343,36 +343,21 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     }
 
     /// <summary>
-    /// The hit of a key whose tags this store remembers: the entry's <c>mg</c> and its remembered tags' versions are sent
-    /// together (one write and one round trip when one node holds both; the two nodes at once otherwise). Both are sent after this read began, so the
-    /// versions reflect every tag invalidation that returned before it (docs/architecture.md, "The tagged hit"); an entry that
-    /// carries other tags than remembered has its own read in a second round trip.
+    /// The hit of a key whose tags this store remembers, in one write to the entry's node: with its remembered tags' versions
+    /// when that node holds them, else with the copies of the versions that node holds (docs/architecture.md, "The tagged
+    /// hit on several memcached nodes"). Both are sent after this read began, so they reflect every tag invalidation that
+    /// returned before it (docs/architecture.md, "The tagged hit"); an entry that carries other tags than remembered, or
+    /// whose copies are missing or pending, has its versions read in a second round trip.
     /// </summary>
     private async ValueTask<CacheLookup<TValue>> GetTaggedAsync(string key, string[] guess, CancellationToken cancellationToken)
     {
-        if (_tags.OnNodeOf(key))
-        {
-            // One node holds both: one write, one reply to wait for (a failure of it is the entry read's failure).
-            var commands = _tags.VersionReads(guess, leading: 1);
-            commands[0] = _client.Command("mg", key, "v f c");
-            var replies = await _client.ExecuteOnNodeOfAsync(key, commands, cancellationToken).ConfigureAwait(false);
-            return await InterpretAsync(key, replies[0], acquireLease: false, cancellationToken, (guess, Task.FromResult(replies[1..]))).ConfigureAwait(false);
-        }
-
-        var versions = _tags.ReadVersionsAsync(guess, cancellationToken);
-        try
-        {
-            var response = await _client.GetAsync(key, "v f c", cancellationToken).ConfigureAwait(false);
-            return await InterpretAsync(key, response, acquireLease: false, cancellationToken, (guess, versions)).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (!versions.IsCompletedSuccessfully)
-            {
-                // Not used (a miss, another read failed first): its failure must not go unobserved.
-                _ = versions.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-        }
+        var onTagsNode = _tags.OnNodeOf(key);
+        var commands = onTagsNode ? _tags.VersionReads(guess, leading: 1) : _tags.CopyReads(guess, leading: 1);
+        commands[0] = _client.Command("mg", key, "v f c");
+        var node = _client.NodeFor(commands[0].Key);
+        var replies = await node.ExecuteAsync(commands, quiet: false, cancellationToken).ConfigureAwait(false);
+        var reading = new TagReading(guess, replies[1..], onTagsNode ? null : node);
+        return await InterpretAsync(key, replies[0], acquireLease: false, cancellationToken, reading).ConfigureAwait(false);
     }
 
     /// <summary>Remembers the tags a tagged entry of <paramref name="key"/> carries (bounded: at <see cref="TagGuessCapacity"/> keys it starts over).</summary>
@@ -396,7 +381,7 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
         MetaResponse response,
         bool acquireLease,
         CancellationToken cancellationToken,
-        (string[] Tags, Task<MetaResponse[]> Versions)? remembered = null)
+        TagReading? remembered = null)
     {
         if (response.Status != MetaStatus.Value || response.Value is null)
         {
@@ -481,15 +466,31 @@ internal sealed partial class MemcachedCacheStore<TKey, TValue> : ICacheStore<TK
     /// Checks a tagged entry's versions (a second round trip, to the tags' node). Invalidated: the entry is deleted (only
     /// this version of it) and read as a miss. Versions that cannot be read: a miss too (fail closed), the entry kept.
     /// </summary>
-    private async ValueTask<bool> TagsValidAsync(string key, ulong cas, long stamp, List<string> tags, (string[] Tags, Task<MetaResponse[]> Versions)? remembered, CancellationToken cancellationToken)
+    private async ValueTask<bool> TagsValidAsync(string key, ulong cas, long stamp, List<string> tags, TagReading? remembered, CancellationToken cancellationToken)
     {
         try
         {
             bool valid;
+            var check = TagCheck.Unknown;
             if (remembered is { } read && read.Tags.AsSpan().SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tags)))
             {
-                // Read together with the entry: the versions of exactly the tags it carries.
-                valid = MemcachedTags.AreValid(await read.Versions.ConfigureAwait(false), stamp);
+                // Read together with the entry: the versions (or the copies) of exactly the tags it carries.
+                check = MemcachedTags.Judge(read.Replies, stamp);
+                if (check == TagCheck.Unknown && read.CopiesOn is { } node)
+                {
+                    // A copy missing or pending is never trusted: the versions are asked, and the missing copies made.
+                    _tags.MakeMissingCopies(node, tags, read.Replies);
+                }
+                else if (check == TagCheck.Unknown)
+                {
+                    // A version missing or unreadable: fail closed.
+                    check = TagCheck.Invalidated;
+                }
+            }
+
+            if (check != TagCheck.Unknown)
+            {
+                valid = check == TagCheck.Valid;
             }
             else
             {
