@@ -40,10 +40,10 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
     /// <summary>The copies being made by this process (node, tag), so that concurrent hits start one maker per copy.</summary>
     private readonly ConcurrentDictionary<(MemcachedNode Node, string Tag), byte> _copiesBeingMade = new();
 
-    private byte[] VersionKey(string tag) => client.CompanionKey(Home + ":" + tag, "tag");
+    public byte[] VersionKey(string tag) => client.CompanionKey(Home + ":" + tag, "tag");
 
     /// <summary>The name of tag <paramref name="tag"/>'s copy: the same on every node, placed by the node it is sent to (not by its hash).</summary>
-    private byte[] CopyKey(string tag) => client.CompanionKey(Home + ":" + tag, "tagcopy");
+    public byte[] CopyKey(string tag) => client.CompanionKey(Home + ":" + tag, "tagcopy");
 
     private MetaCommand ReadClockCommand(long delta) =>
         new("ma", _clockKey, string.Create(CultureInfo.InvariantCulture, $"N0 J{time.GetUtcNow().ToUnixTimeMilliseconds()} D{delta} v"));
@@ -221,17 +221,17 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
         try
         {
             var copy = CopyKey(tag);
-            var mark = Encoding.ASCII.GetBytes("p" + Random.Shared.NextInt64().ToString(CultureInfo.InvariantCulture));
-            var marked = await node.ExecuteAsync(
-                [new MetaCommand("ms", copy, string.Create(CultureInfo.InvariantCulture, $"T{PendingCopySeconds} ME"), mark), new MetaCommand("mg", copy, "v c")],
+            var mark = "p"u8.ToArray();
+            var marked = (await node.ExecuteAsync(
+                [new MetaCommand("ms", copy, string.Create(CultureInfo.InvariantCulture, $"T{PendingCopySeconds} ME c"), mark)],
                 quiet: false,
-                CancellationToken.None).ConfigureAwait(false);
-            if (marked[0].Status != MetaStatus.Stored || marked[1].Status != MetaStatus.Value || !marked[1].Value.AsSpan().SequenceEqual(mark))
+                CancellationToken.None).ConfigureAwait(false))[0];
+            if (marked.Status != MetaStatus.Stored)
             {
-                return;
+                return; // It exists: made (or being made) by another client.
             }
 
-            var cas = marked[1].Cas;
+            var cas = marked.Cas;
             var version = (await client.ExecuteOnNodeOfAsync(Home, [new MetaCommand("mg", VersionKey(tag), "v t")], CancellationToken.None).ConfigureAwait(false))[0];
 
             // Never longer than the version's remaining life (a second less: memcached's clocks tick once a second).
