@@ -1,13 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using CachePatterns.Memcached;
+using CachePatterns.Memcached.Internal;
 using CachePatterns.Redis;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CachePatterns.Benchmarks;
 
 /// <summary>
 /// The <c>tags</c> mode (issue 13): the cost of a tagged hit next to an untagged one, in memory, on a single Redis, on a
-/// 3-primary Redis Cluster and on memcached (servers started here), measured round-robin in one process (each round times a batch of every case back to back; the table shows the median
+/// 3-primary Redis Cluster and on memcached, one server and three (servers started here), measured round-robin in one process (each round times a batch of every case back to back; the table shows the median
 /// per-call time over the rounds), and <c>InvalidateTagAsync</c> over 10,000 tagged entries. Tagged and untagged entries
 /// live in two named caches on the same provider kind, so the untagged store never reads by script.
 /// </summary>
@@ -22,11 +25,13 @@ public static class TagRunner
         using var redis = RedisBenchServer.Start();
         using var cluster = await RedisBenchCluster.StartAsync();
         using var memcached = ServerProcess.Memcached();
-        await using var services = Services(redis.Configuration, cluster.Configuration, memcached.Address);
+        using var three = new ServerProcessGroup([ServerProcess.Memcached(), ServerProcess.Memcached(), ServerProcess.Memcached()]);
+        await using var services = Services(redis.Configuration, cluster.Configuration, memcached.Address, three.Addresses);
         await HitsAsync(output, "memory", StandardCases(services, "memory"), batch: 20_000, rounds: 200);
         await HitsAsync(output, "redis", [.. StandardCases(services, "redis"), ("sliding hit, 1 tag (read by script)", Cache(services, "redis-sliding"), "hit1", SlidingOne)], batch: 200, rounds: 300);
         await HitsAsync(output, "redis cluster", ClusterCases(services, cluster), batch: 200, rounds: 300);
         await HitsAsync(output, "memcached", StandardCases(services, "memcached"), batch: 200, rounds: 100);
+        await HitsAsync(output, "memcached, 3 servers", MemcachedThreeCases(services, three.Addresses), batch: 200, rounds: 100);
         await InvalidateAsync(output, "memory", services.GetRequiredKeyedService<ICache>("memory-tagged"));
         await InvalidateAsync(output, "redis", services.GetRequiredKeyedService<ICache>("redis-tagged"));
         await InvalidateAsync(output, "redis cluster", services.GetRequiredKeyedService<ICache>("cluster-tagged"));
@@ -77,7 +82,34 @@ public static class TagRunner
         ];
     }
 
-    private static ServiceProvider Services(string redis, string cluster, string memcached)
+    /// <summary>
+    /// On several memcached nodes a tagged entry's versions live on the node of <c>~tags</c>; an entry on another node reads the
+    /// copies of the versions its own node holds (docs/architecture.md, "The tagged hit on several memcached nodes"). Keys are
+    /// picked on the tags' node and on another one.
+    /// </summary>
+    private static List<(string Name, ICache Cache, string Key, CacheEntryOptions Options)> MemcachedThreeCases(IServiceProvider services, IReadOnlyList<string> servers)
+    {
+        var options = new MemcachedCacheProviderOptions { KeyPrefix = "m3t:" };
+        foreach (var server in servers)
+        {
+            options.Servers.Add(server);
+        }
+
+        using var client = new MemcachedClient(options, TimeProvider.System, NullLogger.Instance);
+        var home = client.NodeFor("~tags").Address;
+        string Pick(string stem, bool sameNode) => Enumerable.Range(0, 1_000).Select(i => $"{stem}{i}")
+            .First(key => (client.NodeFor("~memcached3-tagged:" + key).Address == home) == sameNode);
+        var tagged = Cache(services, "memcached3-tagged");
+        return
+        [
+            ("untagged hit (baseline)", Cache(services, "memcached3-untagged"), "hit", Untagged),
+            ("hit, 1 tag, entry on the tags' node", tagged, Pick("near", sameNode: true), OneTag),
+            ("hit, 1 tag, entry on another node", tagged, Pick("far", sameNode: false), OneTag),
+            ("hit, 3 tags, entry on another node", tagged, Pick("far3-", sameNode: false), ThreeTags),
+        ];
+    }
+
+    private static ServiceProvider Services(string redis, string cluster, string memcached, IReadOnlyList<string> memcachedThree)
     {
         var services = new ServiceCollection();
         services.AddCachePatterns("memory-untagged").UseMemoryProvider();
@@ -91,11 +123,15 @@ public static class TagRunner
                 .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
         }
 
-        foreach (var (name, prefix) in new[] { ("memcached-untagged", "u:"), ("memcached-tagged", "t:") })
+        foreach (var (name, prefix, servers) in new[] { ("memcached-untagged", "u:", [memcached]), ("memcached-tagged", "t:", [memcached]), ("memcached3-untagged", "m3u:", memcachedThree), ("memcached3-tagged", "m3t:", memcachedThree) })
         {
             services.AddCachePatterns(name).UseMemcached(o =>
                 {
-                    o.Servers.Add(memcached);
+                    foreach (var server in servers)
+                    {
+                        o.Servers.Add(server);
+                    }
+
                     o.KeyPrefix = prefix;
                 })
                 .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
@@ -194,6 +230,20 @@ public static class TagRunner
         var sorted = (double[])samples.Clone();
         Array.Sort(sorted);
         return sorted[(int)Math.Round(p * (sorted.Length - 1))];
+    }
+
+    /// <summary>Several servers started together, killed together.</summary>
+    private sealed class ServerProcessGroup(ServerProcess[] servers) : IDisposable
+    {
+        public IReadOnlyList<string> Addresses { get; } = [.. servers.Select(s => s.Address)];
+
+        public void Dispose()
+        {
+            foreach (var server in servers)
+            {
+                server.Dispose();
+            }
+        }
     }
 
     public static string LoadAverage() =>
