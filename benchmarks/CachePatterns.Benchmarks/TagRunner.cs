@@ -35,6 +35,8 @@ public static class TagRunner
         await InvalidateAsync(output, "memory", services.GetRequiredKeyedService<ICache>("memory-tagged"));
         await InvalidateAsync(output, "redis", services.GetRequiredKeyedService<ICache>("redis-tagged"));
         await InvalidateAsync(output, "redis cluster", services.GetRequiredKeyedService<ICache>("cluster-tagged"));
+        await InvalidateAsync(output, "memcached", services.GetRequiredKeyedService<ICache>("memcached-tagged"));
+        await InvalidateAsync(output, "memcached, 3 servers", services.GetRequiredKeyedService<ICache>("memcached3-tagged"));
         output.WriteLine($"load average at end: {LoadAverage()}");
         return 0;
     }
