@@ -121,6 +121,34 @@ public sealed class TagCopyTests(ThreeMemcachedFixture fixture) : IClassFixture<
         }
     }
 
+    [Fact]
+    public async Task An_invalidation_that_cannot_reach_a_node_throws_and_its_replay_raises_that_node_s_copy()
+    {
+        await using var warm = await WarmTaggedEntryAsync();
+        using var invalidator = new MemcachedCacheProvider(Options.Create(Clients.Options(fixture.Addresses, o => (o.KeyPrefix, o.OperationTimeout) = (warm.Prefix, TimeSpan.FromSeconds(1)))));
+        var entryServer = Server(warm.EntryNode);
+        var before = await warm.CopyAsync("shop");
+        entryServer.Signal("STOP");
+        try
+        {
+            // The version is raised on the tags' node, the entry's node cannot raise its copy: the call must not return as done
+            // (the core's tag ledger then keeps the tag and replays it).
+            await Assert.ThrowsAnyAsync<MemcachedException>(() => invalidator.InvalidateTagAsync("shop", default).AsTask());
+        }
+        finally
+        {
+            entryServer.Signal("CONT");
+        }
+
+        Assert.NotEqual(before, await warm.VersionAsync("shop"));
+        Assert.Equal(before, await warm.CopyAsync("shop"));
+
+        // The replay (by a client that saw no failure) raises it, and the hit is a miss.
+        await warm.Other.InvalidateTagAsync("shop", default);
+        Assert.Equal(await warm.VersionAsync("shop"), await warm.CopyAsync("shop"));
+        Assert.Equal(CacheLookupStatus.Miss, (await warm.Store.GetAsync(warm.Key, false, default)).Status);
+    }
+
     private static async Task<long> GetsAsync(MemcachedProcess server)
     {
         using var tcp = new TcpClient();
@@ -156,7 +184,7 @@ public sealed class TagCopyTests(ThreeMemcachedFixture fixture) : IClassFixture<
         var provider = new MemcachedCacheProvider(Options.Create(Clients.Options(fixture.Addresses, o => o.KeyPrefix = prefix)));
         var other = new MemcachedCacheProvider(Options.Create(Clients.Options(fixture.Addresses, o => o.KeyPrefix = prefix)));
         var store = provider.CreateStore(new CacheStoreDescriptor<string, string>("Test", "Test:", new Utf8Serializer()));
-        var warm = new Warm(client, new MemcachedTags(client, TimeProvider.System), provider, other, store, key, client.NodeFor("Test:" + key), home);
+        var warm = new Warm(prefix, client, new MemcachedTags(client, TimeProvider.System), provider, other, store, key, client.NodeFor("Test:" + key), home);
         await store.SetAsync(key, CacheValue<string>.Of("page"), Minute with { Tags = Tags }, default);
         await Poll.UntilAsync(
             async () =>
@@ -169,6 +197,7 @@ public sealed class TagCopyTests(ThreeMemcachedFixture fixture) : IClassFixture<
     }
 
     private sealed record Warm(
+        string Prefix,
         MemcachedClient Client,
         MemcachedTags Tags,
         MemcachedCacheProvider Provider,
