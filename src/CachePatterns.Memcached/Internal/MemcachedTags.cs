@@ -240,9 +240,10 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
                 : new MetaCommand("ms", copy, string.Create(CultureInfo.InvariantCulture, $"T{(version.Ttl < 0 ? 0 : version.Ttl - 1)} C{cas}"), Encode(value));
             await node.ExecuteAsync([confirm], quiet: false, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (MemcachedException)
+        catch (Exception ex) when (ex is MemcachedException or ObjectDisposedException)
         {
-            // The copy stays missing or pending (its mark expires): its readers keep asking the versions.
+            // The node failed, or the provider was disposed meanwhile: the copy stays missing or pending (its mark expires),
+            // its readers keep asking the versions.
         }
         finally
         {
