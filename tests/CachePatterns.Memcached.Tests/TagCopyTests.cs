@@ -149,6 +149,42 @@ public sealed class TagCopyTests(ThreeMemcachedFixture fixture) : IClassFixture<
         Assert.Equal(CacheLookupStatus.Miss, (await warm.Store.GetAsync(warm.Key, false, default)).Status);
     }
 
+    [Fact]
+    public async Task An_invalidation_skips_a_node_this_client_has_dead_and_the_client_empties_it_before_using_it_again()
+    {
+        await using var warm = await WarmTaggedEntryAsync();
+        using var invalidator = new MemcachedCacheProvider(Options.Create(Clients.Options(fixture.Addresses, o => (o.KeyPrefix, o.OperationTimeout) = (warm.Prefix, TimeSpan.FromMilliseconds(250)))));
+        var node = invalidator.Client.Nodes.Single(n => n.Name == warm.EntryNode.Name);
+        var store = invalidator.CreateStore(new CacheStoreDescriptor<string, string>("Test", "Test:", new Utf8Serializer()));
+        var before = await warm.CopyAsync("shop");
+        var entryServer = Server(warm.EntryNode);
+        entryServer.Signal("STOP");
+        try
+        {
+            // The invalidator reads the frozen node's key until it marks the node dead.
+            await Poll.UntilAsync(
+                async () =>
+                {
+                    await Assert.ThrowsAnyAsync<MemcachedException>(() => store.GetAsync(warm.Key, false, default).AsTask());
+                    return node.IsDead;
+                },
+                "the invalidator marks the entry's node dead");
+
+            // A node outage does not fail the invalidation: the dead node is skipped, the others' copies are raised.
+            await invalidator.InvalidateTagAsync("shop", default);
+            Assert.NotEqual(before, await warm.VersionAsync("shop"));
+        }
+        finally
+        {
+            entryServer.Signal("CONT");
+        }
+
+        // The node kept its old copy (and entry) through the pause; the invalidator empties it before it uses it again.
+        await Poll.UntilAsync(() => !node.IsDead, "the invalidator uses the node again");
+        Assert.Null(await warm.CopyAsync("shop"));
+        Assert.Equal(CacheLookupStatus.Miss, (await store.GetAsync(warm.Key, false, default)).Status);
+    }
+
     private static async Task<long> GetsAsync(MemcachedProcess server)
     {
         using var tcp = new TcpClient();

@@ -25,6 +25,9 @@ internal sealed class MemcachedNode : IDisposable
     private bool _dead;
     private bool _disposed;
 
+    /// <summary>Writes skipped while the node was dead (<see cref="TrySkipWhileDead"/>): its revival empties it after the last one.</summary>
+    private long _writesSkipped;
+
     public MemcachedNode(ServerAddress address, MemcachedCacheProviderOptions options, TimeProvider time, ILogger logger)
     {
         Address = address;
@@ -41,6 +44,37 @@ internal sealed class MemcachedNode : IDisposable
     public string Name => Address.Name;
 
     public bool IsDead => Volatile.Read(ref _dead);
+
+    /// <summary>
+    /// Gets a value indicating whether this client empties the node (<c>flush_all</c>) before it uses it again after it was
+    /// marked dead: <see cref="MemcachedReturningNodePolicy.Flush"/> or <see cref="MemcachedCacheProviderOptions.RemapDeadNodes"/>.
+    /// </summary>
+    public bool EmptiedOnReturn => _options.RemapDeadNodes || _options.ReturningNodes == MemcachedReturningNodePolicy.Flush;
+
+    /// <summary>
+    /// For a write that need not reach a dead node because it will be emptied before this client uses it again (a tag
+    /// version's copy: docs/architecture.md, "The tagged hit on several memcached nodes"): when the node is dead and
+    /// <see cref="EmptiedOnReturn"/>, records the skip — the revival then empties the node after it, even if a flush was
+    /// already under way — and returns true; otherwise false, and the caller writes.
+    /// </summary>
+    public bool TrySkipWhileDead()
+    {
+        if (!EmptiedOnReturn)
+        {
+            return false;
+        }
+
+        lock (_stateLock)
+        {
+            if (!_dead || _disposed)
+            {
+                return false;
+            }
+
+            _writesSkipped++;
+            return true;
+        }
+    }
 
     /// <summary>Gets why the node was marked dead, or why its last probe failed since.</summary>
     public CacheProviderFailureReason LastFailureReason => (CacheProviderFailureReason)Volatile.Read(ref _lastProbeFailure);
@@ -221,7 +255,13 @@ internal sealed class MemcachedNode : IDisposable
         MemcachedConnection? fresh = null;
         try
         {
-            if (_options.RemapDeadNodes || _options.ReturningNodes == MemcachedReturningNodePolicy.Flush)
+            long skipped;
+            lock (_stateLock)
+            {
+                skipped = _writesSkipped;
+            }
+
+            if (EmptiedOnReturn)
             {
                 await FlushAsync().ConfigureAwait(false);
             }
@@ -232,6 +272,13 @@ internal sealed class MemcachedNode : IDisposable
             {
                 if (_disposed)
                 {
+                    return;
+                }
+
+                if (_writesSkipped != skipped)
+                {
+                    // A write was skipped while this flush was under way (it may have run before it): stay dead; the next
+                    // probe empties the node again.
                     return;
                 }
 

@@ -66,7 +66,9 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
         if (client.Nodes.Count > 1)
         {
             var copy = CopyKey(tag);
-            await Task.WhenAll(client.Nodes.Select(node => RaiseCopyAsync(node, copy, version, cancellationToken))).ConfigureAwait(false);
+            // A node this client has dead is skipped when it will be emptied before this client uses it again (its copies go
+            // with it): a node outage must not fail every tag invalidation.
+            await Task.WhenAll(client.Nodes.Where(node => !node.TrySkipWhileDead()).Select(node => RaiseCopyAsync(node, copy, version, cancellationToken))).ConfigureAwait(false);
         }
     }
 
