@@ -15,7 +15,11 @@ public sealed class MemcachedDistributedCacheConformanceTests : DistributedCache
         var prefix = $"dc{Guid.NewGuid():N}:";
         _services = new ServiceCollection()
             .AddCachePatterns()
-            .UseMemcached(o => o.Servers.Add(fixture.Server.Address))
+            .UseMemcached(o =>
+            {
+                o.Servers.Add(fixture.Server.Address);
+                o.ConnectTimeout = TimeSpan.FromSeconds(5); // about IDistributedCache, not a slow connect (see MemcachedHybridCacheTests)
+            })
             .AddDistributedCache(o => o.KeyPrefix = prefix)
             .Services.BuildServiceProvider();
     }

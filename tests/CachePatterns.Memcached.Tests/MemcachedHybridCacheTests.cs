@@ -23,6 +23,10 @@ public sealed class MemcachedHybridCacheTests(MemcachedFixture fixture) : Hybrid
             {
                 o.Servers.Add(fixture.Server.Address);
                 o.KeyPrefix = _prefix;
+
+                // Each test's first call connects; these tests are about HybridCache's behaviour, not about a slow connect
+                // (in about 1 of 100 test containers a loopback connect took over the default 250 ms here).
+                o.ConnectTimeout = TimeSpan.FromSeconds(5);
             })
             .ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5))
             .AddHybridCache(options);

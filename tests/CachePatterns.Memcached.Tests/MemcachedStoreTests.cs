@@ -313,11 +313,15 @@ public sealed class MemcachedStoreTests(ThreeMemcachedFixture fixture) : IClassF
         await store.SetAsync("k", CacheValue<string>.Of("v"), FiveMinutes, default);
         server.Kill();
 
+        // The open connection may be found broken (ConnectionFailed) before a new one is refused (ConnectionRefused): which
+        // one a call meets depends on when the client notices the kill.
+        var reasons = new List<CacheProviderFailureReason>();
         for (var i = 0; i < 2; i++)
         {
             var failure = await Assert.ThrowsAsync<MemcachedException>(async () => await store.GetAsync("k", true, default));
             Assert.Equal(server.Address, failure.Node);
-            Assert.Equal(CacheProviderFailureReason.ConnectionRefused, failure.Reason);
+            Assert.Contains(failure.Reason, new[] { CacheProviderFailureReason.ConnectionRefused, CacheProviderFailureReason.ConnectionFailed });
+            reasons.Add(failure.Reason);
         }
 
         var node = provider.Client.Nodes[0];
@@ -325,7 +329,7 @@ public sealed class MemcachedStoreTests(ThreeMemcachedFixture fixture) : IClassF
         Assert.Equal(CacheProviderFailureReason.NodeDown, (await Assert.ThrowsAsync<MemcachedException>(async () => await store.GetAsync("k", true, default))).Reason);
         var health = await provider.CheckHealthAsync();
         Assert.False(health.IsHealthy);
-        Assert.Contains($"{server.Address} dead (ConnectionRefused)", health.Description, StringComparison.Ordinal);
+        Assert.Contains($"{server.Address} dead ({reasons[^1]})", health.Description, StringComparison.Ordinal);
         await Assert.ThrowsAsync<MemcachedException>(async () => await store.InvalidateAsync("k", default));
 
         server.Start();

@@ -15,5 +15,6 @@ public sealed class MemcachedOutputCacheTests(MemcachedFixture fixture) : Output
         {
             o.Servers.Add(fixture.Server.Address);
             o.KeyPrefix = _prefix;
+            o.ConnectTimeout = TimeSpan.FromSeconds(5); // about the output cache, not a slow connect (see MemcachedHybridCacheTests)
         }).ConfigureResilience(o => o.OperationTimeout = TimeSpan.FromSeconds(5));
 }
