@@ -66,9 +66,18 @@ internal sealed class MemcachedTags(MemcachedClient client, TimeProvider time)
         if (client.Nodes.Count > 1)
         {
             var copy = CopyKey(tag);
-            // A node this client has dead is skipped when it will be emptied before this client uses it again (its copies go
-            // with it): a node outage must not fail every tag invalidation.
-            await Task.WhenAll(client.Nodes.Where(node => !node.TrySkipWhileDead()).Select(node => RaiseCopyAsync(node, copy, version, cancellationToken))).ConfigureAwait(false);
+            var raises = new List<Task>(client.Nodes.Count);
+            foreach (var node in client.Nodes)
+            {
+                // A node this client has dead is skipped when it will be emptied before this client uses it again (its copies
+                // go with it): a node outage must not fail every tag invalidation. The skip is recorded on the node.
+                if (!node.TrySkipWhileDead())
+                {
+                    raises.Add(RaiseCopyAsync(node, copy, version, cancellationToken));
+                }
+            }
+
+            await Task.WhenAll(raises).ConfigureAwait(false);
         }
     }
 

@@ -135,8 +135,12 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     /// </summary>
     private ValueTask<CacheLookup<TValue>> JudgeTaggedHitAsync(IDatabase db, RedisKey valueKey, KeyTagGuess guess, ReadOnlyMemory<byte> stored, ReadOnlySpan<RedisValue> versions, CancellationToken cancellationToken)
     {
+        // The entry's tag list is compared with the remembered one once; a match also names the hit's tags (for a near cache).
         var tags = guess.Tags;
-        if (!TryJudgeByClientClock(db, valueKey, stored, tagsCheckedByCaller: true, out var lookup, out var corrupt, tags))
+        long stamp = 0;
+        var matched = stored.Length >= RedisEnvelope.HeaderLength && RedisEnvelope.IsTagged(stored.Span)
+            && TagGuess.TryGetTagList(stored.Span, out stamp, out var tagList) && tags.Matches(tagList);
+        if (!TryJudgeByClientClock(db, valueKey, stored, tagsCheckedByCaller: true, out var lookup, out var corrupt, matched ? tags.Names : null))
         {
             // Sliding, near its deadline, or not an envelope: the script decides (and checks the tags on a single server).
             return corrupt ? DeleteAsMissAsync(db, valueKey, stored.ToArray(), cancellationToken) : GetByScriptAsync(db, valueKey, cancellationToken);
@@ -148,7 +152,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
             return new(lookup);
         }
 
-        if (TagGuess.TryGetTagList(stored.Span, out var stamp, out var tagList) && tags.Matches(tagList))
+        if (matched)
         {
             var check = RedisTags.Judge(versions, stamp);
             if (check == TagCheck.Unknown && !ScriptsCheckTags)
@@ -179,7 +183,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     /// A tagged entry's tags are not checked here: by the caller when <paramref name="tagsCheckedByCaller"/> or on a Cluster
     /// (the caller checks them after), else the script decides.
     /// </summary>
-    private bool TryJudgeByClientClock(IDatabase db, RedisKey valueKey, ReadOnlyMemory<byte> stored, bool tagsCheckedByCaller, out CacheLookup<TValue> lookup, out bool corrupt, TagGuess? guess = null)
+    private bool TryJudgeByClientClock(IDatabase db, RedisKey valueKey, ReadOnlyMemory<byte> stored, bool tagsCheckedByCaller, out CacheLookup<TValue> lookup, out bool corrupt, string[]? knownTags = null)
     {
         lookup = default;
         corrupt = false;
@@ -215,7 +219,7 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
         {
             if (TryDecode(valueKey, stored, out var value))
             {
-                lookup = Hit(db, stored.Span, value, guess);
+                lookup = Hit(db, stored.Span, value, knownTags);
                 return true;
             }
         }
@@ -510,14 +514,15 @@ internal sealed partial class RedisCacheStore<TKey, TValue>
     }
 
     /// <summary>
-    /// A hit saying how long a copy may be served and which tags the entry carries (for a near cache). Without an estimate
-    /// of the server's clock the remaining life is unknown: zero, so nothing is copied.
+    /// A hit saying how long a copy may be served and which tags the entry carries (for a near cache): <paramref name="knownTags"/>
+    /// when the caller already matched the entry's tag list with the remembered one, else read from the entry. Without an
+    /// estimate of the server's clock the remaining life is unknown: zero, so nothing is copied.
     /// </summary>
-    private CacheLookup<TValue> Hit(IDatabase db, ReadOnlySpan<byte> stored, CacheValue<TValue> value, TagGuess? guess = null)
+    private CacheLookup<TValue> Hit(IDatabase db, ReadOnlySpan<byte> stored, CacheValue<TValue> value, string[]? knownTags = null)
     {
         var freshFor = _clock.TryNow(db, out var now, out var margin) ? RedisEnvelope.FreshFor(stored, now, margin) : TimeSpan.Zero;
         IReadOnlyCollection<string>? tags = !RedisEnvelope.IsTagged(stored) ? []
-            : guess is not null && TagGuess.TryGetTagList(stored, out _, out var list) && guess.Matches(list) ? guess.Names
+            : knownTags is not null ? knownTags
             : RedisTags.TryReadSection(stored, out _, out var read) ? read : null;
         return CacheLookup<TValue>.Hit(value, freshFor, tags);
     }
